@@ -1,0 +1,179 @@
+//! The human console format, as a layer and as a `tracing_subscriber::fmt` event formatter.
+
+use std::fmt;
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use tracing_core::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::{format::Writer, FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::{LookupSpan, Scope};
+
+use crate::buf::with_buf;
+use crate::encode::{Console, ConsoleMessage, FieldVisitor};
+use crate::escape::console_escape_into;
+use crate::keys::KeySet;
+use crate::sink::{Destination, LineSink, StdoutSink, WriteFailures};
+use crate::span_fields::SpanFields;
+use crate::time::write_rfc3339;
+
+const DIM: &str = "\x1b[2m";
+const RESET: &str = "\x1b[0m";
+
+fn level_style(level: &Level) -> (&'static str, &'static str) {
+    match *level {
+        Level::ERROR => ("ERROR", "\x1b[31m"),
+        Level::WARN => (" WARN", "\x1b[33m"),
+        Level::INFO => (" INFO", "\x1b[32m"),
+        Level::DEBUG => ("DEBUG", "\x1b[34m"),
+        _ => ("TRACE", "\x1b[35m"),
+    }
+}
+
+/// Appends one human line: `time LEVEL target: message key=value … span_key=value …`.
+///
+/// Every control character and terminal escape sequence coming from a value, the message
+/// or a target is written as a visible escape (`\n`, `\x1b`), so a line is always one line.
+/// `ansi` colours only what prodlog itself writes.
+pub(crate) fn format_console<S>(
+    buf: &mut String,
+    event: &Event<'_>,
+    scope: Option<Scope<'_, S>>,
+    ansi: bool,
+) where
+    S: for<'l> LookupSpan<'l>,
+{
+    let meta = event.metadata();
+    let (level, color) = level_style(meta.level());
+    if ansi {
+        buf.push_str(DIM);
+    }
+    write_rfc3339(buf, std::time::SystemTime::now());
+    if ansi {
+        buf.push_str(RESET);
+        buf.push(' ');
+        buf.push_str(color);
+        buf.push_str(level);
+        buf.push_str(RESET);
+        buf.push(' ');
+        buf.push_str(DIM);
+    } else {
+        buf.push(' ');
+        buf.push_str(level);
+        buf.push(' ');
+    }
+    console_escape_into(buf, meta.target(), false);
+    buf.push(':');
+    if ansi {
+        buf.push_str(RESET);
+    }
+    buf.push(' ');
+    event.record(&mut ConsoleMessage(buf));
+    let mut keys = KeySet::new();
+    let mut visitor = FieldVisitor::<Console>::new(buf, &mut keys, true);
+    visitor.skip_message = true;
+    event.record(&mut visitor);
+    if let Some(scope) = scope {
+        for span in scope {
+            if let Some(fields) = span.extensions().get::<SpanFields>() {
+                fields.write_console(buf, &mut keys);
+            }
+        }
+    }
+    buf.push('\n');
+}
+
+/// Should a console on standard output be coloured? Only on a terminal, and only when
+/// `NO_COLOR` is unset or empty (<https://no-color.org>).
+pub fn stdout_wants_ansi() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// A [`Layer`] writing each event as one human-readable line.
+///
+/// ```
+/// use prodlog_format::ConsoleLayer;
+/// use tracing_subscriber::prelude::*;
+///
+/// let subscriber = tracing_subscriber::registry()
+///     .with(prodlog_context::ContextLayer::new())
+///     .with(ConsoleLayer::stdout());
+/// tracing::subscriber::with_default(subscriber, || {
+///     tracing::warn!(user = "ada\u{1b}[2J", "escape sequences are shown, never obeyed");
+/// });
+/// ```
+pub struct ConsoleLayer {
+    destination: Destination,
+    ansi: bool,
+}
+
+impl ConsoleLayer {
+    /// A console on standard output, coloured when [`stdout_wants_ansi`].
+    pub fn stdout() -> Self {
+        Self::new(StdoutSink).with_ansi(stdout_wants_ansi())
+    }
+
+    /// A console writing to `sink`, without colours.
+    pub fn new(sink: impl LineSink) -> Self {
+        ConsoleLayer {
+            destination: Destination::new(tracing_core::LevelFilter::TRACE, Box::new(sink)),
+            ansi: false,
+        }
+    }
+
+    /// Turns ANSI colours on or off.
+    pub fn with_ansi(mut self, ansi: bool) -> Self {
+        self.ansi = ansi;
+        self
+    }
+
+    /// The destination's failure counter.
+    pub fn failures(&self) -> Arc<WriteFailures> {
+        self.destination.failures.clone()
+    }
+}
+
+impl fmt::Debug for ConsoleLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConsoleLayer")
+            .field("ansi", &self.ansi)
+            .finish()
+    }
+}
+
+impl<S> Layer<S> for ConsoleLayer
+where
+    S: Subscriber + for<'l> LookupSpan<'l>,
+{
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        with_buf(|buf| {
+            format_console(buf, event, ctx.event_scope(event), self.ansi);
+            self.destination
+                .write(event.metadata().level(), buf.as_bytes());
+        });
+    }
+}
+
+/// The console format as an event formatter for `tracing_subscriber::fmt`; colours follow
+/// the writer's `with_ansi` setting.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ConsoleFormat;
+
+impl<S, N> FormatEvent<S, N> for ConsoleFormat
+where
+    S: Subscriber + for<'l> LookupSpan<'l>,
+    N: for<'w> FormatFields<'w> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let ansi = writer.has_ansi_escapes();
+        with_buf(|buf| {
+            format_console(buf, event, ctx.event_scope(), ansi);
+            writer.write_str(buf)
+        })
+    }
+}

@@ -1,0 +1,172 @@
+//! The JSON line format, as a layer and as a `tracing_subscriber::fmt` event formatter.
+
+use std::fmt;
+use std::sync::Arc;
+
+use tracing_core::{Event, LevelFilter, Subscriber};
+use tracing_subscriber::fmt::{format::Writer, FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::{LookupSpan, Scope};
+
+use crate::buf::with_buf;
+use crate::encode::{FieldVisitor, Json};
+use crate::escape::{json_escape_into, json_str};
+use crate::keys::KeySet;
+use crate::sink::{Destination, LineSink, MakeWriterSink, WriteFailures};
+use crate::span_fields::SpanFields;
+use crate::time::write_rfc3339;
+
+/// Appends one JSON object for `event`, followed by `\n`.
+///
+/// Layout: `timestamp`, `level`, `target`, `message`, the event's fields, the fields of the
+/// enclosing spans (innermost first, a key already written is skipped) and `span` (the
+/// innermost span's name).
+pub(crate) fn format_json<S>(buf: &mut String, event: &Event<'_>, scope: Option<Scope<'_, S>>)
+where
+    S: for<'l> LookupSpan<'l>,
+{
+    let meta = event.metadata();
+    buf.push_str("{\"timestamp\":\"");
+    write_rfc3339(buf, std::time::SystemTime::now());
+    buf.push_str("\",\"level\":\"");
+    buf.push_str(meta.level().as_str());
+    buf.push_str("\",\"target\":\"");
+    json_escape_into(buf, meta.target());
+    buf.push('"');
+    let mut keys = KeySet::new();
+    event.record(&mut FieldVisitor::<Json>::new(buf, &mut keys, true));
+    let mut innermost = None;
+    if let Some(scope) = scope {
+        for span in scope {
+            if innermost.is_none() {
+                innermost = Some(span.name());
+            }
+            if let Some(fields) = span.extensions().get::<SpanFields>() {
+                fields.write_json(buf, &mut keys);
+            }
+        }
+    }
+    if let Some(name) = innermost {
+        buf.push_str(",\"span\":");
+        json_str(buf, name);
+    }
+    buf.push_str("}\n");
+}
+
+/// A [`Layer`] writing each event as one JSON line to one or more destinations.
+///
+/// The line is formatted once, into a reused thread-local buffer, and the same bytes go to
+/// every destination whose level admits the event: a file with everything and an error-only
+/// file cost one formatting, not two. Span fields come from [`SpanFields`], so add
+/// `prodlog_context::ContextLayer` to the same subscriber.
+///
+/// ```
+/// use prodlog_format::{JsonLayer, StdoutSink};
+/// use tracing_subscriber::prelude::*;
+///
+/// let subscriber = tracing_subscriber::registry()
+///     .with(prodlog_context::ContextLayer::new())
+///     .with(JsonLayer::new(StdoutSink));
+/// tracing::subscriber::with_default(subscriber, || {
+///     let _span = tracing::info_span!("request", request_id = "r-1").entered();
+///     tracing::info!(amount = 12, "payment processed");
+/// });
+/// ```
+pub struct JsonLayer {
+    destinations: Vec<Destination>,
+    max_level: LevelFilter,
+}
+
+/// A layer with no destination yet: add them with [`JsonLayer::with_sink`].
+impl Default for JsonLayer {
+    fn default() -> Self {
+        JsonLayer {
+            destinations: Vec::new(),
+            max_level: LevelFilter::OFF,
+        }
+    }
+}
+
+impl JsonLayer {
+    /// A layer writing every event it sees to `sink`.
+    pub fn new(sink: impl LineSink) -> Self {
+        JsonLayer::default().with_sink(LevelFilter::TRACE, sink)
+    }
+
+    /// A layer writing every event it sees to a `tracing_subscriber` [`MakeWriter`].
+    pub fn with_make_writer<M>(make_writer: M) -> Self
+    where
+        M: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+    {
+        Self::new(MakeWriterSink(make_writer))
+    }
+
+    /// Adds a destination that receives the events at `max_level` and more severe ones
+    /// (`LevelFilter::ERROR` for an error-only file).
+    pub fn with_sink(mut self, max_level: LevelFilter, sink: impl LineSink) -> Self {
+        self.destinations
+            .push(Destination::new(max_level, Box::new(sink)));
+        self.max_level = self.max_level.max(max_level);
+        self
+    }
+
+    /// The failure counters of the destinations, in the order they were added.
+    pub fn failures(&self) -> Vec<Arc<WriteFailures>> {
+        self.destinations
+            .iter()
+            .map(|d| d.failures.clone())
+            .collect()
+    }
+}
+
+impl fmt::Debug for JsonLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JsonLayer")
+            .field("destinations", &self.destinations.len())
+            .field("max_level", &self.max_level)
+            .finish()
+    }
+}
+
+impl<S> Layer<S> for JsonLayer
+where
+    S: Subscriber + for<'l> LookupSpan<'l>,
+{
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let level = event.metadata().level();
+        if self.max_level < *level {
+            return;
+        }
+        with_buf(|buf| {
+            format_json(buf, event, ctx.event_scope(event));
+            for d in &self.destinations {
+                d.write(level, buf.as_bytes());
+            }
+        });
+    }
+}
+
+/// The same JSON lines as [`JsonLayer`], as an event formatter for `tracing_subscriber::fmt`:
+/// `tracing_subscriber::fmt().event_format(JsonFormat)`. Add
+/// `prodlog_context::ContextLayer` for span fields.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct JsonFormat;
+
+impl<S, N> FormatEvent<S, N> for JsonFormat
+where
+    S: Subscriber + for<'l> LookupSpan<'l>,
+    N: for<'w> FormatFields<'w> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        with_buf(|buf| {
+            format_json(buf, event, ctx.event_scope());
+            // `fmt` adds no newline of its own after the event formatter.
+            writer.write_str(buf)
+        })
+    }
+}

@@ -1,0 +1,72 @@
+//! Event formatters for `tracing`: one JSON object per line for machines, one escaped line
+//! per event for people.
+//!
+//! # Example
+//!
+//! ```
+//! use prodlog_format::{ConsoleLayer, JsonLayer, StdoutSink};
+//! use tracing_subscriber::prelude::*;
+//!
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(prodlog_context::ContextLayer::new()) // keeps span fields for both formatters
+//!     .with(JsonLayer::new(StdoutSink))
+//!     .with(ConsoleLayer::stdout());
+//! tracing::subscriber::with_default(subscriber, || {
+//!     let span = tracing::info_span!("request", request_id = "r-42", user_id = tracing::field::Empty);
+//!     let _g = span.enter();
+//!     span.record("user_id", 7);
+//!     tracing::info!(amount = 12, ok = true, "payment processed");
+//! });
+//! ```
+//!
+//! # The JSON contract
+//!
+//! ```text
+//! {"timestamp":"2026-11-25T01:34:45.123456Z","level":"INFO","target":"app","message":"payment processed","amount":12,"ok":true,"request_id":"r-42","user_id":7,"span":"request"}
+//! ```
+//!
+//! - `timestamp` is RFC 3339 in UTC with microseconds; `level` is upper case.
+//! - Event fields keep their JSON types (integers, floats, bools; `Debug`/`Display` values
+//!   become strings). Non-finite floats become the strings `"NaN"`, `"inf"`, `"-inf"`.
+//! - The fields of every enclosing span follow at the top level. An event field wins over
+//!   a span field of the same name, an inner span over an outer one: no object ever has a
+//!   key twice. A field named like a key the line writes itself (`timestamp`, `level`,
+//!   `target`, `span`, or `message` on a span) is written as `fields.<name>`.
+//! - `span` is the innermost span's name (absent outside spans).
+//! - Strings escape `"`, `\`, every control character and U+2028/U+2029; invalid UTF-8 from
+//!   `record_bytes` is decoded lossily. Whatever a value holds, the line is one valid JSON
+//!   object.
+//!
+//! # Design
+//!
+//! - **No re-parsing.** tracing-subscriber's JSON formatter stores span fields as a JSON
+//!   string and parses it back with `serde_json` for every event. Here a span's fields are
+//!   rendered once ([`SpanFields`], kept by `prodlog_context::ContextLayer`) and each event
+//!   copies them with one `push_str` per field.
+//! - **No allocation per event.** Fields are visited straight into a reused thread-local
+//!   buffer; the keys already written are tracked in a fixed array on the stack.
+//! - **Format once, write many.** [`JsonLayer`] hands the same bytes to every destination
+//!   whose level admits the event.
+//! - Timestamps are written by hand (a per-thread cache of the calendar second) rather than
+//!   through `time`/`chrono`, which cost more than the rest of the line.
+//!
+//! # Dependencies
+//!
+//! `tracing-core`/`tracing-subscriber` (the `Layer`, `FormatEvent` and `MakeWriter` seams),
+//! `itoa` and `ryu` (the fastest exact integer and shortest round-trip float printing, the
+//! same ones `serde_json` uses).
+
+mod buf;
+mod console;
+mod encode;
+mod escape;
+mod json;
+mod keys;
+mod sink;
+mod span_fields;
+mod time;
+
+pub use console::{stdout_wants_ansi, ConsoleFormat, ConsoleLayer};
+pub use json::{JsonFormat, JsonLayer};
+pub use sink::{LineSink, MakeWriterSink, StderrSink, StdoutSink, WriteFailures};
+pub use span_fields::SpanFields;

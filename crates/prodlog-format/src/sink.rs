@@ -1,0 +1,128 @@
+//! Where formatted lines go.
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tracing_subscriber::fmt::MakeWriter;
+
+/// A destination for whole lines (each ends with `\n`).
+///
+/// Object safe, so one formatted line can be handed to several destinations of different
+/// types. Any [`MakeWriter`] becomes one through [`MakeWriterSink`]; prodlog's own writers
+/// implement it directly.
+pub trait LineSink: Send + Sync + 'static {
+    /// Writes one complete line.
+    fn write_line(&self, line: &[u8]) -> io::Result<()>;
+    /// Pushes buffered lines to their destination.
+    fn flush(&self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<T: LineSink + ?Sized> LineSink for Arc<T> {
+    fn write_line(&self, line: &[u8]) -> io::Result<()> {
+        (**self).write_line(line)
+    }
+    fn flush(&self) -> io::Result<()> {
+        (**self).flush()
+    }
+}
+
+/// Standard output, one `write` per line through the locked, line-buffered `Stdout`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StdoutSink;
+
+impl LineSink for StdoutSink {
+    fn write_line(&self, line: &[u8]) -> io::Result<()> {
+        io::stdout().lock().write_all(line)
+    }
+    fn flush(&self) -> io::Result<()> {
+        io::stdout().lock().flush()
+    }
+}
+
+/// Standard error.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StderrSink;
+
+impl LineSink for StderrSink {
+    fn write_line(&self, line: &[u8]) -> io::Result<()> {
+        io::stderr().lock().write_all(line)
+    }
+}
+
+/// Adapts any `tracing_subscriber` [`MakeWriter`] (a closure returning a writer,
+/// `std::io::stdout`, a `tracing_appender` writer, …) into a [`LineSink`].
+#[derive(Debug, Clone)]
+pub struct MakeWriterSink<M>(pub M);
+
+impl<M> LineSink for MakeWriterSink<M>
+where
+    M: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    fn write_line(&self, line: &[u8]) -> io::Result<()> {
+        self.0.make_writer().write_all(line)
+    }
+    fn flush(&self) -> io::Result<()> {
+        self.0.make_writer().flush()
+    }
+}
+
+/// A sink with the lowest level it admits and its own failure count.
+pub(crate) struct Destination {
+    pub(crate) max_level: tracing_core::LevelFilter,
+    pub(crate) sink: Box<dyn LineSink>,
+    pub(crate) failures: Arc<WriteFailures>,
+}
+
+impl Destination {
+    pub(crate) fn new(max_level: tracing_core::LevelFilter, sink: Box<dyn LineSink>) -> Self {
+        Destination {
+            max_level,
+            sink,
+            failures: Arc::new(WriteFailures::default()),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn write(&self, level: &tracing_core::Level, line: &[u8]) {
+        if self.max_level >= *level {
+            if let Err(e) = self.sink.write_line(line) {
+                self.failures.record(&e);
+            }
+        }
+    }
+}
+
+/// Counts failed writes of one destination and reports them on stderr, at most once a
+/// minute, so a failing destination is never silent and never floods.
+#[derive(Debug, Default)]
+pub struct WriteFailures {
+    count: AtomicU64,
+    last_report_secs: AtomicU64,
+}
+
+impl WriteFailures {
+    /// Lines that could not be written since the destination was created.
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn record(&self, err: &io::Error) {
+        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let last = self.last_report_secs.load(Ordering::Relaxed);
+        if (last == 0 || now >= last + 60)
+            && self
+                .last_report_secs
+                .compare_exchange(last, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            eprintln!("prodlog: a log destination failed to write: {err} ({n} lines lost so far)");
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! A span's fields, rendered once for both outputs.
+
+use std::ops::Range;
+
+use tracing_core::field::Visit;
+use tracing_core::span::{Attributes, Record};
+
+use crate::encode::{Console, Encode, FieldVisitor, Json};
+use crate::keys::KeySet;
+
+/// The fields of one span, pre-rendered as JSON members (`"key":value`) and console pairs
+/// (`key=value`), kept in the span's extensions.
+///
+/// Built when the span is created and updated when a field is recorded later
+/// (`Span::record`), so an event copies each field with one `push_str` and never re-parses
+/// or re-formats it. `prodlog_context::ContextLayer` maintains it; the formatters of this
+/// crate read it.
+#[derive(Debug, Default, Clone)]
+pub struct SpanFields {
+    json: String,
+    console: String,
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    /// The key as written in JSON (reserved names are prefixed).
+    json_key: &'static str,
+    /// The field's own name, as written on the console.
+    name: &'static str,
+    json: Range<usize>,
+    console: Range<usize>,
+}
+
+impl SpanFields {
+    /// Renders the fields a span was created with.
+    pub fn new(attrs: &Attributes<'_>) -> Self {
+        let mut fields = SpanFields::default();
+        fields.render(|v| attrs.record(v));
+        fields
+    }
+
+    /// Applies fields recorded after creation: a new value replaces the old one in place
+    /// of it, so later events see only the newest value.
+    pub fn record(&mut self, values: &Record<'_>) {
+        let mut fresh = SpanFields::default();
+        fresh.render(|v| values.record(v));
+        if fresh.entries.is_empty() {
+            return;
+        }
+        if self
+            .entries
+            .iter()
+            .all(|e| !fresh.entries.iter().any(|f| f.name == e.name))
+        {
+            // Only new names: append (the common case for late-recorded ids).
+            self.append(&fresh);
+            return;
+        }
+        let mut merged = SpanFields::default();
+        for e in &self.entries {
+            if !fresh.entries.iter().any(|f| f.name == e.name) {
+                merged.push(e, &self.json, &self.console);
+            }
+        }
+        merged.append(&fresh);
+        *self = merged;
+    }
+
+    /// True when the span has no fields to show.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn append(&mut self, other: &SpanFields) {
+        for e in &other.entries {
+            self.push(e, &other.json, &other.console);
+        }
+    }
+
+    fn push(&mut self, e: &Entry, json: &str, console: &str) {
+        let j = self.json.len();
+        self.json.push_str(&json[e.json.clone()]);
+        let c = self.console.len();
+        self.console.push_str(&console[e.console.clone()]);
+        self.entries.push(Entry {
+            json_key: e.json_key,
+            name: e.name,
+            json: j..self.json.len(),
+            console: c..self.console.len(),
+        });
+    }
+
+    fn render(&mut self, record: impl Fn(&mut dyn Visit)) {
+        // Each encoder writes a leading separator; the stored ranges start after it.
+        let mut recorder = Recorder {
+            json: String::new(),
+            console: String::new(),
+            entries: Vec::new(),
+        };
+        record(&mut recorder);
+        self.json = recorder.json;
+        self.console = recorder.console;
+        self.entries = recorder.entries;
+    }
+
+    /// Appends `,"key":value` for every field whose key is not in `keys` yet.
+    pub(crate) fn write_json(&self, buf: &mut String, keys: &mut KeySet) {
+        for e in &self.entries {
+            if keys.insert(e.json_key) {
+                buf.push(',');
+                buf.push_str(&self.json[e.json.clone()]);
+            }
+        }
+    }
+
+    /// Appends ` key=value` for every field whose name is not in `keys` yet.
+    pub(crate) fn write_console(&self, buf: &mut String, keys: &mut KeySet) {
+        for e in &self.entries {
+            if keys.insert(e.name) {
+                buf.push(' ');
+                buf.push_str(&self.console[e.console.clone()]);
+            }
+        }
+    }
+}
+
+/// Renders each field twice, once per output, remembering where each one lies.
+struct Recorder {
+    json: String,
+    console: String,
+    entries: Vec<Entry>,
+}
+
+macro_rules! record_both {
+    ($self:ident, $field:ident, $method:ident, $value:expr) => {{
+        let name = $field.name();
+        // A span records each field once per call; dedupe only within this call.
+        let (j, c) = ($self.json.len(), $self.console.len());
+        let mut keys = KeySet::new();
+        let mut jv = FieldVisitor::<Json>::new(&mut $self.json, &mut keys, false);
+        jv.$method($field, $value);
+        let mut keys = KeySet::new();
+        let mut cv = FieldVisitor::<Console>::new(&mut $self.console, &mut keys, false);
+        cv.$method($field, $value);
+        $self.entries.push(Entry {
+            json_key: Json::key_for(name, false),
+            name,
+            json: j + 1..$self.json.len(),
+            console: c + 1..$self.console.len(),
+        });
+    }};
+}
+
+impl Visit for Recorder {
+    fn record_f64(&mut self, field: &tracing_core::Field, value: f64) {
+        record_both!(self, field, record_f64, value)
+    }
+    fn record_i64(&mut self, field: &tracing_core::Field, value: i64) {
+        record_both!(self, field, record_i64, value)
+    }
+    fn record_u64(&mut self, field: &tracing_core::Field, value: u64) {
+        record_both!(self, field, record_u64, value)
+    }
+    fn record_i128(&mut self, field: &tracing_core::Field, value: i128) {
+        record_both!(self, field, record_i128, value)
+    }
+    fn record_u128(&mut self, field: &tracing_core::Field, value: u128) {
+        record_both!(self, field, record_u128, value)
+    }
+    fn record_bool(&mut self, field: &tracing_core::Field, value: bool) {
+        record_both!(self, field, record_bool, value)
+    }
+    fn record_str(&mut self, field: &tracing_core::Field, value: &str) {
+        record_both!(self, field, record_str, value)
+    }
+    fn record_bytes(&mut self, field: &tracing_core::Field, value: &[u8]) {
+        record_both!(self, field, record_bytes, value)
+    }
+    fn record_debug(&mut self, field: &tracing_core::Field, value: &dyn std::fmt::Debug) {
+        record_both!(self, field, record_debug, value)
+    }
+}

@@ -1,0 +1,88 @@
+//! RFC 3339 timestamps in UTC with microseconds: `2026-11-25T01:34:45.123456Z`.
+//!
+//! Written by hand instead of through `time`/`chrono`: the calendar part is cached per thread
+//! and only recomputed when the second changes, so an event pays for a clock read, a
+//! 20-byte copy and six digits.
+
+use std::cell::Cell;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+thread_local! {
+    static CACHE: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
+}
+
+/// Appends `now` as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (times before 1970 are clamped to the epoch).
+pub(crate) fn write_rfc3339(buf: &mut String, now: SystemTime) {
+    let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs();
+    let (cached_secs, mut head) = CACHE.with(Cell::get);
+    if cached_secs != secs {
+        head = civil(secs);
+        CACHE.with(|c| c.set((secs, head)));
+    }
+    // `head` only ever holds ASCII digits and separators.
+    buf.push_str(std::str::from_utf8(&head).unwrap_or("1970-01-01T00:00:00"));
+    let micros = d.subsec_micros();
+    let mut frac = *b".000000Z";
+    let mut m = micros;
+    for i in (1..7).rev() {
+        frac[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+    }
+    buf.push_str(std::str::from_utf8(&frac).unwrap_or(".000000Z"));
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` for a Unix second (Howard Hinnant's `civil_from_days`).
+fn civil(secs: u64) -> [u8; 19] {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = (yoe + era * 400 + i64::from(month <= 2)).clamp(0, 9999) as u64;
+    let mut out = *b"0000-00-00T00:00:00";
+    let mut put = |at: usize, width: usize, mut v: u64| {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, month as u64);
+    put(8, 2, day as u64);
+    put(11, 2, rem / 3600);
+    put(14, 2, rem / 60 % 60);
+    put(17, 2, rem % 60);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn fmt(secs: u64, micros: u32) -> String {
+        let mut b = String::new();
+        write_rfc3339(
+            &mut b,
+            UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(micros.into()),
+        );
+        b
+    }
+
+    #[test]
+    fn known_instants() {
+        assert_eq!(fmt(0, 0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(fmt(951_782_400, 7), "2000-02-29T00:00:00.000007Z");
+        assert_eq!(fmt(1_795_570_485, 123_456), "2026-11-25T01:34:45.123456Z");
+        assert_eq!(fmt(4_102_444_799, 999_999), "2099-12-31T23:59:59.999999Z");
+        // same second twice uses the cache, and a new second refreshes it
+        assert_eq!(fmt(1_795_570_485, 1), "2026-11-25T01:34:45.000001Z");
+        assert_eq!(fmt(1_795_570_486, 1), "2026-11-25T01:34:46.000001Z");
+    }
+}

@@ -1,0 +1,77 @@
+//! Production logging for [`tracing`], good by default.
+//!
+//! ```no_run
+//! fn main() {
+//!     let _guard = prodlog::init(); // hold it until main returns: it flushes the files
+//!
+//!     let request = tracing::info_span!("request", request_id = "r-1", user_id = tracing::field::Empty);
+//!     let _entered = request.enter();
+//!     request.record("user_id", 42);
+//!     tracing::info!(amount = 12, "payment processed"); // carries request_id and user_id
+//! }
+//! ```
+//!
+//! One call gives a service:
+//!
+//! - **levels** from `RUST_LOG` (`info,my_app::db=debug`; unset or empty means `info`);
+//! - **a console** on stdout: human lines on a terminal, JSON lines when stdout is a pipe
+//!   (containers), or as `PRODLOG_CONSOLE` says;
+//! - **files** when a directory is given (`PRODLOG_DIR`): `<app>.log` with every enabled
+//!   event as JSON and `<app>.error.log` with errors only, for alerting; each line is
+//!   formatted once and the same bytes go to both;
+//! - **span context**: the fields of every enclosing span on every event, including fields
+//!   recorded after the span was created;
+//! - **safe output**: every JSON line is valid JSON and every console line is one line,
+//!   whatever a value holds (newlines, quotes, terminal escape sequences);
+//! - **no panic on bad input**: [`init`] prints what was wrong on stderr and uses a
+//!   fallback; [`try_init`] returns an [`InitError`] instead.
+//!
+//! Every choice is a setter on [`builder()`] and an environment variable (see [`Builder`]).
+//!
+//! # With a subscriber you already have
+//!
+//! ```
+//! use tracing_subscriber::prelude::*;
+//! # fn main() -> Result<(), prodlog::InitError> {
+//! let (prodlog_layer, _guard) = prodlog::builder().into_layer()?;
+//! tracing_subscriber::registry().with(prodlog_layer).try_init().ok();
+//! # Ok(()) }
+//! ```
+//!
+//! # The parts
+//!
+//! Each part is its own crate, usable alone, and re-exported here as a module:
+//! [`format`] (the JSON and console formatters) and [`context`] (span fields kept for the
+//! formatters).
+
+mod builder;
+mod error;
+mod file;
+mod guard;
+mod settings;
+
+pub use builder::Builder;
+pub use error::{InitError, InitErrorKind};
+pub use guard::Guard;
+pub use settings::{ColorMode, ConsoleMode};
+
+pub use prodlog_context as context;
+pub use prodlog_format as format;
+
+/// A builder for the preset, starting from the defaults (see [`Builder`]).
+pub fn builder() -> Builder {
+    Builder::default()
+}
+
+/// Installs the preset as the global subscriber. Never panics: a configuration problem is
+/// printed on stderr with the fallback used (see [`Builder::init`]).
+///
+/// Keep the returned [`Guard`] alive until `main` returns.
+pub fn init() -> Guard {
+    builder().init()
+}
+
+/// Installs the preset, or returns what is wrong with the configuration.
+pub fn try_init() -> Result<Guard, InitError> {
+    builder().try_init()
+}

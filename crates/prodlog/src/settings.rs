@@ -1,0 +1,334 @@
+//! Resolving the builder's choices and the `PRODLOG_*` environment into one configuration.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use prodlog_format::stdout_wants_ansi;
+
+use crate::error::{InitError, InitErrorKind};
+
+/// Where the console goes and in which form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ConsoleMode {
+    /// Human lines on a terminal, JSON lines when stdout is a pipe or a file (containers).
+    #[default]
+    Auto,
+    /// Always human lines.
+    Human,
+    /// Always JSON lines (the same bytes as the JSON file).
+    Json,
+    /// No console output.
+    Off,
+}
+
+/// Whether human console lines are coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ColorMode {
+    /// Colours when stdout is a terminal and `NO_COLOR` is unset or empty.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// A configuration problem `init()` works around: the error, and what it used instead.
+#[derive(Debug)]
+pub(crate) struct Problem {
+    pub(crate) error: InitError,
+    pub(crate) fallback: String,
+}
+
+/// Everything the preset decided, after the environment had its say.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) app: String,
+    pub(crate) dir: Option<PathBuf>,
+    /// Auto already resolved to Human or Json.
+    pub(crate) console: ConsoleMode,
+    pub(crate) ansi: bool,
+    pub(crate) error_file: bool,
+    pub(crate) directives: String,
+    /// Where `directives` came from, for error messages.
+    pub(crate) directives_from: &'static str,
+}
+
+/// The values set in code, before the environment.
+#[derive(Debug, Clone)]
+pub(crate) struct Choices {
+    pub(crate) app: Option<String>,
+    pub(crate) dir: Option<PathBuf>,
+    pub(crate) console: ConsoleMode,
+    pub(crate) color: ColorMode,
+    pub(crate) error_file: bool,
+    pub(crate) directives: String,
+}
+
+impl Default for Choices {
+    fn default() -> Self {
+        Choices {
+            app: None,
+            dir: None,
+            console: ConsoleMode::Auto,
+            color: ColorMode::Auto,
+            error_file: true,
+            directives: "info".to_owned(),
+        }
+    }
+}
+
+fn env_error(var: &str, value: &str, expected: &str) -> InitError {
+    InitError::new(
+        InitErrorKind::InvalidEnv,
+        format!("{var}={value:?} is not valid: expected {expected}"),
+    )
+}
+
+/// Reads one variable through `env`; a non-UTF-8 value is a problem, an empty one is unset.
+fn read(
+    env: &dyn Fn(&str) -> Option<OsString>,
+    var: &'static str,
+    problems: &mut Vec<Problem>,
+    fallback: &str,
+) -> Option<String> {
+    let raw = env(var)?;
+    match raw.into_string() {
+        Ok(s) if s.trim().is_empty() => None,
+        Ok(s) => Some(s.trim().to_owned()),
+        Err(raw) => {
+            problems.push(Problem {
+                error: env_error(var, &raw.to_string_lossy(), "valid UTF-8"),
+                fallback: format!("using {fallback}"),
+            });
+            None
+        }
+    }
+}
+
+/// Parses a variable with a closed set of values, reporting anything else.
+fn choice<T: Copy>(
+    env: &dyn Fn(&str) -> Option<OsString>,
+    var: &'static str,
+    options: &[(&str, T)],
+    default: T,
+    default_name: &str,
+    problems: &mut Vec<Problem>,
+) -> T {
+    let Some(value) = read(env, var, problems, default_name) else {
+        return default;
+    };
+    if let Some((_, v)) = options
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(&value))
+    {
+        return *v;
+    }
+    let expected = options
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ");
+    problems.push(Problem {
+        error: env_error(var, &value, &format!("one of {expected}")),
+        fallback: format!("using {default_name}"),
+    });
+    default
+}
+
+/// A name usable as a file name stem: letters, digits, `.`, `_`, `-`, not starting with `.`.
+pub(crate) fn valid_app_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+fn exe_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .filter(|n| valid_app_name(n))
+        .unwrap_or_else(|| "app".to_owned())
+}
+
+impl Choices {
+    /// Applies the environment (when `env` is given) over the choices made in code.
+    pub(crate) fn resolve(
+        &self,
+        env: Option<&dyn Fn(&str) -> Option<OsString>>,
+        problems: &mut Vec<Problem>,
+    ) -> Settings {
+        let none = |_: &str| None;
+        let env: &dyn Fn(&str) -> Option<OsString> = env.unwrap_or(&none);
+
+        let console_name = format!("{:?}", self.console).to_lowercase();
+        let console = choice(
+            env,
+            "PRODLOG_CONSOLE",
+            &[
+                ("auto", ConsoleMode::Auto),
+                ("human", ConsoleMode::Human),
+                ("json", ConsoleMode::Json),
+                ("off", ConsoleMode::Off),
+            ],
+            self.console,
+            &console_name,
+            problems,
+        );
+        let color_name = format!("{:?}", self.color).to_lowercase();
+        let color = choice(
+            env,
+            "PRODLOG_COLOR",
+            &[
+                ("auto", ColorMode::Auto),
+                ("always", ColorMode::Always),
+                ("never", ColorMode::Never),
+            ],
+            self.color,
+            &color_name,
+            problems,
+        );
+        let error_file = choice(
+            env,
+            "PRODLOG_ERROR_FILE",
+            &[
+                ("on", true),
+                ("off", false),
+                ("1", true),
+                ("0", false),
+                ("true", true),
+                ("false", false),
+            ],
+            self.error_file,
+            if self.error_file { "on" } else { "off" },
+            problems,
+        );
+        let dir = read(env, "PRODLOG_DIR", problems, "no log files")
+            .map(PathBuf::from)
+            .or_else(|| self.dir.clone());
+
+        let code_app = self.app.clone().filter(|a| {
+            let ok = valid_app_name(a);
+            if !ok {
+                problems.push(Problem {
+                    error: InitError::new(
+                        InitErrorKind::InvalidEnv,
+                        format!("app name {a:?} is not valid: expected 1-64 letters, digits, '.', '_' or '-', not starting with '.'"),
+                    ),
+                    fallback: "using the executable's name".to_owned(),
+                });
+            }
+            ok
+        });
+        let app = match read(env, "PRODLOG_APP", problems, "the executable's name") {
+            Some(a) if valid_app_name(&a) => a,
+            Some(a) => {
+                problems.push(Problem {
+                    error: env_error(
+                        "PRODLOG_APP",
+                        &a,
+                        "1-64 letters, digits, '.', '_' or '-', not starting with '.'",
+                    ),
+                    fallback: "using the executable's name".to_owned(),
+                });
+                code_app.unwrap_or_else(exe_name)
+            }
+            None => code_app.unwrap_or_else(exe_name),
+        };
+
+        let (directives, directives_from) =
+            match read(env, "RUST_LOG", problems, "the default levels") {
+                Some(d) => (d, "RUST_LOG"),
+                None => (self.directives.clone(), "builder().directives()"),
+            };
+
+        let stdout_tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
+        let console = match console {
+            ConsoleMode::Auto if stdout_tty => ConsoleMode::Human,
+            ConsoleMode::Auto => ConsoleMode::Json,
+            other => other,
+        };
+        let ansi = match color {
+            ColorMode::Auto => stdout_wants_ansi(),
+            ColorMode::Always => true,
+            ColorMode::Never => false,
+        };
+        Settings {
+            app,
+            dir,
+            console,
+            ansi,
+            error_file,
+            directives,
+            directives_from,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn resolve(vars: &[(&str, &str)]) -> (Settings, Vec<Problem>) {
+        let map: HashMap<String, OsString> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        let env = move |k: &str| map.get(k).cloned();
+        let mut problems = Vec::new();
+        let s = Choices::default().resolve(Some(&env), &mut problems);
+        (s, problems)
+    }
+
+    #[test]
+    fn env_overrides_code_and_bad_values_fall_back() {
+        let (s, p) = resolve(&[
+            ("PRODLOG_CONSOLE", "JSON"),
+            ("PRODLOG_APP", "billing"),
+            ("PRODLOG_DIR", "/tmp/x"),
+            ("RUST_LOG", "debug"),
+        ]);
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(s.console, ConsoleMode::Json);
+        assert_eq!(s.app, "billing");
+        assert_eq!(s.dir, Some(PathBuf::from("/tmp/x")));
+        assert_eq!(s.directives, "debug");
+
+        let (s, p) = resolve(&[
+            ("PRODLOG_CONSOLE", "fancy"),
+            ("PRODLOG_APP", "../etc/passwd"),
+            ("PRODLOG_ERROR_FILE", "maybe"),
+            ("RUST_LOG", "   "),
+        ]);
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert_eq!(
+            p[0].error.to_string(),
+            "PRODLOG_CONSOLE=\"fancy\" is not valid: expected one of auto, human, json, off"
+        );
+        assert!(p[1]
+            .error
+            .to_string()
+            .starts_with("PRODLOG_ERROR_FILE=\"maybe\""));
+        assert!(p[2]
+            .error
+            .to_string()
+            .starts_with("PRODLOG_APP=\"../etc/passwd\""));
+        assert_ne!(s.app, "../etc/passwd");
+        assert!(s.error_file);
+        assert_eq!(s.directives, "info", "blank RUST_LOG means the default");
+    }
+
+    #[test]
+    fn app_names() {
+        assert!(valid_app_name("my-app_2.1"));
+        for bad in ["", ".hidden", "a/b", "a b", "x\n", &"a".repeat(65)] {
+            assert!(!valid_app_name(bad), "{bad:?}");
+        }
+    }
+}
