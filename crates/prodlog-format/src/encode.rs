@@ -63,7 +63,7 @@ impl Encode for Json {
     }
     fn f64(buf: &mut String, v: f64) {
         if v.is_finite() {
-            buf.push_str(ryu::Buffer::new().format_finite(v));
+            buf.push_str(zmij::Buffer::new().format_finite(v));
         } else {
             // JSON has no NaN/Infinity: keep the information as a string.
             buf.push_str(if v.is_nan() {

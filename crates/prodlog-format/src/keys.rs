@@ -3,7 +3,11 @@
 
 /// Keys the JSON line writes itself. A field with one of these names is written under
 /// `fields.<name>` so it can neither clash with nor overwrite them.
+#[inline]
 pub(crate) fn json_key(name: &'static str, is_event: bool) -> &'static str {
+    if !matches!(name.as_bytes().first(), Some(b'm' | b't' | b'l' | b's')) {
+        return name;
+    }
     match name {
         "message" if is_event => "message",
         "message" => "fields.message",
@@ -18,36 +22,50 @@ pub(crate) fn json_key(name: &'static str, is_event: bool) -> &'static str {
 const INLINE: usize = 32;
 
 /// A small set of `&'static str` keys: inline for the common case, spilling to the heap only
-/// for events with more than 32 distinct keys.
+/// for events with more than 32 distinct keys. A 64-bit mask of key hashes answers "new key"
+/// without a scan for almost every insert.
 pub(crate) struct KeySet {
-    inline: [&'static str; INLINE],
-    len: usize,
-    spill: Vec<&'static str>,
+    mask: u64,
+    keys: smallvec::SmallVec<[&'static str; INLINE]>,
 }
 
 impl KeySet {
     pub(crate) fn new() -> Self {
         KeySet {
-            inline: [""; INLINE],
-            len: 0,
-            spill: Vec::new(),
+            mask: 0,
+            keys: smallvec::SmallVec::new(),
         }
     }
 
     /// Adds `key`; false when it was already there.
     pub(crate) fn insert(&mut self, key: &'static str) -> bool {
-        let seen = |k: &&'static str| std::ptr::eq(*k, key) || *k == key;
-        if self.inline[..self.len].iter().any(seen) || self.spill.iter().any(seen) {
+        let bit = hash_bit(key);
+        let maybe_seen = self.mask & bit != 0;
+        self.mask |= bit;
+        if maybe_seen && self.contains(key) {
             return false;
         }
-        if self.len < INLINE {
-            self.inline[self.len] = key;
-            self.len += 1;
-        } else {
-            self.spill.push(key);
-        }
+        self.keys.push(key);
         true
     }
+
+    fn contains(&self, key: &str) -> bool {
+        let seen = |k: &&'static str| std::ptr::eq(*k, key) || *k == key;
+        self.keys.iter().any(seen)
+    }
+}
+
+/// One of 64 bits chosen from a key's length and first and last bytes.
+#[inline]
+fn hash_bit(key: &str) -> u64 {
+    let b = key.as_bytes();
+    let (first, last) = (
+        b.first().copied().unwrap_or(0),
+        b.last().copied().unwrap_or(0),
+    );
+    let mid = b.get(b.len() / 2).copied().unwrap_or(0);
+    let h = (b.len() as u64) ^ u64::from(first) << 8 ^ u64::from(mid) << 16 ^ u64::from(last) << 24;
+    1u64 << (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
 }
 
 #[cfg(test)]

@@ -44,7 +44,8 @@
 //!   rendered once ([`SpanFields`], kept by `prodlog_context::ContextLayer`) and each event
 //!   copies them with one `push_str` per field.
 //! - **No allocation per event.** Fields are visited straight into a reused thread-local
-//!   buffer; the keys already written are tracked in a fixed array on the stack.
+//!   buffer; the keys already written are tracked in an inline `SmallVec` behind a 64-bit
+//!   hash mask, so a new key is usually known new without a scan.
 //! - **Format once, write many.** [`JsonLayer`] hands the same bytes to every destination
 //!   whose level admits the event.
 //! - Timestamps are written by hand (a per-thread cache of the calendar second) rather than
@@ -53,8 +54,9 @@
 //! # Dependencies
 //!
 //! `tracing-core`/`tracing-subscriber` (the `Layer`, `FormatEvent` and `MakeWriter` seams),
-//! `itoa` and `ryu` (the fastest exact integer and shortest round-trip float printing, the
-//! same ones `serde_json` uses).
+//! `smallvec` (the inline key set, no heap for up to 32 keys; already in tracing-subscriber's tree),
+//! `itoa` and `zmij` (exact integer and shortest round-trip float printing: the ones
+//! `serde_json` itself uses; `zmij` is dtolnay's faster successor to `ryu`).
 
 mod buf;
 mod console;

@@ -4,32 +4,39 @@
 //! and only recomputed when the second changes, so an event pays for a clock read, a
 //! 20-byte copy and six digits.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 thread_local! {
-    static CACHE: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
+    /// The last second seen by this thread, and its `YYYY-MM-DDTHH:MM:SS`.
+    static CACHE: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
 }
 
 /// Appends `now` as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (times before 1970 are clamped to the epoch).
 pub(crate) fn write_rfc3339(buf: &mut String, now: SystemTime) {
     let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
-    let (cached_secs, mut head) = CACHE.with(Cell::get);
-    if cached_secs != secs {
-        head = civil(secs);
-        CACHE.with(|c| c.set((secs, head)));
+    let cached = CACHE.try_with(|c| {
+        let Ok(mut c) = c.try_borrow_mut() else {
+            return false;
+        };
+        if c.0 != secs || c.1.is_empty() {
+            c.1.clear();
+            c.1.push_str(std::str::from_utf8(&civil(secs)).unwrap_or("1970-01-01T00:00:00"));
+            c.0 = secs;
+        }
+        buf.push_str(&c.1);
+        true
+    });
+    if cached != Ok(true) {
+        buf.push_str(std::str::from_utf8(&civil(secs)).unwrap_or("1970-01-01T00:00:00"));
     }
-    // `head` only ever holds ASCII digits and separators.
-    buf.push_str(std::str::from_utf8(&head).unwrap_or("1970-01-01T00:00:00"));
-    let micros = d.subsec_micros();
-    let mut frac = *b".000000Z";
-    let mut m = micros;
-    for i in (1..7).rev() {
-        frac[i] = b'0' + (m % 10) as u8;
-        m /= 10;
+    let m = d.subsec_micros();
+    buf.push('.');
+    for div in [100_000, 10_000, 1_000, 100, 10, 1] {
+        buf.push(char::from(b'0' + (m / div % 10) as u8));
     }
-    buf.push_str(std::str::from_utf8(&frac).unwrap_or(".000000Z"));
+    buf.push('Z');
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` for a Unix second (Howard Hinnant's `civil_from_days`).

@@ -1,0 +1,184 @@
+//! One measured case: a subscriber set as the global default in a fresh process, then a loop
+//! of identical events.
+
+use std::io;
+use std::path::Path;
+use std::time::Instant;
+
+use tracing::level_filters::LevelFilter;
+use tracing_subscriber::prelude::*;
+
+use crate::alloc;
+
+/// What a case measured.
+pub struct Measured {
+    pub ns_per_event: f64,
+    pub allocs_per_event: f64,
+}
+
+/// The event of the bench: a message and five fields (a string, two integers, a float, a
+/// bool), inside two nested spans carrying `request_id`, `user_id` and `db_table`.
+#[inline(never)]
+fn event() {
+    tracing::info!(
+        customer = "alice",
+        amount = 1299u64,
+        attempt = -3i64,
+        ratio = 0.875f64,
+        approved = true,
+        "payment processed"
+    );
+}
+
+#[inline(never)]
+fn disabled_event() {
+    tracing::debug!(
+        customer = "alice",
+        amount = 1299u64,
+        attempt = -3i64,
+        ratio = 0.875f64,
+        approved = true,
+        "payment processed"
+    );
+}
+
+fn in_spans(n: u64, f: fn()) -> Measured {
+    let outer = tracing::info_span!("request", request_id = "req-7f3a9c", user_id = 42u64);
+    let _o = outer.enter();
+    let inner = tracing::info_span!("db", db_table = "payments");
+    let _i = inner.enter();
+    for _ in 0..n.min(10_000) / 10 {
+        f();
+    }
+    let a0 = alloc::count();
+    let t0 = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    let elapsed = t0.elapsed();
+    let allocs = alloc::count() - a0;
+    Measured {
+        ns_per_event: elapsed.as_nanos() as f64 / n as f64,
+        allocs_per_event: allocs as f64 / n as f64,
+    }
+}
+
+fn set<S>(subscriber: S)
+where
+    S: tracing::Subscriber + Send + Sync + 'static,
+{
+    tracing::subscriber::set_global_default(subscriber).expect("one subscriber per process");
+}
+
+fn fmt_json_sink() {
+    set(tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(true)
+        .with_max_level(LevelFilter::INFO)
+        .with_writer(io::sink)
+        .finish());
+}
+
+fn json_subscriber_sink() {
+    let layer = json_subscriber::fmt::layer()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .flatten_span_list_on_top_level(true)
+        .with_writer(io::sink);
+    set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
+}
+
+fn prodlog_sink() {
+    use prodlog::context::ContextLayer;
+    use prodlog::format::JsonLayer;
+    let layer = ContextLayer::new().and_then(JsonLayer::with_make_writer(io::sink));
+    set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
+}
+
+/// Runs one case in this process; `name` is `<row>/<impl>`.
+pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
+    let (row, imp) = name.split_once('/')?;
+    match (row, imp) {
+        ("disabled" | "sink", "fmt-json") => fmt_json_sink(),
+        ("disabled" | "sink", "json-subscriber") => json_subscriber_sink(),
+        ("disabled" | "sink", "prodlog") => prodlog_sink(),
+        ("disabled", "prodlog-init") => {
+            let guard = prodlog::builder()
+                .from_env(false)
+                .console(prodlog::ConsoleMode::Off)
+                .try_init()
+                .ok()?;
+            std::mem::forget(guard);
+        }
+        ("file", _) => return Some(file(imp, n, dir)),
+        _ => return None,
+    }
+    Some(in_spans(
+        n,
+        if row == "disabled" {
+            disabled_event
+        } else {
+            event
+        },
+    ))
+}
+
+/// From the first event until every line is in the file and synced.
+fn file(imp: &str, n: u64, dir: &Path) -> Measured {
+    let path = dir.join(format!("{imp}.log"));
+    let a0 = alloc::count();
+    let t0 = Instant::now();
+    match imp {
+        "prodlog" => {
+            let guard = prodlog::builder()
+                .from_env(false)
+                .console(prodlog::ConsoleMode::Off)
+                .error_file(false)
+                .app_name(imp)
+                .log_dir(dir)
+                .try_init()
+                .expect("prodlog init");
+            in_spans(n, event);
+            drop(guard); // flushes and fsyncs
+        }
+        _ => {
+            let file = std::fs::File::create(&path).expect("create bench file");
+            let (writer, guard) = tracing_appender::non_blocking(file);
+            if imp == "fmt-json" {
+                set(tracing_subscriber::fmt()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true)
+                    .with_span_list(true)
+                    .with_max_level(LevelFilter::INFO)
+                    .with_writer(writer)
+                    .finish());
+            } else {
+                let layer = json_subscriber::fmt::layer()
+                    .flatten_event(true)
+                    .with_current_span(false)
+                    .with_span_list(false)
+                    .flatten_span_list_on_top_level(true)
+                    .with_writer(writer);
+                set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
+            }
+            in_spans(n, event);
+            drop(guard); // waits for the worker to write everything
+            std::fs::File::open(&path)
+                .and_then(|f| f.sync_all())
+                .expect("sync bench file");
+        }
+    }
+    let elapsed = t0.elapsed();
+    let lines = std::fs::read(&path)
+        .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+        .unwrap_or(0);
+    eprintln!("{imp}: {lines} lines of {n} on disk");
+    Measured {
+        ns_per_event: elapsed.as_nanos() as f64 / n as f64,
+        allocs_per_event: (alloc::count() - a0) as f64 / n as f64,
+    }
+}
