@@ -78,8 +78,7 @@ pub(crate) fn json_escape_into(buf: &mut String, s: &str) {
 fn json_escape_from(buf: &mut String, s: &str, mut i: usize) {
     let bytes = s.as_bytes();
     let mut start = 0;
-    loop {
-        let Some(&b) = bytes.get(i) else { break };
+    while let Some(&b) = bytes.get(i) {
         let esc = JSON_ESCAPE[b as usize];
         if esc == b'?' {
             // U+2028 = E2 80 A8, U+2029 = E2 80 A9; any other E2 sequence is copied.

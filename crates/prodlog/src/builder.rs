@@ -1,6 +1,5 @@
 //! The preset's builder.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +14,7 @@ use tracing_subscriber::registry::{LookupSpan, Registry};
 use crate::error::{InitError, InitErrorKind};
 use crate::file::{AppendFile, Flusher};
 use crate::guard::Guard;
-use crate::settings::{Choices, ColorMode, ConsoleMode, Problem, Settings};
+use crate::settings::{Choices, ColorMode, ConsoleMode, EnvLookup, Problem, Settings};
 
 /// Configures the preset: every choice `prodlog::init()` makes, as a setter.
 ///
@@ -175,8 +174,7 @@ impl Builder {
     {
         let mut problems = Vec::new();
         let read_env = |var: &str| std::env::var_os(var);
-        let env: Option<&dyn Fn(&str) -> Option<OsString>> =
-            if self.from_env { Some(&read_env) } else { None };
+        let env: Option<EnvLookup<'_>> = if self.from_env { Some(&read_env) } else { None };
         let settings = self.choices.resolve(env, &mut problems);
         let filter = level_filter(&settings, &mut problems);
 

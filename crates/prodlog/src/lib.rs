@@ -1,14 +1,13 @@
 //! Production logging for [`tracing`], good by default.
 //!
-//! ```no_run
-//! fn main() {
-//!     let _guard = prodlog::init(); // hold it until main returns: it flushes the files
+//! ```
+//! // At the top of `main`; hold the guard until main returns: it flushes the files.
+//! let _guard = prodlog::init();
 //!
-//!     let request = tracing::info_span!("request", request_id = "r-1", user_id = tracing::field::Empty);
-//!     let _entered = request.enter();
-//!     request.record("user_id", 42);
-//!     tracing::info!(amount = 12, "payment processed"); // carries request_id and user_id
-//! }
+//! let request = tracing::info_span!("request", request_id = "r-1", user_id = tracing::field::Empty);
+//! let _entered = request.enter();
+//! request.record("user_id", 42);
+//! tracing::info!(amount = 12, "payment processed"); // carries request_id and user_id
 //! ```
 //!
 //! One call gives a service:
@@ -41,7 +40,7 @@
 //! # The parts
 //!
 //! Each part is its own crate, usable alone, and re-exported here as a module:
-//! [`format`] (the JSON and console formatters) and [`context`] (span fields kept for the
+//! [`format`](mod@format) (the JSON and console formatters) and [`context`] (span fields kept for the
 //! formatters).
 
 mod builder;

@@ -35,6 +35,9 @@ pub enum ColorMode {
     Never,
 }
 
+/// Reads one environment variable (a map in unit tests, the process environment otherwise).
+pub(crate) type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<OsString>;
+
 /// A configuration problem `init()` works around: the error, and what it used instead.
 #[derive(Debug)]
 pub(crate) struct Problem {
@@ -160,7 +163,7 @@ impl Choices {
     /// Applies the environment (when `env` is given) over the choices made in code.
     pub(crate) fn resolve(
         &self,
-        env: Option<&dyn Fn(&str) -> Option<OsString>>,
+        env: Option<EnvLookup<'_>>,
         problems: &mut Vec<Problem>,
     ) -> Settings {
         let none = |_: &str| None;

@@ -1,0 +1,271 @@
+//! `prodlog::init()` and `try_init()` as a service uses them: each scenario runs in a child
+//! process (a global subscriber is set once per process) with its own environment, and the
+//! parent checks stdout, stderr and the files. Run with `cargo test --test preset`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// What a child does, by `PRODLOG_TEST_CHILD`.
+fn child(scenario: &str) {
+    match scenario {
+        "init" => {
+            let _guard = prodlog::init();
+            emit();
+            // A second initialisation is reported, never a panic.
+            let second = prodlog::try_init();
+            eprintln!(
+                "second try_init: {:?}",
+                second.as_ref().err().map(|e| e.kind())
+            );
+            let _again = prodlog::init();
+        }
+        "try_init" => match prodlog::try_init() {
+            Ok(_guard) => {
+                eprintln!("try_init: ok");
+                emit();
+            }
+            Err(e) => eprintln!("try_init: {:?}: {e}", e.kind()),
+        },
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+fn emit() {
+    let s = tracing::info_span!(
+        "request",
+        request_id = "r-1",
+        user_id = tracing::field::Empty
+    );
+    let _e = s.enter();
+    s.record("user_id", 42);
+    tracing::debug!("debug line");
+    tracing::debug!(target: "preset::noisy", "noisy debug line");
+    tracing::info!(n = 1, "info line");
+    tracing::warn!(value = "evil\n\u{1b}[2Jx", "warn line");
+    tracing::error!(code = 500, "error line");
+}
+
+fn run(scenario: &str, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.env("PRODLOG_TEST_CHILD", scenario);
+    for var in ["RUST_LOG", "NO_COLOR"] {
+        cmd.env_remove(var);
+    }
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PRODLOG_") && k != "PRODLOG_TEST_CHILD" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{scenario} {env:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn stdout_json(out: &Output) -> Vec<serde_json::Map<String, Value>> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(support::parse)
+        .collect()
+}
+
+fn messages(lines: &[serde_json::Map<String, Value>]) -> Vec<&str> {
+    lines
+        .iter()
+        .map(|l| l["message"].as_str().unwrap())
+        .collect()
+}
+
+fn defaults_pipe_json_to_stdout() {
+    let out = run("init", &[]);
+    let lines = stdout_json(&out);
+    assert_eq!(messages(&lines), ["info line", "warn line", "error line"]);
+    assert_eq!(lines[0]["request_id"], "r-1");
+    assert_eq!(lines[0]["user_id"], 42);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("second try_init: Some(AlreadyInitialized)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("prodlog: a global tracing subscriber is already set"),
+        "{err}"
+    );
+}
+
+fn human_console_is_escaped_and_uncoloured_in_a_pipe() {
+    let out = run("init", &[("PRODLOG_CONSOLE", "human")]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour and no raw ESC in a pipe: {text:?}"
+    );
+    assert!(
+        lines[1].ends_with(
+            " WARN preset: warn line value=\"evil\\n\\x1b[2Jx\" request_id=r-1 user_id=42"
+        ),
+        "{text}"
+    );
+
+    let out = run(
+        "init",
+        &[("PRODLOG_CONSOLE", "human"), ("PRODLOG_COLOR", "always")],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\u{1b}[33m WARN\u{1b}[0m"), "{text:?}");
+    assert!(text.contains("\\x1b[2Jx"), "{text:?}");
+}
+
+fn files_main_and_error_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("nested/logs");
+    let out = run(
+        "init",
+        &[
+            ("PRODLOG_DIR", logs.to_str().unwrap()),
+            ("PRODLOG_APP", "billing"),
+            ("PRODLOG_CONSOLE", "off"),
+        ],
+    );
+    assert!(out.stdout.is_empty());
+    let main = support::read_json_lines(&logs.join("billing.log"));
+    assert_eq!(messages(&main), ["info line", "warn line", "error line"]);
+    let errors = support::read_json_lines(&logs.join("billing.error.log"));
+    assert_eq!(messages(&errors), ["error line"]);
+    assert_eq!(errors[0]["request_id"], "r-1");
+
+    let dir2 = tempfile::tempdir().unwrap();
+    run(
+        "init",
+        &[
+            ("PRODLOG_DIR", dir2.path().to_str().unwrap()),
+            ("PRODLOG_APP", "a"),
+            ("PRODLOG_ERROR_FILE", "off"),
+            ("PRODLOG_CONSOLE", "off"),
+        ],
+    );
+    assert!(dir2.path().join("a.log").exists());
+    assert!(!dir2.path().join("a.error.log").exists());
+}
+
+fn rust_log_levels() {
+    let warn = stdout_json(&run("init", &[("RUST_LOG", "warn")]));
+    assert_eq!(messages(&warn), ["warn line", "error line"]);
+    let target = stdout_json(&run("init", &[("RUST_LOG", "preset::noisy=debug")]));
+    assert_eq!(
+        messages(&target),
+        ["noisy debug line", "info line", "warn line", "error line"],
+        "a target-only spec keeps info for the rest"
+    );
+    let blank = stdout_json(&run("init", &[("RUST_LOG", "  ")]));
+    assert_eq!(
+        messages(&blank),
+        ["info line", "warn line", "error line"],
+        "blank means default"
+    );
+}
+
+fn bad_environment_is_reported_and_worked_around() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let unusable = file.join("logs"); // a directory under a regular file
+    let out = run(
+        "init",
+        &[
+            ("PRODLOG_CONSOLE", "fancy"),
+            ("RUST_LOG", "warn,,preset=verbose"),
+            ("PRODLOG_DIR", unusable.to_str().unwrap()),
+            ("PRODLOG_APP", "../escape"),
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "prodlog: PRODLOG_CONSOLE=\"fancy\" is not valid: expected one of auto, human, json, off; using auto",
+        "prodlog: invalid level directives \"warn,,preset=verbose\" in RUST_LOG",
+        "ignoring the invalid directives",
+        "prodlog: PRODLOG_APP=\"../escape\" is not valid",
+        &format!("prodlog: cannot create log directory {}", unusable.display()),
+        "writing no log files",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    // The valid part of the spec (`warn`) still applies, and the console still works.
+    assert_eq!(messages(&stdout_json(&out)), ["warn line", "error line"]);
+    assert!(!dir.path().join("escape.log").exists());
+}
+
+fn try_init_returns_typed_errors() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[("PRODLOG_CONSOLE", "fancy")],
+            "try_init: InvalidEnv: PRODLOG_CONSOLE=\"fancy\"",
+        ),
+        (
+            &[("RUST_LOG", "info,=debug")],
+            "try_init: InvalidDirectives: invalid level directives",
+        ),
+        (
+            &[("PRODLOG_DIR", "/dev/null/logs")],
+            "try_init: LogFile: cannot create log directory /dev/null/logs",
+        ),
+        (&[], "try_init: ok"),
+    ];
+    for (env, expected) in cases {
+        let out = run("try_init", env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(expected),
+            "{env:?}: expected {expected:?} in {err}"
+        );
+        let printed = stdout_json(&out).len();
+        assert_eq!(
+            printed,
+            if expected.ends_with("ok") { 3 } else { 0 },
+            "{env:?}"
+        );
+    }
+}
+
+fn main() {
+    if let Ok(scenario) = std::env::var("PRODLOG_TEST_CHILD") {
+        child(&scenario);
+        return;
+    }
+    let tests: &[(&str, fn())] = &[
+        ("defaults_pipe_json_to_stdout", defaults_pipe_json_to_stdout),
+        (
+            "human_console_is_escaped_and_uncoloured_in_a_pipe",
+            human_console_is_escaped_and_uncoloured_in_a_pipe,
+        ),
+        ("files_main_and_error_only", files_main_and_error_only),
+        ("rust_log_levels", rust_log_levels),
+        (
+            "bad_environment_is_reported_and_worked_around",
+            bad_environment_is_reported_and_worked_around,
+        ),
+        (
+            "try_init_returns_typed_errors",
+            try_init_returns_typed_errors,
+        ),
+    ];
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    for (name, test) in tests {
+        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        test();
+        println!("test {name} ... ok");
+    }
+}
