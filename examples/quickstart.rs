@@ -41,6 +41,7 @@ mod db {
                 ),
             });
         }
+        info!(rows = 1, "query done"); // carries db_table and the request's fields
         Ok(id * 100)
     }
 }
