@@ -10,15 +10,20 @@ use support::{is_rfc3339_micros, read_json_lines};
 use tracing::field::Empty;
 use tracing_subscriber::prelude::*;
 
-/// Runs `f` with prodlog writing files into a fresh directory (app `t`), then drops the
-/// guard and returns the directory.
-fn with_files(directives: &str, f: impl FnOnce()) -> (tempfile::TempDir, PathBuf, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let (layer, guard) = prodlog::builder()
+/// prodlog writing only files (app `t`) into `dir`, whatever the environment says.
+fn files_only(dir: &Path) -> prodlog::Builder {
+    prodlog::builder()
         .from_env(false)
         .console(prodlog::ConsoleMode::Off)
         .app_name("t")
-        .log_dir(dir.path())
+        .log_dir(dir)
+}
+
+/// Runs `f` with prodlog writing files into a fresh directory, then drops the guard and
+/// returns the directory and the paths of the main and error-only files.
+fn with_files(directives: &str, f: impl FnOnce()) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (layer, guard) = files_only(dir.path())
         .directives(directives)
         .into_layer()
         .unwrap();
@@ -197,13 +202,7 @@ fn nothing_lost_from_many_threads_after_the_guard_drops() {
     const THREADS: usize = 8;
     const PER: usize = 5_000;
     let dir = tempfile::tempdir().unwrap();
-    let (layer, guard) = prodlog::builder()
-        .from_env(false)
-        .console(prodlog::ConsoleMode::Off)
-        .app_name("t")
-        .log_dir(dir.path())
-        .into_layer()
-        .unwrap();
+    let (layer, guard) = files_only(dir.path()).into_layer().unwrap();
     let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
     std::thread::scope(|s| {
         for t in 0..THREADS {

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use tracing::level_filters::LevelFilter;
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
 
 use crate::alloc;
@@ -16,30 +17,30 @@ pub struct Measured {
     pub allocs_per_event: f64,
 }
 
-/// The event of the bench: a message and five fields (a string, two integers, a float, a
-/// bool), inside two nested spans carrying `request_id`, `user_id` and `db_table`.
+/// The event of the bench at a given level: a message and five fields (a string, two
+/// integers, a float, a bool). `in_spans` wraps it in two nested spans carrying
+/// `request_id`, `user_id` and `db_table`.
+macro_rules! bench_event {
+    ($level:ident) => {
+        tracing::$level!(
+            customer = "alice",
+            amount = 1299u64,
+            attempt = -3i64,
+            ratio = 0.875f64,
+            approved = true,
+            "payment processed"
+        )
+    };
+}
+
 #[inline(never)]
 fn event() {
-    tracing::info!(
-        customer = "alice",
-        amount = 1299u64,
-        attempt = -3i64,
-        ratio = 0.875f64,
-        approved = true,
-        "payment processed"
-    );
+    bench_event!(info);
 }
 
 #[inline(never)]
 fn disabled_event() {
-    tracing::debug!(
-        customer = "alice",
-        amount = 1299u64,
-        attempt = -3i64,
-        ratio = 0.875f64,
-        approved = true,
-        "payment processed"
-    );
+    bench_event!(debug);
 }
 
 fn in_spans(n: u64, f: fn()) -> Measured {
@@ -70,24 +71,30 @@ where
     tracing::subscriber::set_global_default(subscriber).expect("one subscriber per process");
 }
 
-fn fmt_json_sink() {
+fn fmt_json<W>(writer: W)
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     set(tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
         .with_current_span(true)
         .with_span_list(true)
         .with_max_level(LevelFilter::INFO)
-        .with_writer(io::sink)
+        .with_writer(writer)
         .finish());
 }
 
-fn json_subscriber_sink() {
+fn json_subscriber<W>(writer: W)
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let layer = json_subscriber::fmt::layer()
         .flatten_event(true)
         .with_current_span(false)
         .with_span_list(false)
         .flatten_span_list_on_top_level(true)
-        .with_writer(io::sink);
+        .with_writer(writer);
     set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
 }
 
@@ -102,8 +109,8 @@ fn prodlog_sink() {
 pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
     let (row, imp) = name.split_once('/')?;
     match (row, imp) {
-        ("disabled" | "sink", "fmt-json") => fmt_json_sink(),
-        ("disabled" | "sink", "json-subscriber") => json_subscriber_sink(),
+        ("disabled" | "sink", "fmt-json") => fmt_json(io::sink),
+        ("disabled" | "sink", "json-subscriber") => json_subscriber(io::sink),
         ("disabled" | "sink", "prodlog") => prodlog_sink(),
         ("disabled", "prodlog-init") => {
             let guard = prodlog::builder()
@@ -148,22 +155,9 @@ fn file(imp: &str, n: u64, dir: &Path) -> Measured {
             let file = std::fs::File::create(&path).expect("create bench file");
             let (writer, guard) = tracing_appender::non_blocking(file);
             if imp == "fmt-json" {
-                set(tracing_subscriber::fmt()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true)
-                    .with_span_list(true)
-                    .with_max_level(LevelFilter::INFO)
-                    .with_writer(writer)
-                    .finish());
+                fmt_json(writer);
             } else {
-                let layer = json_subscriber::fmt::layer()
-                    .flatten_event(true)
-                    .with_current_span(false)
-                    .with_span_list(false)
-                    .flatten_span_list_on_top_level(true)
-                    .with_writer(writer);
-                set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
+                json_subscriber(writer);
             }
             in_spans(n, event);
             drop(guard); // waits for the worker to write everything
