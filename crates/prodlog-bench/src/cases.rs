@@ -43,12 +43,17 @@ fn disabled_event() {
     bench_event!(debug);
 }
 
+/// Events sent before the measured loop.
+fn warm_up(n: u64) -> u64 {
+    n.min(10_000) / 10
+}
+
 fn in_spans(n: u64, f: fn()) -> Measured {
     let outer = tracing::info_span!("request", request_id = "req-7f3a9c", user_id = 42u64);
     let _o = outer.enter();
     let inner = tracing::info_span!("db", db_table = "payments");
     let _i = inner.enter();
-    for _ in 0..n.min(10_000) / 10 {
+    for _ in 0..warm_up(n) {
         f();
     }
     let a0 = alloc::count();
@@ -170,7 +175,7 @@ fn file(imp: &str, n: u64, dir: &Path) -> Measured {
     let lines = std::fs::read(&path)
         .map(|b| b.iter().filter(|&&c| c == b'\n').count())
         .unwrap_or(0);
-    eprintln!("{imp}: {lines} lines of {n} on disk");
+    eprintln!("{imp}: {lines} lines of {} on disk", n + warm_up(n));
     Measured {
         ns_per_event: elapsed.as_nanos() as f64 / n as f64,
         allocs_per_event: (alloc::count() - a0) as f64 / n as f64,
