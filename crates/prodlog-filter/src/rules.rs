@@ -79,7 +79,8 @@ impl Rules {
         }
         user.sort_by_key(|u| std::cmp::Reverse(u.0.len()));
         let mut quiet: Vec<String> = quiet.into_iter().collect();
-        quiet.sort_by_key(|q| std::cmp::Reverse(q.len()));
+        // Longest first; equal names end up adjacent so `dedup` removes every repeat.
+        quiet.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         quiet.dedup();
         Rules {
             user,
@@ -150,6 +151,13 @@ mod tests {
             rules("hyper::proto=debug").level_for("hyper::client"),
             LevelFilter::WARN
         );
+    }
+
+    #[test]
+    fn quiet_table_repeats_are_removed_even_when_not_adjacent() {
+        let quiet = ["ab", "cd", "ab", "x", "cd"].map(String::from);
+        let r = Rules::new(&[], quiet, LevelFilter::INFO);
+        assert_eq!(r.quiet, ["ab", "cd", "x"]);
     }
 
     #[test]
