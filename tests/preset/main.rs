@@ -194,7 +194,8 @@ fn bad_environment_is_reported_and_worked_around() {
     for expected in [
         "prodlog: PRODLOG_CONSOLE=\"fancy\" is not valid: expected one of auto, human, json, off; using auto",
         "prodlog: invalid level directives \"warn,,preset=verbose\" in RUST_LOG",
-        "ignoring the invalid directives",
+        "directive 3 \"preset=verbose\" (at byte 6): unknown level \"verbose\"",
+        "keeping the valid directives",
         "prodlog: PRODLOG_APP=\"../escape\" is not valid",
         &format!("prodlog: cannot create log directory {}", unusable.display()),
         "writing no log files",

@@ -1,12 +1,13 @@
 //! The per-target level filter and its reload handle.
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use tracing_core::subscriber::Interest;
 use tracing_core::{LevelFilter, Metadata};
 use tracing_subscriber::layer::{Context, Filter};
 
-use crate::directive::{parse_directives, DirectiveError};
+use crate::directive::{parse_directives, Directive, DirectiveError};
 use crate::rules::{Rules, NOISY_TARGETS};
 
 /// A level per target, from `RUST_LOG`-style directives, with noisy dependencies quiet by
@@ -21,10 +22,24 @@ pub struct TargetFilter {
     config: Arc<Config>,
 }
 
-#[derive(Debug)]
+type Listener = Box<dyn Fn(LevelFilter) + Send + Sync>;
+
 struct Config {
     quiet: Vec<String>,
     default: LevelFilter,
+    /// The valid directives the filter was built from, for [`FilterHandle::reset`].
+    initial: Vec<Directive>,
+    listeners: Mutex<Vec<Listener>>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("quiet", &self.quiet)
+            .field("default", &self.default)
+            .field("initial", &self.initial)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Builds a [`TargetFilter`].
@@ -89,6 +104,8 @@ impl FilterBuilder {
             config: Arc::new(Config {
                 quiet: self.quiet,
                 default: self.default,
+                initial: directives,
+                listeners: Mutex::new(Vec::new()),
             }),
         };
         (filter, errors)
@@ -111,6 +128,21 @@ impl TargetFilter {
         FilterHandle {
             filter: self.clone(),
         }
+    }
+
+    /// The most verbose level any target has now (the filter's `max_level_hint`).
+    pub fn max_level(&self) -> LevelFilter {
+        self.current().max_level()
+    }
+
+    /// Calls `listener` with the new [`max_level`](Self::max_level) after every change made
+    /// through a [`FilterHandle`] (for example to keep `log::set_max_level` in step).
+    pub fn on_change(&self, listener: impl Fn(LevelFilter) + Send + Sync + 'static) {
+        self.config
+            .listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Box::new(listener));
     }
 
     fn current(&self) -> Arc<Rules> {
@@ -154,19 +186,44 @@ impl FilterHandle {
     /// Replaces the directives. On any invalid directive nothing changes and every error is
     /// returned. Callsite caches and the global max level are rebuilt, so the change takes
     /// effect for events that were disabled before as well.
+    ///
+    /// A blank spec means the defaults: a bare `info` and the quiet table, as at start.
     pub fn set_directives(&self, spec: &str) -> Result<(), Vec<DirectiveError>> {
         let (directives, errors) = parse_directives(spec);
         if !errors.is_empty() {
             return Err(errors);
         }
+        self.apply(&directives);
+        Ok(())
+    }
+
+    /// Goes back to the (valid) directives the filter was built with.
+    pub fn reset(&self) {
+        self.apply(&self.filter.config.initial);
+    }
+
+    fn apply(&self, directives: &[Directive]) {
         let config = &self.filter.config;
-        let rules = Rules::new(&directives, config.quiet.iter().cloned(), config.default);
+        let rules = Rules::new(directives, config.quiet.iter().cloned(), config.default);
+        let max = rules.max_level();
         *self
             .filter
             .rules
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Arc::new(rules);
         tracing_core::callsite::rebuild_interest_cache();
-        Ok(())
+        for listener in config
+            .listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            listener(max);
+        }
+    }
+
+    /// The filter this handle changes.
+    pub fn filter(&self) -> &TargetFilter {
+        &self.filter
     }
 }

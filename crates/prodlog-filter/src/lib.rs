@@ -40,7 +40,9 @@
 mod directive;
 mod filter;
 mod rules;
+mod watch;
 
 pub use directive::{parse_directives, parse_level, Directive, DirectiveError, DirectiveErrorKind};
 pub use filter::{FilterBuilder, FilterHandle, TargetFilter};
 pub use rules::NOISY_TARGETS;
+pub use watch::FileWatch;

@@ -36,7 +36,6 @@ pub const NOISY_TARGETS: &[&str] = &[
     "tracing",
     "tracing_subscriber",
     "tracing_appender",
-    "log",
 ];
 
 /// Does `prefix` cover `target`? Module boundaries count: `my_app` covers `my_app` and

@@ -4,7 +4,8 @@ use std::fmt;
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-use tracing_core::{Event, Level, Subscriber};
+use tracing_core::{Event, Level, LevelFilter, Subscriber};
+use tracing_log::NormalizeEvent;
 use tracing_subscriber::fmt::{format::Writer, FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, Scope};
@@ -43,7 +44,8 @@ pub(crate) fn format_console<S>(
 ) where
     S: for<'l> LookupSpan<'l>,
 {
-    let meta = event.metadata();
+    let normalized = event.normalized_metadata();
+    let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
     let (level, color) = level_style(meta.level());
     if ansi {
         buf.push_str(DIM);
@@ -72,6 +74,7 @@ pub(crate) fn format_console<S>(
     let mut keys = KeySet::new();
     let mut visitor = FieldVisitor::<Console>::new(buf, &mut keys, true);
     visitor.skip_message = true;
+    visitor.skip_log_fields = normalized.is_some();
     event.record(&mut visitor);
     if let Some(scope) = scope {
         for span in scope {
@@ -116,7 +119,7 @@ impl ConsoleLayer {
     /// A console writing to `sink`, without colours.
     pub fn new(sink: impl LineSink) -> Self {
         ConsoleLayer {
-            destination: Destination::new(tracing_core::LevelFilter::TRACE, Box::new(sink)),
+            destination: Destination::new(LevelFilter::TRACE, Box::new(sink)),
             ansi: false,
         }
     }
@@ -124,6 +127,13 @@ impl ConsoleLayer {
     /// Turns ANSI colours on or off.
     pub fn with_ansi(mut self, ansi: bool) -> Self {
         self.ansi = ansi;
+        self
+    }
+
+    /// Writes only events at `max_level` and more severe ones (all by default), so the
+    /// console can be terser than a file fed by the same filter.
+    pub fn with_max_level(mut self, max_level: LevelFilter) -> Self {
+        self.destination.max_level = max_level;
         self
     }
 
@@ -146,6 +156,9 @@ where
     S: Subscriber + for<'l> LookupSpan<'l>,
 {
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if self.destination.max_level < *event.metadata().level() {
+            return;
+        }
         with_buf(|buf| {
             format_console(buf, event, ctx.event_scope(event), self.ansi);
             self.destination

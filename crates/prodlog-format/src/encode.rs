@@ -123,6 +123,9 @@ pub(crate) struct FieldVisitor<'a, E> {
     pub(crate) is_event: bool,
     /// Console lines print the message before the fields, in a pass of their own.
     pub(crate) skip_message: bool,
+    /// A `log` record bridged by `tracing-log`: its `log.target`, `log.module_path`,
+    /// `log.file` and `log.line` fields are already in the normalized metadata.
+    pub(crate) skip_log_fields: bool,
     pub(crate) _enc: std::marker::PhantomData<E>,
 }
 
@@ -133,6 +136,7 @@ impl<'a, E: Encode> FieldVisitor<'a, E> {
             keys,
             is_event,
             skip_message: false,
+            skip_log_fields: false,
             _enc: std::marker::PhantomData,
         }
     }
@@ -142,6 +146,9 @@ impl<'a, E: Encode> FieldVisitor<'a, E> {
     fn start(&mut self, field: &Field) -> bool {
         let name = field.name();
         if self.skip_message && name == "message" {
+            return false;
+        }
+        if self.skip_log_fields && name.starts_with("log.") {
             return false;
         }
         let key = E::key_for(name, self.is_event);

@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use tracing_core::{Event, LevelFilter, Subscriber};
+use tracing_log::NormalizeEvent;
 use tracing_subscriber::fmt::{format::Writer, FmtContext, FormatEvent, FormatFields, MakeWriter};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, Scope};
@@ -25,7 +26,8 @@ pub(crate) fn format_json<S>(buf: &mut String, event: &Event<'_>, scope: Option<
 where
     S: for<'l> LookupSpan<'l>,
 {
-    let meta = event.metadata();
+    let normalized = event.normalized_metadata();
+    let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
     buf.push_str("{\"timestamp\":\"");
     write_rfc3339(buf, std::time::SystemTime::now());
     buf.push_str("\",\"level\":\"");
@@ -34,7 +36,9 @@ where
     json_escape_into(buf, meta.target());
     buf.push('"');
     let mut keys = KeySet::new();
-    event.record(&mut FieldVisitor::<Json>::new(buf, &mut keys, true));
+    let mut visitor = FieldVisitor::<Json>::new(buf, &mut keys, true);
+    visitor.skip_log_fields = normalized.is_some();
+    event.record(&mut visitor);
     let mut innermost = None;
     if let Some(scope) = scope {
         for span in scope {

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use prodlog_context::ContextLayer;
+use prodlog_filter::TargetFilter;
 use prodlog_format::{ConsoleLayer, JsonLayer, StdoutSink};
 use tracing_core::{LevelFilter, Subscriber};
-use tracing_subscriber::filter::EnvFilter;
+use tracing_subscriber::filter::FilterExt;
 use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::registry::{LookupSpan, Registry};
 
@@ -22,7 +23,12 @@ use crate::settings::{Choices, ColorMode, ConsoleMode, EnvLookup, Problem, Setti
 ///
 /// | setting | default | environment |
 /// |---|---|---|
-/// | [`directives`](Self::directives) | `info` | `RUST_LOG` |
+/// | [`directives`](Self::directives) | `info`, noisy dependencies at `warn` | `RUST_LOG` (see [`env_var`](Self::env_var)) |
+/// | [`quiet`](Self::quiet) | [`filter::NOISY_TARGETS`](crate::filter::NOISY_TARGETS) | — |
+/// | [`directives_file`](Self::directives_file) | none: levels change only through [`Guard::filter`] | `PRODLOG_DIRECTIVES_FILE` |
+/// | [`console_level`](Self::console_level) | `trace`: all the directives enable | `PRODLOG_CONSOLE_LEVEL` |
+/// | [`file_level`](Self::file_level) | `trace`: all the directives enable | `PRODLOG_FILE_LEVEL` |
+/// | [`log_bridge`](Self::log_bridge) | `true`: `log` records go through the same filter and outputs | — |
 /// | [`console`](Self::console) | [`ConsoleMode::Auto`]: human on a terminal, JSON otherwise | `PRODLOG_CONSOLE` |
 /// | [`color`](Self::color) | [`ColorMode::Auto`]: on a terminal unless `NO_COLOR` | `PRODLOG_COLOR` |
 /// | [`log_dir`](Self::log_dir) | none: no files | `PRODLOG_DIR` |
@@ -66,9 +72,51 @@ impl Default for Builder {
 
 impl Builder {
     /// The level directives used when `RUST_LOG` is unset or empty (`RUST_LOG` syntax:
-    /// `info,my_app::db=debug`). A spec without a bare level keeps `info` for other targets.
+    /// `info,my_app::db=debug`, see [`filter`](crate::filter)). A spec without a bare level
+    /// keeps `info` for other targets.
     pub fn directives(mut self, directives: impl Into<String>) -> Self {
         self.choices.directives = directives.into();
+        self
+    }
+
+    /// The environment variable holding the directives, `RUST_LOG` by default.
+    pub fn env_var(mut self, name: impl Into<String>) -> Self {
+        self.choices.env_var = name.into();
+        self
+    }
+
+    /// Adds `target` (and its submodules) to the dependencies kept at `warn` unless a
+    /// directive names them.
+    pub fn quiet(mut self, target: impl Into<String>) -> Self {
+        self.choices.quiet.push(target.into());
+        self
+    }
+
+    /// A file holding the directives, applied at start and again whenever it changes or
+    /// (Unix) the process receives `SIGHUP`; see
+    /// [`FilterHandle::watch_file`](crate::filter::FilterHandle::watch_file).
+    pub fn directives_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.choices.directives_file = Some(path.into());
+        self
+    }
+
+    /// The most verbose level the console shows (the directives still apply).
+    pub fn console_level(mut self, level: LevelFilter) -> Self {
+        self.choices.console_level = level;
+        self
+    }
+
+    /// The most verbose level `<app>.log` gets (the directives still apply).
+    pub fn file_level(mut self, level: LevelFilter) -> Self {
+        self.choices.file_level = level;
+        self
+    }
+
+    /// Whether [`init`](Self::init) and [`try_init`](Self::try_init) route records of the
+    /// `log` crate through prodlog (on by default; a `log` logger already set is kept and
+    /// reported on stderr).
+    pub fn log_bridge(mut self, on: bool) -> Self {
+        self.choices.log_bridge = on;
         self
     }
 
@@ -118,7 +166,7 @@ impl Builder {
         if !problems.is_empty() {
             return Err(problems.swap_remove(0).error);
         }
-        install(layer)?;
+        install(layer, &guard)?;
         Ok(guard)
     }
 
@@ -131,7 +179,7 @@ impl Builder {
         for p in &problems {
             eprintln!("prodlog: {}; {}", p.error, p.fallback);
         }
-        match install(layer) {
+        match install(layer, &guard) {
             Ok(()) => guard,
             Err(e) => {
                 eprintln!("prodlog: {e}; leaving it in place");
@@ -177,6 +225,23 @@ impl Builder {
         let env: Option<EnvLookup<'_>> = if self.from_env { Some(&read_env) } else { None };
         let settings = self.choices.resolve(env, &mut problems);
         let filter = level_filter(&settings, &mut problems);
+        let watch = settings.directives_file.as_ref().and_then(|path| {
+            match filter.handle().watch_file(path, Duration::from_secs(1)) {
+                Ok(watch) => Some(watch),
+                Err(e) => {
+                    problems.push(Problem {
+                        error: InitError::new(
+                            InitErrorKind::DirectivesFile,
+                            "cannot watch the directives file",
+                        )
+                        .with_path(path.clone())
+                        .with_source(e),
+                        fallback: "levels change only through the guard's filter handle".to_owned(),
+                    });
+                    None
+                }
+            }
+        });
 
         let mut json = JsonLayer::default();
         let mut files = Vec::new();
@@ -184,7 +249,7 @@ impl Builder {
             match open_files(&settings, dir) {
                 Ok(opened) => {
                     for (file, level) in opened {
-                        json = json.with_sink(level, file.clone());
+                        json = json.with_sink(level.min(settings.file_level), file.clone());
                         files.push(file);
                     }
                 }
@@ -196,66 +261,65 @@ impl Builder {
         }
         let console = match settings.console {
             ConsoleMode::Json => {
-                json = json.with_sink(LevelFilter::TRACE, StdoutSink);
+                json = json.with_sink(settings.console_level, StdoutSink);
                 None
             }
-            ConsoleMode::Human | ConsoleMode::Auto => {
-                Some(ConsoleLayer::new(StdoutSink).with_ansi(settings.ansi))
-            }
+            ConsoleMode::Human | ConsoleMode::Auto => Some(
+                ConsoleLayer::new(StdoutSink)
+                    .with_ansi(settings.ansi)
+                    .with_max_level(settings.console_level),
+            ),
             _ => None,
         };
+        // No destination wants more than this: a lower max-level hint for tracing.
+        let mut ceiling = LevelFilter::OFF;
+        if settings.console != ConsoleMode::Off {
+            ceiling = ceiling.max(settings.console_level);
+        }
+        if !files.is_empty() {
+            ceiling = ceiling.max(settings.file_level);
+            if settings.error_file {
+                ceiling = ceiling.max(LevelFilter::ERROR);
+            }
+        }
         let flusher =
             (!files.is_empty()).then(|| Flusher::start(files.clone(), Duration::from_millis(200)));
-        let guard = Guard::new(files, flusher, settings.console != ConsoleMode::Off);
+        let handle = filter.handle();
+        let guard = Guard::new(files, flusher, settings.console != ConsoleMode::Off).with_filter(
+            handle,
+            watch,
+            ceiling,
+            settings.log_bridge,
+        );
         let layer = ContextLayer::new()
             .and_then(json)
             .and_then(console)
-            .with_filter(filter);
+            .with_filter(filter.and(ceiling));
         (layer, guard, problems)
     }
 }
 
 /// The directives as a filter; on a bad spec the valid directives are kept.
-fn level_filter(settings: &Settings, problems: &mut Vec<Problem>) -> EnvFilter {
-    let spec = &settings.directives;
-    // A spec that names only targets keeps `info` for everything else.
-    let has_default = spec
-        .split(',')
-        .any(|d| !d.trim().is_empty() && !d.contains('=') && !d.contains('['));
-    let full = if has_default {
-        spec.clone()
-    } else {
-        format!("info,{spec}")
-    };
-    let builder = EnvFilter::builder().with_regex(false);
-    match builder.parse(&full) {
-        Ok(f) => f,
-        Err(e) => {
-            problems.push(Problem {
-                error: InitError::new(
-                    InitErrorKind::InvalidDirectives,
-                    format!(
-                        "invalid level directives {spec:?} in {}",
-                        settings.directives_from
-                    ),
-                )
-                .with_source(e),
-                fallback: "ignoring the invalid directives".to_owned(),
-            });
-            let valid: Vec<&str> = full
-                .split(',')
-                .filter(|d| EnvFilter::builder().with_regex(false).parse(d).is_ok())
-                .collect();
-            let kept = if valid.is_empty() {
-                "info".to_owned()
-            } else {
-                valid.join(",")
-            };
-            builder
-                .parse(&kept)
-                .unwrap_or_else(|_| EnvFilter::new("info"))
-        }
+fn level_filter(settings: &Settings, problems: &mut Vec<Problem>) -> TargetFilter {
+    let mut builder = TargetFilter::builder();
+    for target in &settings.quiet {
+        builder = builder.quiet(target.clone());
     }
+    let (filter, errors) = builder.parse_lossy(&settings.directives);
+    if !errors.is_empty() {
+        problems.push(Problem {
+            error: InitError::new(
+                InitErrorKind::InvalidDirectives,
+                format!(
+                    "invalid level directives {:?} in {}",
+                    settings.directives, settings.directives_from
+                ),
+            )
+            .with_directive_errors(errors),
+            fallback: "keeping the valid directives".to_owned(),
+        });
+    }
+    filter
 }
 
 fn open_files(
@@ -283,7 +347,7 @@ fn open_files(
     Ok(out)
 }
 
-fn install<L>(layer: L) -> Result<(), InitError>
+fn install<L>(layer: L, guard: &Guard) -> Result<(), InitError>
 where
     L: Layer<Registry> + Send + Sync + 'static,
 {
@@ -293,5 +357,7 @@ where
             "a global tracing subscriber is already set",
         )
         .with_source(e)
-    })
+    })?;
+    guard.bridge_log();
+    Ok(())
 }

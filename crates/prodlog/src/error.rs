@@ -14,6 +14,8 @@ pub enum InitErrorKind {
     InvalidDirectives,
     /// The log directory or a log file in it cannot be created or opened.
     LogFile,
+    /// The directives file (`PRODLOG_DIRECTIVES_FILE`) cannot be read or watched.
+    DirectivesFile,
     /// A global `tracing` subscriber was already set (a second `init()`).
     AlreadyInitialized,
 }
@@ -25,6 +27,7 @@ pub struct InitError {
     message: String,
     path: Option<PathBuf>,
     source: Option<Box<dyn Error + Send + Sync>>,
+    directives: Vec<prodlog_filter::DirectiveError>,
 }
 
 impl InitError {
@@ -34,7 +37,16 @@ impl InitError {
             message: message.into(),
             path: None,
             source: None,
+            directives: Vec::new(),
         }
+    }
+
+    pub(crate) fn with_directive_errors(
+        mut self,
+        errors: Vec<prodlog_filter::DirectiveError>,
+    ) -> Self {
+        self.directives = errors;
+        self
     }
 
     pub(crate) fn with_path(mut self, path: PathBuf) -> Self {
@@ -52,15 +64,25 @@ impl InitError {
         self.kind
     }
 
-    /// The file or directory involved, for [`InitErrorKind::LogFile`].
+    /// The file or directory involved, for [`InitErrorKind::LogFile`] and
+    /// [`InitErrorKind::DirectivesFile`].
     pub fn path(&self) -> Option<&std::path::Path> {
         self.path.as_deref()
+    }
+
+    /// Every invalid directive, with its position, for [`InitErrorKind::InvalidDirectives`].
+    pub fn directive_errors(&self) -> &[prodlog_filter::DirectiveError] {
+        &self.directives
     }
 }
 
 impl fmt::Display for InitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
+        for (i, e) in self.directives.iter().enumerate() {
+            f.write_str(if i == 0 { ": " } else { "; " })?;
+            write!(f, "{e}")?;
+        }
         if let Some(source) = &self.source {
             write!(f, ": {source}")?;
         }

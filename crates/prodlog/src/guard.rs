@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
+use prodlog_filter::{FileWatch, FilterHandle};
 use prodlog_format::LineSink;
+use tracing_core::LevelFilter;
+use tracing_log::AsLog;
 
 use crate::file::{AppendFile, Flusher};
 
@@ -12,11 +15,22 @@ use crate::file::{AppendFile, Flusher};
 /// `main`. Do **not** write `let _ = prodlog::init();`: that drops the guard at once, and
 /// lines logged later are written unbuffered (slower), and no longer synced at exit.
 #[must_use = "the guard flushes the log files when dropped: bind it with `let _guard = …` in main"]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Guard {
     files: Vec<Arc<AppendFile>>,
     flusher: Option<Flusher>,
     stdout: bool,
+    filter: Option<FilterHandle>,
+    watch: Option<FileWatch>,
+    ceiling: LevelFilter,
+    log_bridge: bool,
+}
+
+/// A guard with nothing to flush (what `init()` returns when it installs nothing).
+impl Default for Guard {
+    fn default() -> Self {
+        Guard::new(Vec::new(), None, false)
+    }
 }
 
 impl Guard {
@@ -25,7 +39,59 @@ impl Guard {
             files,
             flusher,
             stdout,
+            filter: None,
+            watch: None,
+            ceiling: LevelFilter::OFF,
+            log_bridge: false,
         }
+    }
+
+    pub(crate) fn with_filter(
+        mut self,
+        filter: FilterHandle,
+        watch: Option<FileWatch>,
+        ceiling: LevelFilter,
+        log_bridge: bool,
+    ) -> Self {
+        self.filter = Some(filter);
+        self.watch = watch;
+        self.ceiling = ceiling;
+        self.log_bridge = log_bridge;
+        self
+    }
+
+    /// Routes `log` records through the installed subscriber, with `log`'s own max level
+    /// kept at the filter's, so a disabled `log::debug!` stops in the `log` crate.
+    pub(crate) fn bridge_log(&self) {
+        let Some(handle) = self.filter.as_ref().filter(|_| self.log_bridge) else {
+            return;
+        };
+        let ceiling = self.ceiling;
+        let max = handle.filter().max_level().min(ceiling);
+        match tracing_log::LogTracer::builder()
+            .with_max_level(max.as_log())
+            .init()
+        {
+            Ok(()) => handle
+                .filter()
+                .on_change(move |max| log::set_max_level(max.min(ceiling).as_log())),
+            Err(_) => eprintln!(
+                "prodlog: a `log` logger is already set; records of the `log` crate go there, not through prodlog"
+            ),
+        }
+    }
+
+    /// The handle that changes the level directives of prodlog's outputs while the program
+    /// runs (`None` from a guard whose `init()` installed nothing):
+    ///
+    /// ```
+    /// let guard = prodlog::builder().from_env(false).init();
+    /// if let Some(levels) = guard.filter() {
+    ///     levels.set_directives("info,my_app::db=debug").expect("valid directives");
+    /// }
+    /// ```
+    pub fn filter(&self) -> Option<&FilterHandle> {
+        self.filter.as_ref()
     }
 
     /// Pushes every buffered line to its destination now (for example before
@@ -44,6 +110,7 @@ impl Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        drop(self.watch.take());
         drop(self.flusher.take());
         for f in &self.files {
             if let Err(e) = f.close() {

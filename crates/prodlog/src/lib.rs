@@ -12,7 +12,10 @@
 //!
 //! One call gives a service:
 //!
-//! - **levels** from `RUST_LOG` (`info,my_app::db=debug`; unset or empty means `info`);
+//! - **levels** from `RUST_LOG` (`info,my_app::db=debug`; unset or empty means `info`), with
+//!   noisy dependencies (hyper, h2, sqlx, rustls, …) at `warn` unless a directive names them,
+//!   `log` records filtered and formatted like `tracing` events, and levels changeable at
+//!   run time ([`Guard::filter`], `PRODLOG_DIRECTIVES_FILE`);
 //! - **a console** on stdout: human lines on a terminal, JSON lines when stdout is a pipe
 //!   (containers), or as `PRODLOG_CONSOLE` says;
 //! - **files** when a directory is given (`PRODLOG_DIR`): `<app>.log` with every enabled
@@ -40,8 +43,8 @@
 //! # The parts
 //!
 //! Each part is its own crate, usable alone, and re-exported here as a module:
-//! [`format`](mod@format) (the JSON and console formatters) and [`context`] (span fields kept for the
-//! formatters).
+//! [`format`](mod@format) (the JSON and console formatters), [`context`] (span fields kept for the
+//! formatters) and [`filter`] (the per-target level filter).
 
 mod builder;
 mod error;
@@ -55,6 +58,7 @@ pub use guard::Guard;
 pub use settings::{ColorMode, ConsoleMode};
 
 pub use prodlog_context as context;
+pub use prodlog_filter as filter;
 pub use prodlog_format as format;
 
 /// A builder for the preset, starting from the defaults (see [`Builder`]).

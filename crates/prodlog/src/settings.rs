@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use prodlog_format::stdout_wants_ansi;
+use tracing_core::LevelFilter;
 
 use crate::error::{InitError, InitErrorKind};
 
@@ -56,7 +57,12 @@ pub(crate) struct Settings {
     pub(crate) error_file: bool,
     pub(crate) directives: String,
     /// Where `directives` came from, for error messages.
-    pub(crate) directives_from: &'static str,
+    pub(crate) directives_from: String,
+    pub(crate) quiet: Vec<String>,
+    pub(crate) console_level: LevelFilter,
+    pub(crate) file_level: LevelFilter,
+    pub(crate) directives_file: Option<PathBuf>,
+    pub(crate) log_bridge: bool,
 }
 
 /// The values set in code, before the environment.
@@ -68,6 +74,12 @@ pub(crate) struct Choices {
     pub(crate) color: ColorMode,
     pub(crate) error_file: bool,
     pub(crate) directives: String,
+    pub(crate) env_var: String,
+    pub(crate) quiet: Vec<String>,
+    pub(crate) console_level: LevelFilter,
+    pub(crate) file_level: LevelFilter,
+    pub(crate) directives_file: Option<PathBuf>,
+    pub(crate) log_bridge: bool,
 }
 
 impl Default for Choices {
@@ -79,6 +91,12 @@ impl Default for Choices {
             color: ColorMode::Auto,
             error_file: true,
             directives: "info".to_owned(),
+            env_var: "RUST_LOG".to_owned(),
+            quiet: Vec::new(),
+            console_level: LevelFilter::TRACE,
+            file_level: LevelFilter::TRACE,
+            directives_file: None,
+            log_bridge: true,
         }
     }
 }
@@ -93,7 +111,7 @@ fn env_error(var: &str, value: &str, expected: &str) -> InitError {
 /// Reads one variable through `env`; a non-UTF-8 value is a problem, an empty one is unset.
 fn read(
     env: &dyn Fn(&str) -> Option<OsString>,
-    var: &'static str,
+    var: &str,
     problems: &mut Vec<Problem>,
     fallback: &str,
 ) -> Option<String> {
@@ -149,6 +167,30 @@ pub(crate) fn valid_app_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// A destination level from `var`, or `code` when unset; a bad value is reported.
+fn level(
+    env: &dyn Fn(&str) -> Option<OsString>,
+    var: &'static str,
+    code: LevelFilter,
+    problems: &mut Vec<Problem>,
+) -> LevelFilter {
+    let code_name = code.to_string().to_lowercase();
+    let Some(value) = read(env, var, problems, &code_name) else {
+        return code;
+    };
+    prodlog_filter::parse_level(&value).unwrap_or_else(|| {
+        problems.push(Problem {
+            error: env_error(
+                var,
+                &value,
+                "off, error, warn, info, debug or trace (any case) or 0-5",
+            ),
+            fallback: format!("using {code_name}"),
+        });
+        code
+    })
 }
 
 fn exe_name() -> String {
@@ -245,10 +287,20 @@ impl Choices {
         };
 
         let (directives, directives_from) =
-            match read(env, "RUST_LOG", problems, "the default levels") {
-                Some(d) => (d, "RUST_LOG"),
-                None => (self.directives.clone(), "builder().directives()"),
+            match read(env, &self.env_var, problems, "the default levels") {
+                Some(d) => (d, self.env_var.clone()),
+                None => (self.directives.clone(), "builder().directives()".to_owned()),
             };
+        let console_level = level(env, "PRODLOG_CONSOLE_LEVEL", self.console_level, problems);
+        let file_level = level(env, "PRODLOG_FILE_LEVEL", self.file_level, problems);
+        let directives_file = read(
+            env,
+            "PRODLOG_DIRECTIVES_FILE",
+            problems,
+            "no directives file",
+        )
+        .map(PathBuf::from)
+        .or_else(|| self.directives_file.clone());
 
         let stdout_tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
         let console = match console {
@@ -269,6 +321,11 @@ impl Choices {
             error_file,
             directives,
             directives_from,
+            quiet: self.quiet.clone(),
+            console_level,
+            file_level,
+            directives_file,
+            log_bridge: self.log_bridge,
         }
     }
 }
