@@ -113,6 +113,9 @@ fn prodlog_sink() {
 /// Runs one case in this process; `name` is `<row>/<impl>`.
 pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
     let (row, imp) = name.split_once('/')?;
+    if row.starts_with("filter-") {
+        return crate::filters::run(row, imp, n);
+    }
     match (row, imp) {
         ("disabled" | "sink", "fmt-json") => fmt_json(io::sink),
         ("disabled" | "sink", "json-subscriber") => json_subscriber(io::sink),

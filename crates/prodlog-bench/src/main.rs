@@ -12,6 +12,7 @@
 
 mod alloc;
 mod cases;
+mod filters;
 
 use std::process::Command;
 
@@ -37,6 +38,24 @@ const ROWS: &[(&str, &str, u64, &[&str])] = &[
         "same event to a file, until on disk",
         300_000,
         &["prodlog", "fmt-json", "json-subscriber"],
+    ),
+    (
+        "filter-off",
+        "50 directives: debug! filtered out",
+        20_000_000,
+        &["prodlog", "env-filter", "targets"],
+    ),
+    (
+        "filter-on",
+        "50 directives: info! reaches a no-op layer",
+        5_000_000,
+        &["prodlog", "env-filter", "targets"],
+    ),
+    (
+        "filter-decide",
+        "50 directives: one uncached decision (callsite_enabled)",
+        5_000_000,
+        &["prodlog", "env-filter", "targets"],
     ),
 ];
 

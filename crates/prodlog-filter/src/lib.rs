@@ -37,6 +37,34 @@
 //! - Noisy dependencies ([`NOISY_TARGETS`]) are at WARN unless a directive names them or a
 //!   parent module; a bare level never makes them louder.
 
+//!
+//! # Changing levels at run time
+//!
+//! [`TargetFilter::handle`] gives a [`FilterHandle`]: [`FilterHandle::set_directives`]
+//! swaps the rules, then rebuilds tracing's callsite interest cache and global max level,
+//! so events that were disabled become enabled (and the reverse) with the right max-level
+//! hint. This is what `tracing_subscriber::reload` around a per-layer filter gets wrong
+//! (tokio-rs/tracing#1629, #2413): here the filter itself is the reloadable part, so its
+//! `max_level_hint` always answers for the current rules and nothing is wrapped.
+//!
+//! [`FilterHandle::watch_file`] applies a file of directives and re-reads it when it
+//! changes (polled) and, on Unix, at once on `SIGHUP`: an environment variable cannot
+//! change under a running process, a file can (and a Kubernetes ConfigMap is one).
+//!
+//! # Cost
+//!
+//! Every decision is cached per callsite, so a disabled event costs tracing's own level
+//! check (about 2 ns) and an enabled one pays nothing here. The decision itself (made once
+//! per callsite, and again after a reload) looks each `::` prefix of the target up in a
+//! hash map instead of scanning every directive: about half of `EnvFilter`'s cost with 50
+//! directives (`cargo run --release -p prodlog-bench`, rows `filter-*`).
+//!
+//! # Dependencies
+//!
+//! `tracing-core`/`tracing-subscriber` (the `Filter` seam), `tracing` (the reload events),
+//! `rustc-hash` (the fast hash for short target strings that rustc itself uses) and, on
+//! Unix, `signal-hook` (a `SIGHUP` flag set safely from a signal handler).
+
 mod directive;
 mod filter;
 mod rules;

@@ -1,5 +1,6 @@
 //! Resolving a target to its level: user directives, then the quiet table, then the default.
 
+use rustc_hash::FxHashMap;
 use tracing_core::LevelFilter;
 
 use crate::directive::Directive;
@@ -39,8 +40,10 @@ pub const NOISY_TARGETS: &[&str] = &[
 ];
 
 /// Does `prefix` cover `target`? Module boundaries count: `my_app` covers `my_app` and
-/// `my_app::db` but not `my_app_extra` (unlike `EnvFilter`'s plain string prefix).
-pub(crate) fn covers(prefix: &str, target: &str) -> bool {
+/// `my_app::db` but not `my_app_extra` (unlike `EnvFilter`'s plain string prefix). The
+/// reference the lookup tables are tested against.
+#[cfg(test)]
+fn covers(prefix: &str, target: &str) -> bool {
     if let Some(raw) = prefix.strip_suffix('*') {
         return target.starts_with(raw);
     }
@@ -48,14 +51,76 @@ pub(crate) fn covers(prefix: &str, target: &str) -> bool {
         && (target.len() == prefix.len() || target[prefix.len()..].starts_with("::"))
 }
 
+/// Targets and their levels, split for lookup: exact module paths in a hash map (looked up
+/// once per `::` prefix of the target, longest first) and the few `*` patterns scanned.
+#[derive(Debug, Clone)]
+struct Table<V> {
+    exact: FxHashMap<Box<str>, V>,
+    /// `(prefix without the *, value)`, longest first.
+    wild: Vec<(Box<str>, V)>,
+}
+
+impl<V> Default for Table<V> {
+    fn default() -> Self {
+        Table {
+            exact: FxHashMap::default(),
+            wild: Vec::new(),
+        }
+    }
+}
+
+impl<V: Copy> Table<V> {
+    fn insert(&mut self, target: &str, value: V) {
+        match target.strip_suffix('*') {
+            Some(raw) => {
+                self.wild.retain(|(w, _)| &**w != raw);
+                self.wild.push((raw.into(), value));
+                self.wild.sort_by_key(|w| std::cmp::Reverse(w.0.len()));
+            }
+            None => {
+                self.exact.insert(target.into(), value);
+            }
+        }
+    }
+
+    /// The value of the longest entry covering `target`.
+    fn get(&self, target: &str) -> Option<V> {
+        let mut found = None;
+        let mut end = target.len();
+        loop {
+            let prefix = &target[..end];
+            if let Some(v) = self.exact.get(prefix) {
+                found = Some((end, *v));
+                break;
+            }
+            match prefix.rfind("::") {
+                Some(i) => end = i,
+                None => break,
+            }
+        }
+        if let Some((raw, v)) = self.wild.iter().find(|(raw, _)| target.starts_with(&**raw)) {
+            if found.is_none_or(|(len, _)| raw.len() > len) {
+                return Some(*v);
+            }
+        }
+        found.map(|(_, v)| v)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.exact.len() + self.wild.len()
+    }
+}
+
 /// Everything needed to answer "which level for this target", immutable once built.
 #[derive(Debug, Clone)]
 pub(crate) struct Rules {
-    /// The user's target directives, most specific (longest) first.
-    user: Vec<(String, LevelFilter)>,
-    /// The quiet table, most specific first, each at WARN.
-    quiet: Vec<String>,
+    /// The user's target directives.
+    user: Table<LevelFilter>,
+    /// The quiet table, each at WARN.
+    quiet: Table<()>,
     default: LevelFilter,
+    max: LevelFilter,
 }
 
 impl Rules {
@@ -65,35 +130,38 @@ impl Rules {
         default: LevelFilter,
     ) -> Self {
         let mut default = default;
-        let mut user: Vec<(String, LevelFilter)> = Vec::new();
+        let mut user = Table::default();
         for d in directives {
             match &d.target {
                 None => default = d.level,
-                Some(t) => {
-                    // The last directive for the same target wins, as in EnvFilter.
-                    user.retain(|(u, _)| u != t);
-                    user.push((t.clone(), d.level));
-                }
+                // The last directive for the same target wins, as in EnvFilter.
+                Some(t) => user.insert(t, d.level),
             }
         }
-        user.sort_by_key(|u| std::cmp::Reverse(u.0.len()));
-        let mut quiet: Vec<String> = quiet.into_iter().collect();
-        // Longest first; equal names end up adjacent so `dedup` removes every repeat.
-        quiet.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        quiet.dedup();
+        let mut table = Table::default();
+        for q in quiet {
+            table.insert(&q, ());
+        }
+        let max = user
+            .exact
+            .values()
+            .chain(user.wild.iter().map(|w| &w.1))
+            .copied()
+            .fold(default, LevelFilter::max);
         Rules {
             user,
-            quiet,
+            quiet: table,
             default,
+            max,
         }
     }
 
     /// The most verbose level enabled for `target`.
     pub(crate) fn level_for(&self, target: &str) -> LevelFilter {
-        if let Some((_, level)) = self.user.iter().find(|(t, _)| covers(t, target)) {
-            return *level;
+        if let Some(level) = self.user.get(target) {
+            return level;
         }
-        if self.quiet.iter().any(|q| covers(q, target)) {
+        if self.quiet.get(target).is_some() {
             return self.default.min(LevelFilter::WARN);
         }
         self.default
@@ -101,10 +169,13 @@ impl Rules {
 
     /// The most verbose level any target can have.
     pub(crate) fn max_level(&self) -> LevelFilter {
-        self.user
-            .iter()
-            .map(|(_, l)| *l)
-            .fold(self.default, LevelFilter::max)
+        self.max
+    }
+
+    /// How many quiet targets (repeats counted once).
+    #[cfg(test)]
+    fn quiet_len(&self) -> usize {
+        self.quiet.len()
     }
 }
 
@@ -154,9 +225,58 @@ mod tests {
 
     #[test]
     fn quiet_table_repeats_are_removed_even_when_not_adjacent() {
-        let quiet = ["ab", "cd", "ab", "x", "cd"].map(String::from);
+        let quiet = ["ab", "cd", "ab", "x", "cd", "w*", "w*"].map(String::from);
         let r = Rules::new(&[], quiet, LevelFilter::INFO);
-        assert_eq!(r.quiet, ["ab", "cd", "x"]);
+        assert_eq!(r.quiet_len(), 4);
+    }
+
+    /// The hash-map lookup agrees with a plain scan of every entry, longest match first.
+    #[test]
+    fn lookup_agrees_with_a_scan() {
+        let entries = [
+            "a",
+            "a::b",
+            "a::b::c",
+            "ab",
+            "a_*",
+            "a::b*",
+            "x::y",
+            "aws_smithy_*",
+            "aws_smithy_rt",
+        ];
+        let mut table = Table::default();
+        for (i, e) in entries.iter().enumerate() {
+            table.insert(e, i);
+        }
+        let targets = [
+            "a",
+            "a::b",
+            "a::bc",
+            "a::b::c::d",
+            "ab",
+            "abc",
+            "a_x",
+            "a::c",
+            "x",
+            "x::y::z",
+            "x::yz",
+            "aws_smithy_rt",
+            "aws_smithy_rt::x",
+            "aws_smithy_types",
+            "",
+            "::",
+            "a::",
+        ];
+        for t in targets {
+            let scan = entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| covers(e, t))
+                // Longest match; on a tie the exact target beats the `*` pattern.
+                .max_by_key(|(_, e)| (e.trim_end_matches('*').len(), !e.ends_with('*')))
+                .map(|(i, _)| i);
+            assert_eq!(table.get(t), scan, "{t:?}");
+        }
     }
 
     #[test]
