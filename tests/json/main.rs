@@ -232,7 +232,7 @@ fn json_format_works_inside_tracing_subscriber_fmt() {
     let capture = support::Capture::default();
     let writer = capture.clone();
     let subscriber = tracing_subscriber::fmt()
-        .event_format(prodlog::format::JsonFormat)
+        .event_format(prodlog::format::JsonFormat::new())
         .with_writer(move || Writer(writer.clone()))
         .finish()
         .with(prodlog::context::ContextLayer::new());

@@ -39,15 +39,39 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 /// The [`Layer`] that keeps each span's fields for the formatters (see the crate docs).
-#[derive(Debug, Default, Clone, Copy)]
+///
+/// Span fields are redacted once, when they are rendered, by the default
+/// [`Redactor`](prodlog_redact::Redactor) unless told otherwise: request context is where
+/// tokens and e-mail addresses like to hide.
+#[derive(Debug, Clone)]
 pub struct ContextLayer {
-    _private: (),
+    redactor: Option<prodlog_redact::Redactor>,
+}
+
+impl Default for ContextLayer {
+    fn default() -> Self {
+        ContextLayer {
+            redactor: Some(prodlog_redact::Redactor::default()),
+        }
+    }
 }
 
 impl ContextLayer {
-    /// A new context layer.
+    /// A context layer redacting with the default rules.
     pub fn new() -> Self {
         ContextLayer::default()
+    }
+
+    /// Redacts span fields with `redactor`.
+    pub fn with_redactor(mut self, redactor: prodlog_redact::Redactor) -> Self {
+        self.redactor = Some(redactor);
+        self
+    }
+
+    /// Keeps span fields as they are (for a subscriber that redacts elsewhere).
+    pub fn without_redaction(mut self) -> Self {
+        self.redactor = None;
+        self
     }
 }
 
@@ -57,7 +81,7 @@ where
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         if let Some(span) = ctx.span(id) {
-            let fields = SpanFields::new(attrs);
+            let fields = SpanFields::new(attrs, self.redactor.as_ref());
             let mut ext = span.extensions_mut();
             if ext.get_mut::<SpanFields>().is_none() {
                 ext.insert(fields);
@@ -69,10 +93,10 @@ where
         if let Some(span) = ctx.span(id) {
             let mut ext = span.extensions_mut();
             match ext.get_mut::<SpanFields>() {
-                Some(fields) => fields.record(values),
+                Some(fields) => fields.record(values, self.redactor.as_ref()),
                 None => {
                     let mut fields = SpanFields::default();
-                    fields.record(values);
+                    fields.record(values, self.redactor.as_ref());
                     ext.insert(fields);
                 }
             }

@@ -7,6 +7,7 @@ const KEEP_CAPACITY: usize = 64 * 1024;
 
 thread_local! {
     static BUF: Cell<String> = const { Cell::new(String::new()) };
+    static SCRATCH: Cell<String> = const { Cell::new(String::new()) };
 }
 
 /// Runs `f` with a cleared buffer reused across events on this thread.
@@ -15,13 +16,26 @@ thread_local! {
 /// call (a `Debug` impl that logs) simply finds an empty buffer, and a call during thread
 /// teardown works on a fresh one: no borrow flag, no panic path.
 pub(crate) fn with_buf<R>(f: impl FnOnce(&mut String) -> R) -> R {
-    let mut buf = BUF.try_with(Cell::take).unwrap_or_default();
+    with(&BUF, f)
+}
+
+/// A second reused buffer, for a value that must be formatted before it is redacted and
+/// escaped into the line.
+pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut String) -> R) -> R {
+    with(&SCRATCH, f)
+}
+
+fn with<R>(
+    key: &'static std::thread::LocalKey<Cell<String>>,
+    f: impl FnOnce(&mut String) -> R,
+) -> R {
+    let mut buf = key.try_with(Cell::take).unwrap_or_default();
     buf.clear();
     let out = f(&mut buf);
     if buf.capacity() > KEEP_CAPACITY {
         buf = String::new();
     }
-    let _ = BUF.try_with(|cell| cell.set(buf));
+    let _ = key.try_with(|cell| cell.set(buf));
     out
 }
 

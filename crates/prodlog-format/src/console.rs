@@ -4,6 +4,7 @@ use std::fmt;
 use std::io::IsTerminal;
 use std::sync::Arc;
 
+use prodlog_redact::Redactor;
 use tracing_core::{Event, Level, LevelFilter, Subscriber};
 use tracing_log::NormalizeEvent;
 use tracing_subscriber::fmt::{format::Writer, FmtContext, FormatEvent, FormatFields};
@@ -41,6 +42,7 @@ pub(crate) fn format_console<S>(
     event: &Event<'_>,
     scope: Option<Scope<'_, S>>,
     ansi: bool,
+    redactor: Option<&Redactor>,
 ) where
     S: for<'l> LookupSpan<'l>,
 {
@@ -70,9 +72,9 @@ pub(crate) fn format_console<S>(
         buf.push_str(RESET);
     }
     buf.push(' ');
-    event.record(&mut ConsoleMessage(buf));
+    event.record(&mut ConsoleMessage { buf, redactor });
     let mut keys = KeySet::new();
-    let mut visitor = FieldVisitor::<Console>::new(buf, &mut keys, true);
+    let mut visitor = FieldVisitor::<Console>::new(buf, &mut keys, true).with_redactor(redactor);
     visitor.skip_message = true;
     visitor.skip_log_fields = normalized.is_some();
     event.record(&mut visitor);
@@ -108,6 +110,7 @@ pub fn stdout_wants_ansi() -> bool {
 pub struct ConsoleLayer {
     destination: Destination,
     ansi: bool,
+    redactor: Option<Redactor>,
 }
 
 impl ConsoleLayer {
@@ -121,6 +124,7 @@ impl ConsoleLayer {
         ConsoleLayer {
             destination: Destination::new(LevelFilter::TRACE, Box::new(sink)),
             ansi: false,
+            redactor: Some(Redactor::default()),
         }
     }
 
@@ -134,6 +138,18 @@ impl ConsoleLayer {
     /// console can be terser than a file fed by the same filter.
     pub fn with_max_level(mut self, max_level: LevelFilter) -> Self {
         self.destination.max_level = max_level;
+        self
+    }
+
+    /// Redacts with `redactor` (the default rules otherwise).
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = Some(redactor);
+        self
+    }
+
+    /// Writes values unredacted.
+    pub fn without_redaction(mut self) -> Self {
+        self.redactor = None;
         self
     }
 
@@ -160,7 +176,13 @@ where
             return;
         }
         with_buf(|buf| {
-            format_console(buf, event, ctx.event_scope(event), self.ansi);
+            format_console(
+                buf,
+                event,
+                ctx.event_scope(event),
+                self.ansi,
+                self.redactor.as_ref(),
+            );
             self.destination
                 .write(event.metadata().level(), buf.as_bytes());
         });
@@ -168,9 +190,38 @@ where
 }
 
 /// The console format as an event formatter for `tracing_subscriber::fmt`; colours follow
-/// the writer's `with_ansi` setting.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ConsoleFormat;
+/// the writer's `with_ansi` setting. Redacts with the default rules unless told otherwise.
+#[derive(Debug, Clone)]
+pub struct ConsoleFormat {
+    redactor: Option<Redactor>,
+}
+
+impl Default for ConsoleFormat {
+    fn default() -> Self {
+        ConsoleFormat {
+            redactor: Some(Redactor::default()),
+        }
+    }
+}
+
+impl ConsoleFormat {
+    /// The console format, redacting with the default rules.
+    pub fn new() -> Self {
+        ConsoleFormat::default()
+    }
+
+    /// Redacts with `redactor`.
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = Some(redactor);
+        self
+    }
+
+    /// Writes values unredacted.
+    pub fn without_redaction(mut self) -> Self {
+        self.redactor = None;
+        self
+    }
+}
 
 impl<S, N> FormatEvent<S, N> for ConsoleFormat
 where
@@ -185,7 +236,7 @@ where
     ) -> fmt::Result {
         let ansi = writer.has_ansi_escapes();
         with_buf(|buf| {
-            format_console(buf, event, ctx.event_scope(), ansi);
+            format_console(buf, event, ctx.event_scope(), ansi, self.redactor.as_ref());
             writer.write_str(buf)
         })
     }

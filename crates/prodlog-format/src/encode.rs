@@ -1,10 +1,14 @@
 //! Field encoders: how one `key` and one value are written, as JSON or as console text, and
 //! the `Visit` implementation that drives them for events and spans alike.
 
-use std::fmt::{self, Write};
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
 
 use tracing_core::field::{Field, Visit};
 
+use prodlog_redact::{Redactor, Replacement};
+
+use crate::buf::with_scratch;
 use crate::escape::{
     console_escape_into, console_needs_quotes, json_bytes, json_escape_into, json_str,
     ConsoleEscaper, JsonEscaper,
@@ -19,6 +23,8 @@ pub(crate) trait Encode {
     fn key(buf: &mut String, key: &str);
     fn str(buf: &mut String, v: &str);
     fn debug(buf: &mut String, v: &dyn fmt::Debug);
+    /// Text that came from a `Debug` value (already formatted, then redacted).
+    fn debug_text(buf: &mut String, v: &str);
     fn bytes(buf: &mut String, v: &[u8]);
     fn i64(buf: &mut String, v: i64) {
         buf.push_str(itoa::Buffer::new().format(v));
@@ -57,6 +63,9 @@ impl Encode for Json {
         buf.push('"');
         let _ = write!(JsonEscaper(buf), "{v:?}");
         buf.push('"');
+    }
+    fn debug_text(buf: &mut String, v: &str) {
+        json_str(buf, v);
     }
     fn bytes(buf: &mut String, v: &[u8]) {
         json_bytes(buf, v);
@@ -101,6 +110,9 @@ impl Encode for Console {
     fn debug(buf: &mut String, v: &dyn fmt::Debug) {
         let _ = write!(ConsoleEscaper(buf), "{v:?}");
     }
+    fn debug_text(buf: &mut String, v: &str) {
+        console_escape_into(buf, v, false);
+    }
     fn bytes(buf: &mut String, v: &[u8]) {
         buf.push('"');
         for chunk in v.utf8_chunks() {
@@ -116,7 +128,11 @@ impl Encode for Console {
     }
 }
 
-/// Drives an [`Encode`] over the fields of an event or a span, writing each new key once.
+/// Integers this large may be card numbers: they go through the redactor as text.
+const REDACT_INTEGERS_FROM: u128 = 1_000_000_000_000;
+
+/// Drives an [`Encode`] over the fields of an event or a span, writing each new key once,
+/// with every value passing the redactor (when there is one) on its way in.
 pub(crate) struct FieldVisitor<'a, E> {
     pub(crate) buf: &'a mut String,
     pub(crate) keys: &'a mut KeySet,
@@ -126,7 +142,17 @@ pub(crate) struct FieldVisitor<'a, E> {
     /// A `log` record bridged by `tracing-log`: its `log.target`, `log.module_path`,
     /// `log.file` and `log.line` fields are already in the normalized metadata.
     pub(crate) skip_log_fields: bool,
+    pub(crate) redactor: Option<&'a Redactor>,
     pub(crate) _enc: std::marker::PhantomData<E>,
+}
+
+/// What to do with a field's value.
+enum Write {
+    Skip,
+    /// Write it, redacting secrets inside.
+    Value,
+    /// The name is sensitive: write the replacement only.
+    Secret,
 }
 
 impl<'a, E: Encode> FieldVisitor<'a, E> {
@@ -137,89 +163,184 @@ impl<'a, E: Encode> FieldVisitor<'a, E> {
             is_event,
             skip_message: false,
             skip_log_fields: false,
+            redactor: None,
             _enc: std::marker::PhantomData,
         }
     }
 
-    /// Writes the key when it is new; false when the field must be skipped.
+    pub(crate) fn with_redactor(mut self, redactor: Option<&'a Redactor>) -> Self {
+        self.redactor = redactor;
+        self
+    }
+
+    /// Writes the key when it is new and says how to write the value.
     #[inline]
-    fn start(&mut self, field: &Field) -> bool {
+    fn start(&mut self, field: &Field) -> Write {
         let name = field.name();
         if self.skip_message && name == "message" {
-            return false;
+            return Write::Skip;
         }
         if self.skip_log_fields && name.starts_with("log.") {
-            return false;
+            return Write::Skip;
         }
         let key = E::key_for(name, self.is_event);
         if !self.keys.insert(key) {
-            return false;
+            return Write::Skip;
         }
         E::key(self.buf, key);
-        true
+        match self.redactor {
+            Some(r) if r.is_sensitive_name_static(name) => Write::Secret,
+            _ => Write::Value,
+        }
+    }
+
+    /// The replacement for a value under a sensitive name; the value is formatted only when
+    /// the replacement depends on it (a keyed hash).
+    fn secret(&mut self, value: &dyn fmt::Display) {
+        let Some(r) = self.redactor else { return };
+        if r.replacement() == Replacement::Redacted {
+            E::str(self.buf, &r.replacement_for(""));
+            return;
+        }
+        with_scratch(|s| {
+            let _ = write!(s, "{value}");
+            E::str(self.buf, &r.replacement_for(s));
+        });
+    }
+
+    fn integer<T: fmt::Display + Copy>(
+        &mut self,
+        field: &Field,
+        value: T,
+        magnitude: u128,
+        write: fn(&mut String, T),
+    ) {
+        match (self.start(field), self.redactor) {
+            (Write::Skip, _) => {}
+            (Write::Secret, _) => self.secret(&value),
+            (Write::Value, Some(r)) if magnitude >= REDACT_INTEGERS_FROM => with_scratch(|s| {
+                let _ = write!(s, "{value}");
+                match r.redact_text(s) {
+                    Cow::Borrowed(_) => write(self.buf, value),
+                    Cow::Owned(red) => E::str(self.buf, &red),
+                }
+            }),
+            (Write::Value, _) => write(self.buf, value),
+        }
+    }
+
+    fn text(&mut self, field: &Field, value: &str) {
+        match self.start(field) {
+            Write::Skip => {}
+            Write::Secret => self.secret(&value),
+            Write::Value => match self.redactor {
+                Some(r) => E::str(self.buf, &r.redact_text(value)),
+                None => E::str(self.buf, value),
+            },
+        }
     }
 }
 
 impl<E: Encode> Visit for FieldVisitor<'_, E> {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        if self.start(field) {
-            E::f64(self.buf, value);
+        match self.start(field) {
+            Write::Skip => {}
+            Write::Secret => self.secret(&value),
+            Write::Value => E::f64(self.buf, value),
         }
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        if self.start(field) {
-            E::i64(self.buf, value);
-        }
+        self.integer(field, value, u128::from(value.unsigned_abs()), E::i64);
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if self.start(field) {
-            E::u64(self.buf, value);
-        }
+        self.integer(field, value, u128::from(value), E::u64);
     }
     fn record_i128(&mut self, field: &Field, value: i128) {
-        if self.start(field) {
-            E::i128(self.buf, value);
-        }
+        self.integer(field, value, value.unsigned_abs(), E::i128);
     }
     fn record_u128(&mut self, field: &Field, value: u128) {
-        if self.start(field) {
-            E::u128(self.buf, value);
-        }
+        self.integer(field, value, value, E::u128);
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        if self.start(field) {
-            E::bool(self.buf, value);
+        match self.start(field) {
+            Write::Skip => {}
+            Write::Secret => self.secret(&value),
+            Write::Value => E::bool(self.buf, value),
         }
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        if self.start(field) {
-            E::str(self.buf, value);
-        }
+        self.text(field, value);
     }
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
-        if self.start(field) {
-            E::bytes(self.buf, value);
+        if self.redactor.is_none() {
+            if let Write::Value = self.start(field) {
+                E::bytes(self.buf, value);
+            }
+            return;
         }
+        with_scratch(|s| {
+            for chunk in value.utf8_chunks() {
+                s.push_str(chunk.valid());
+                if !chunk.invalid().is_empty() {
+                    s.push('\u{FFFD}');
+                }
+            }
+            self.text(field, s);
+        });
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if self.start(field) {
-            E::debug(self.buf, value);
+        match (self.start(field), self.redactor) {
+            (Write::Skip, _) => {}
+            (Write::Secret, _) => self.secret(&DebugAsDisplay(value)),
+            (Write::Value, None) => E::debug(self.buf, value),
+            (Write::Value, Some(r)) => with_scratch(|s| {
+                let _ = write!(s, "{value:?}");
+                E::debug_text(self.buf, &r.redact_text(s));
+            }),
         }
     }
 }
 
-/// Finds the message of an event and writes it console-escaped.
-pub(crate) struct ConsoleMessage<'a>(pub(crate) &'a mut String);
+struct DebugAsDisplay<'a>(&'a dyn fmt::Debug);
+
+impl fmt::Display for DebugAsDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Finds the message of an event and writes it console-escaped (and redacted).
+pub(crate) struct ConsoleMessage<'a> {
+    pub(crate) buf: &'a mut String,
+    pub(crate) redactor: Option<&'a Redactor>,
+}
+
+impl ConsoleMessage<'_> {
+    fn write(&mut self, text: &str) {
+        match self.redactor {
+            Some(r) => console_escape_into(self.buf, &r.redact_text(text), false),
+            None => console_escape_into(self.buf, text, false),
+        }
+    }
+}
 
 impl Visit for ConsoleMessage<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
-            console_escape_into(self.0, value, false);
+            self.write(value);
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(ConsoleEscaper(self.0), "{value:?}");
+        if field.name() != "message" {
+            return;
         }
+        if self.redactor.is_none() {
+            let _ = write!(ConsoleEscaper(self.buf), "{value:?}");
+            return;
+        }
+        with_scratch(|s| {
+            let _ = write!(s, "{value:?}");
+            self.write(s);
+        });
     }
 }

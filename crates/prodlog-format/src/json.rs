@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use prodlog_redact::Redactor;
 use tracing_core::{Event, LevelFilter, Subscriber};
 use tracing_log::NormalizeEvent;
 use tracing_subscriber::fmt::{format::Writer, FmtContext, FormatEvent, FormatFields, MakeWriter};
@@ -22,8 +23,12 @@ use crate::time::write_rfc3339;
 /// Layout: `timestamp`, `level`, `target`, `message`, the event's fields, the fields of the
 /// enclosing spans (innermost first, a key already written is skipped) and `span` (the
 /// innermost span's name).
-pub(crate) fn format_json<S>(buf: &mut String, event: &Event<'_>, scope: Option<Scope<'_, S>>)
-where
+pub(crate) fn format_json<S>(
+    buf: &mut String,
+    event: &Event<'_>,
+    scope: Option<Scope<'_, S>>,
+    redactor: Option<&Redactor>,
+) where
     S: for<'l> LookupSpan<'l>,
 {
     let normalized = event.normalized_metadata();
@@ -36,7 +41,7 @@ where
     json_escape_into(buf, meta.target());
     buf.push('"');
     let mut keys = KeySet::new();
-    let mut visitor = FieldVisitor::<Json>::new(buf, &mut keys, true);
+    let mut visitor = FieldVisitor::<Json>::new(buf, &mut keys, true).with_redactor(redactor);
     visitor.skip_log_fields = normalized.is_some();
     event.record(&mut visitor);
     let mut innermost = None;
@@ -79,6 +84,7 @@ where
 pub struct JsonLayer {
     destinations: Vec<Destination>,
     max_level: LevelFilter,
+    redactor: Option<Redactor>,
 }
 
 /// A layer with no destination yet: add them with [`JsonLayer::with_sink`].
@@ -87,6 +93,7 @@ impl Default for JsonLayer {
         JsonLayer {
             destinations: Vec::new(),
             max_level: LevelFilter::OFF,
+            redactor: Some(Redactor::default()),
         }
     }
 }
@@ -111,6 +118,18 @@ impl JsonLayer {
         self.destinations
             .push(Destination::new(max_level, Box::new(sink)));
         self.max_level = self.max_level.max(max_level);
+        self
+    }
+
+    /// Redacts event fields and messages with `redactor` (the default rules otherwise).
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = Some(redactor);
+        self
+    }
+
+    /// Writes values as they are, unredacted.
+    pub fn without_redaction(mut self) -> Self {
+        self.redactor = None;
         self
     }
 
@@ -142,7 +161,7 @@ where
             return;
         }
         with_buf(|buf| {
-            format_json(buf, event, ctx.event_scope(event));
+            format_json(buf, event, ctx.event_scope(event), self.redactor.as_ref());
             for d in &self.destinations {
                 d.write(level, buf.as_bytes());
             }
@@ -151,10 +170,40 @@ where
 }
 
 /// The same JSON lines as [`JsonLayer`], as an event formatter for `tracing_subscriber::fmt`:
-/// `tracing_subscriber::fmt().event_format(JsonFormat)`. Add
-/// `prodlog_context::ContextLayer` for span fields.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct JsonFormat;
+/// `tracing_subscriber::fmt().event_format(JsonFormat::new())`. Add
+/// `prodlog_context::ContextLayer` for span fields. Redacts with the default rules unless
+/// told otherwise.
+#[derive(Debug, Clone)]
+pub struct JsonFormat {
+    redactor: Option<Redactor>,
+}
+
+impl Default for JsonFormat {
+    fn default() -> Self {
+        JsonFormat {
+            redactor: Some(Redactor::default()),
+        }
+    }
+}
+
+impl JsonFormat {
+    /// The JSON format, redacting with the default rules.
+    pub fn new() -> Self {
+        JsonFormat::default()
+    }
+
+    /// Redacts with `redactor`.
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = Some(redactor);
+        self
+    }
+
+    /// Writes values unredacted.
+    pub fn without_redaction(mut self) -> Self {
+        self.redactor = None;
+        self
+    }
+}
 
 impl<S, N> FormatEvent<S, N> for JsonFormat
 where
@@ -168,7 +217,7 @@ where
         event: &Event<'_>,
     ) -> fmt::Result {
         with_buf(|buf| {
-            format_json(buf, event, ctx.event_scope());
+            format_json(buf, event, ctx.event_scope(), self.redactor.as_ref());
             // `fmt` adds no newline of its own after the event formatter.
             writer.write_str(buf)
         })

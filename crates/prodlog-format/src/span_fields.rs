@@ -2,6 +2,7 @@
 
 use std::ops::Range;
 
+use prodlog_redact::Redactor;
 use tracing_core::field::Visit;
 use tracing_core::span::{Attributes, Record};
 
@@ -33,18 +34,19 @@ struct Entry {
 }
 
 impl SpanFields {
-    /// Renders the fields a span was created with.
-    pub fn new(attrs: &Attributes<'_>) -> Self {
+    /// Renders the fields a span was created with, each value passing `redactor` (when
+    /// given) on its way in.
+    pub fn new(attrs: &Attributes<'_>, redactor: Option<&Redactor>) -> Self {
         let mut fields = SpanFields::default();
-        fields.render(|v| attrs.record(v));
+        fields.render(|v| attrs.record(v), redactor);
         fields
     }
 
     /// Applies fields recorded after creation: a new value replaces the old one in place
     /// of it, so later events see only the newest value.
-    pub fn record(&mut self, values: &Record<'_>) {
+    pub fn record(&mut self, values: &Record<'_>, redactor: Option<&Redactor>) {
         let mut fresh = SpanFields::default();
-        fresh.render(|v| values.record(v));
+        fresh.render(|v| values.record(v), redactor);
         if fresh.entries.is_empty() {
             return;
         }
@@ -96,9 +98,10 @@ impl SpanFields {
         });
     }
 
-    fn render(&mut self, record: impl Fn(&mut dyn Visit)) {
+    fn render(&mut self, record: impl Fn(&mut dyn Visit), redactor: Option<&Redactor>) {
         // Each encoder writes a leading separator; the stored ranges start after it.
         let mut recorder = Recorder {
+            redactor,
             json: String::new(),
             console: String::new(),
             entries: Vec::new(),
@@ -131,7 +134,8 @@ impl SpanFields {
 }
 
 /// Renders each field twice, once per output, remembering where each one lies.
-struct Recorder {
+struct Recorder<'r> {
+    redactor: Option<&'r Redactor>,
     json: String,
     console: String,
     entries: Vec<Entry>,
@@ -143,10 +147,12 @@ macro_rules! record_both {
         // A span records each field once per call; dedupe only within this call.
         let (j, c) = ($self.json.len(), $self.console.len());
         let mut keys = KeySet::new();
-        let mut jv = FieldVisitor::<Json>::new(&mut $self.json, &mut keys, false);
+        let mut jv = FieldVisitor::<Json>::new(&mut $self.json, &mut keys, false)
+            .with_redactor($self.redactor);
         jv.$method($field, $value);
         let mut keys = KeySet::new();
-        let mut cv = FieldVisitor::<Console>::new(&mut $self.console, &mut keys, false);
+        let mut cv = FieldVisitor::<Console>::new(&mut $self.console, &mut keys, false)
+            .with_redactor($self.redactor);
         cv.$method($field, $value);
         $self.entries.push(Entry {
             json_key: Json::key_for(name, false),
@@ -157,7 +163,7 @@ macro_rules! record_both {
     }};
 }
 
-impl Visit for Recorder {
+impl Visit for Recorder<'_> {
     fn record_f64(&mut self, field: &tracing_core::Field, value: f64) {
         record_both!(self, field, record_f64, value)
     }

@@ -1,0 +1,62 @@
+//! What a log field or a log text may show: passwords, API keys, tokens and PII redacted by
+//! field name and by value. A pure string library — no `tracing` inside — used by prodlog's
+//! formatters for every output and by `prodlog audit` to find what escaped.
+//!
+//! ```
+//! use prodlog_redact::Redactor;
+//! use std::borrow::Cow;
+//!
+//! let r = Redactor::default();
+//! assert_eq!(r.redact_field("db_password", "hunter2"), "[REDACTED]");
+//! assert_eq!(r.redact_field("token_count", "12"), "12");
+//! assert_eq!(
+//!     r.redact_text("connecting to postgres://app:s3cr3t@db.internal:5432/orders"),
+//!     "connecting to postgres://app:[REDACTED]@db.internal:5432/orders"
+//! );
+//! // Nothing sensitive: borrowed, no allocation.
+//! assert!(matches!(r.redact_text("payment processed"), Cow::Borrowed(_)));
+//! ```
+//!
+//! # What is caught
+//!
+//! - **By field name**, whatever the value: the last word of the name (any case, `_ - .`
+//!   separators, camelCase) is a secret noun — `password`, `user_password`, `clientSecret`,
+//!   `X-Api-Key`, `access_token`, `authorization`, `set-cookie`, `ssn`, `card_number`, `cvv`,
+//!   `private_key`. Not `token_count`, `tokenizer`, `secret_length`, `public_key`: a word
+//!   after the noun makes the name *about* the secret (`password_reset_requested` is a
+//!   flag, shown). [`RedactorBuilder::field_name`] adds names.
+//! - **By value**, under any name and inside free text: AWS, GitHub, GitLab, Slack, Stripe,
+//!   Google, OpenAI/Anthropic, npm, PyPI, SendGrid, Shopify, Square, DigitalOcean, Vault,
+//!   Databricks, Hugging Face, Telegram and other vendor tokens by their documented prefixes
+//!   and alphabets; JWTs; PEM private key blocks (also cut short); `Authorization:` headers
+//!   and bearer tokens; cookies; passwords in URLs (`postgres://user:[REDACTED]@host`);
+//!   `key=value`, `key: value`, `"key": "value"` pairs — also in query strings, nested or
+//!   escaped JSON and `Debug` output — whose key is a sensitive name; payment card numbers
+//!   (issuer prefix, length and Luhn); US SSNs; e-mail addresses when
+//!   [`RedactorBuilder::emails`] is on (off by default: they are often needed to debug).
+//! - Only the secret part is replaced: the host of a URL, the key of a pair, the
+//!   `-----BEGIN … PRIVATE KEY-----` lines stay.
+//!
+//! Not caught: a secret with no recognisable format under an innocent name in free text
+//! (`"the code is 8812"`) — wrap it in [`Sensitive`] at the call site.
+//!
+//! # Cost
+//!
+//! Every rule is gated by a prefilter: one Aho-Corasick pass over the text for the literals
+//! the rules need (`eyJ`, `://`, `AKIA`, `password`, …) plus a count of digits for the card
+//! and SSN rules; a text with none of them is returned borrowed after that pass. Only the
+//! rules whose literals were seen run their regex. Name decisions for `&'static str` names
+//! are cached per thread ([`Redactor::is_sensitive_name_static`]).
+//!
+//! # Dependencies
+//!
+//! `regex` (linear-time matching: a hostile value cannot make redaction slow) and
+//! `aho-corasick` (the multi-literal prefilter; both from the regex authors).
+
+mod names;
+mod redactor;
+mod rules;
+mod sensitive;
+
+pub use redactor::{BuildError, CardMask, Redactor, RedactorBuilder, Replacement};
+pub use sensitive::Sensitive;

@@ -1,0 +1,328 @@
+//! The built-in value rules: what a secret looks like, by the formats' own definitions, with
+//! the literals that must be present for each rule to be worth running.
+
+/// How a rule's match is checked beyond its regex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Check {
+    None,
+    /// A payment card number: 13–19 digits, a known issuer prefix, Luhn-valid.
+    Card,
+    /// A US social security number that can exist (no 000/666/9xx area, 00 group, 0000 serial).
+    Ssn,
+    /// A bearer token without a header name: long, or with a digit (not an English word).
+    TokenLike,
+    /// `key = value` in text: the key must be a sensitive name.
+    SensitiveKey,
+}
+
+/// What must be in a text for a rule to run (a cheap prefilter).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Gate {
+    /// Any of these literals, ASCII case-insensitive.
+    Literals(&'static [&'static str]),
+    /// At least this many ASCII digits, and (when set) this byte.
+    Digits(usize, Option<u8>),
+}
+
+/// One built-in rule. The part replaced is the capture group `s` when the regex has one,
+/// otherwise the whole match.
+#[derive(Debug)]
+pub(crate) struct Builtin {
+    pub(crate) name: &'static str,
+    pub(crate) pattern: &'static str,
+    pub(crate) gate: Gate,
+    pub(crate) check: Check,
+}
+
+const fn rule(name: &'static str, pattern: &'static str, gate: Gate, check: Check) -> Builtin {
+    Builtin {
+        name,
+        pattern,
+        gate,
+        check,
+    }
+}
+
+/// The vendor token formats, each defined by its fixed prefix and its alphabet and length.
+const VENDOR: &str = concat!(
+    r"\b(?:",
+    r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z2-7]{16}",
+    r"|gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{50,255}",
+    r"|gl(?:pat|dt|ptt|rt|cbt|soat|ffct|agent|oas)-[0-9A-Za-z_-]{20,}",
+    r"|xox[abposre]-(?:[0-9]+-)+[0-9A-Za-z]+(?:-[0-9A-Za-z]+)*|xapp-[0-9]-[A-Z0-9]+-[0-9]+-[a-z0-9]+",
+    r"|(?:sk|rk)_(?:live|test|prod)_[0-9A-Za-z]{10,247}|whsec_[0-9A-Za-z]{24,}",
+    r"|AIza[0-9A-Za-z_-]{35}|ya29\.[0-9A-Za-z_-]{20,}|GOCSPX-[0-9A-Za-z_-]{28}",
+    r"|sk-(?:proj-|ant-(?:api|admin)[0-9]{2}-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}",
+    r"|npm_[A-Za-z0-9]{36}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",
+    r"|SG\.[0-9A-Za-z_-]{22}\.[0-9A-Za-z_-]{43}|key-[0-9a-f]{32}",
+    r"|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}|sq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}",
+    r"|do[opr]_v1_[a-f0-9]{64}|hv[sbr]\.[A-Za-z0-9_-]{24,}|dapi[a-f0-9]{32}(?:-[0-9])?",
+    r"|hf_[A-Za-z]{34}|[0-9]{8,10}:AA[0-9A-Za-z_-]{33}|AGE-SECRET-KEY-1[0-9A-Z]{58}",
+    r"|ATATT3[A-Za-z0-9_=-]{100,}|lin_api_[a-zA-Z0-9]{40}|dp\.pt\.[a-zA-Z0-9]{43}",
+    r"|NRAK-[A-Z0-9]{27}|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|glc_[A-Za-z0-9+/]{32,}={0,2}",
+    r"|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|LTAI[a-zA-Z0-9]{20}|dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}",
+    r"|sntrys_[A-Za-z0-9+/=]{50,}",
+    r")\b",
+);
+
+const VENDOR_LITERALS: &[&str] = &[
+    "AKIA",
+    "ASIA",
+    "ABIA",
+    "ACCA",
+    "AGPA",
+    "AIDA",
+    "AROA",
+    "AIPA",
+    "ANPA",
+    "ANVA",
+    "APKA",
+    "A3T",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "gldt-",
+    "glptt-",
+    "glrt-",
+    "glcbt-",
+    "glsoat-",
+    "glffct-",
+    "glagent-",
+    "gloas-",
+    "xox",
+    "xapp-",
+    "_live_",
+    "_test_",
+    "_prod_",
+    "whsec_",
+    "AIza",
+    "ya29.",
+    "GOCSPX-",
+    "sk-",
+    "npm_",
+    "pypi-",
+    "SG.",
+    "key-",
+    "shp",
+    "sq0",
+    "_v1_",
+    "hvs.",
+    "hvb.",
+    "hvr.",
+    "dapi",
+    "hf_",
+    ":AA",
+    "AGE-SECRET-KEY-",
+    "ATATT3",
+    "lin_api_",
+    "dp.pt.",
+    "NRAK-",
+    "PMAK-",
+    "glc_",
+    "glsa_",
+    "LTAI",
+    "dt0c01.",
+    "sntrys_",
+];
+
+/// `key = value`, `key: value`, `"key": "value"`, `key => 'value'`, with escaped quotes
+/// inside JSON strings and Rust `Debug`'s `Some("…")` handled. Only the value is replaced.
+const KEY_VALUE: &str = concat!(
+    r#"(?P<k>[A-Za-z_][A-Za-z0-9_.-]{0,80})(?:\\?["'])?[ \t]*(?:=>|:=|=|:)[ \t]*(?:Some\()?"#,
+    r#"(?:\\"(?P<s>(?:[^"\\\r\n]|\\[^"\r\n])*)\\""#,
+    r#"|"(?P<s2>(?:[^"\\\r\n]|\\.)*)""#,
+    r#"|'(?P<s3>[^'\r\n]*)'"#,
+    r#"|(?:(?i:bearer|basic|digest|token)[ \t]+)?(?P<s4>[^\s"',;&}\])<>\\]+))"#,
+);
+
+/// Every built-in rule, in the order spans are preferred when two overlap.
+pub(crate) const BUILTINS: &[Builtin] = &[
+    rule(
+        "private_key",
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?P<s>(?s:.*?))(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)",
+        Gate::Literals(&["PRIVATE KEY"]),
+        Check::None,
+    ),
+    rule(
+        "jwt",
+        r"\beyJ[A-Za-z0-9_-]{2,}\.e[wy][A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*)?",
+        Gate::Literals(&["eyJ"]),
+        Check::None,
+    ),
+    rule(
+        "vendor_token",
+        VENDOR,
+        Gate::Literals(VENDOR_LITERALS),
+        Check::None,
+    ),
+    rule(
+        "url_credentials",
+        r#"\b[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s:/?#@"'<>\[\]]{1,256}:(?P<s>[^\s/?#"'<>]{1,256})@"#,
+        Gate::Literals(&["://"]),
+        Check::None,
+    ),
+    rule(
+        "url_key",
+        r"(?:hooks\.slack\.com/(?:services|workflows)/(?P<s>[A-Za-z0-9+/_-]{20,})|https://(?P<s2>[0-9a-f]{32})@[A-Za-z0-9.-]*sentry)",
+        Gate::Literals(&["hooks.slack.com", "sentry"]),
+        Check::None,
+    ),
+    rule(
+        "authorization",
+        r#"(?i)\b(?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:[A-Za-z][A-Za-z0-9-]*[ \t]+)?(?P<s>[^\s"']+)"#,
+        Gate::Literals(&["authorization"]),
+        Check::None,
+    ),
+    rule(
+        "cookie",
+        r#"(?i)\b(?:set-)?cookie["']?[ \t]*:[ \t]*(?P<s>[^\r\n"]+)"#,
+        Gate::Literals(&["cookie"]),
+        Check::None,
+    ),
+    rule(
+        "bearer",
+        r"(?i)\bbearer[ \t]+(?P<s>[A-Za-z0-9._~+/=-]{8,})",
+        Gate::Literals(&["bearer"]),
+        Check::TokenLike,
+    ),
+    rule(
+        "key_value",
+        KEY_VALUE,
+        Gate::Literals(&[]),
+        Check::SensitiveKey,
+    ),
+    rule(
+        "card_number",
+        r"\b(?:[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{1,7}|[0-9]{4}[ -]?[0-9]{6}[ -]?[0-9]{4,5})\b",
+        Gate::Digits(13, None),
+        Check::Card,
+    ),
+    rule(
+        "us_ssn",
+        r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b",
+        Gate::Digits(9, Some(b'-')),
+        Check::Ssn,
+    ),
+];
+
+/// The e-mail rule, off unless [`RedactorBuilder::emails`](crate::RedactorBuilder::emails).
+pub(crate) const EMAIL: Builtin = rule(
+    "email",
+    r"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}\b",
+    Gate::Literals(&["@"]),
+    Check::None,
+);
+
+/// Luhn checksum over ASCII digits.
+pub(crate) fn luhn(digits: &[u8]) -> bool {
+    let mut sum = 0u32;
+    for (i, d) in digits.iter().rev().enumerate() {
+        let mut v = u32::from(d - b'0');
+        if i % 2 == 1 {
+            v *= 2;
+            if v > 9 {
+                v -= 9;
+            }
+        }
+        sum += v;
+    }
+    sum % 10 == 0
+}
+
+/// A card number by its issuer prefix, length and Luhn checksum.
+pub(crate) fn is_card(m: &str) -> bool {
+    let mut digits = [0u8; 19];
+    let mut n = 0;
+    for b in m.bytes().filter(u8::is_ascii_digit) {
+        if n == digits.len() {
+            return false;
+        }
+        digits[n] = b;
+        n += 1;
+    }
+    let d = &digits[..n];
+    if !(13..=19).contains(&n) || d.iter().all(|&c| c == d[0]) {
+        return false;
+    }
+    let prefix = |k: usize| -> u32 {
+        d[..k]
+            .iter()
+            .fold(0, |acc, c| acc * 10 + u32::from(c - b'0'))
+    };
+    let issuer = match d[0] {
+        b'4' => matches!(n, 13 | 16 | 19),                     // Visa
+        b'5' => n == 16 && (51..=55).contains(&prefix(2)),     // Mastercard
+        b'2' => n == 16 && (2221..=2720).contains(&prefix(4)), // Mastercard
+        b'3' => match prefix(2) {
+            34 | 37 => n == 15,                               // Amex
+            35 => (16..=19).contains(&n),                     // JCB
+            36 | 38 | 39 => (14..=19).contains(&n),           // Diners
+            30 => (14..=19).contains(&n) && prefix(3) <= 305, // Diners
+            _ => false,
+        },
+        b'6' => {
+            (16..=19).contains(&n)
+                && (prefix(4) == 6011
+                    || prefix(2) == 65
+                    || prefix(2) == 62                                          // UnionPay
+                    || (644..=649).contains(&prefix(3))) // Discover
+        }
+        _ => false,
+    };
+    issuer && luhn(d)
+}
+
+/// A US SSN that the SSA could have issued.
+pub(crate) fn is_ssn(m: &str) -> bool {
+    let b = m.as_bytes();
+    if b.len() != 11 {
+        return false;
+    }
+    let area = &b[0..3];
+    area != b"000" && area != b"666" && area[0] != b'9' && &b[4..6] != b"00" && &b[7..11] != b"0000"
+}
+
+/// A bearer token rather than a word that follows "bearer" in a sentence.
+pub(crate) fn is_token_like(m: &str) -> bool {
+    m.len() >= 20
+        || m.bytes()
+            .any(|b| b.is_ascii_digit() || b == b'.' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cards_need_issuer_length_and_luhn() {
+        assert!(is_card("4111 1111 1111 1111"));
+        assert!(is_card("5500-0000-0000-0004"));
+        assert!(is_card("378282246310005"));
+        assert!(is_card("6011111111111117"));
+        assert!(!is_card("4111 1111 1111 1112"), "Luhn");
+        assert!(!is_card("1234567812345670"), "no issuer starts with 1");
+        assert!(
+            !is_card("4444444444444448"[..15].as_ref()),
+            "Visa is 13, 16 or 19"
+        );
+        assert!(!is_card("0000000000000000"));
+    }
+
+    #[test]
+    fn ssn_ranges() {
+        assert!(is_ssn("123-45-6789"));
+        for bad in [
+            "000-12-3456",
+            "666-12-3456",
+            "912-12-3456",
+            "123-00-4567",
+            "123-45-0000",
+        ] {
+            assert!(!is_ssn(bad), "{bad}");
+        }
+    }
+}
