@@ -38,6 +38,19 @@ fn event() {
     bench_event!(info);
 }
 
+/// The bench event with a GitHub token in the `customer` value.
+#[inline(never)]
+fn secret_event() {
+    tracing::info!(
+        customer = "ghp_Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAB7C",
+        amount = 1299u64,
+        attempt = -3i64,
+        ratio = 0.875f64,
+        approved = true,
+        "payment processed"
+    )
+}
+
 #[inline(never)]
 fn disabled_event() {
     bench_event!(debug);
@@ -110,6 +123,19 @@ fn prodlog_sink() {
     set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
 }
 
+/// prodlog's JSON with redaction off, to an `io::sink` or through `writer`.
+fn prodlog_unredacted<W>(writer: W)
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    use prodlog::context::ContextLayer;
+    use prodlog::format::JsonLayer;
+    let layer = ContextLayer::new()
+        .without_redaction()
+        .and_then(JsonLayer::with_make_writer(writer).without_redaction());
+    set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
+}
+
 /// Runs one case in this process; `name` is `<row>/<impl>`.
 pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
     let (row, imp) = name.split_once('/')?;
@@ -120,6 +146,11 @@ pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
         ("disabled" | "sink", "fmt-json") => fmt_json(io::sink),
         ("disabled" | "sink", "json-subscriber") => json_subscriber(io::sink),
         ("disabled" | "sink", "prodlog") => prodlog_sink(),
+        ("redact" | "redact-secret", "prodlog") => prodlog_sink(),
+        ("redact" | "redact-secret", "prodlog-off") => prodlog_unredacted(io::sink),
+        ("redact" | "redact-secret", "naive-regex-writer") => {
+            prodlog_unredacted(crate::naive::NaiveRedactingWriter::new())
+        }
         ("disabled", "prodlog-init") => {
             let guard = prodlog::builder()
                 .from_env(false)
@@ -133,10 +164,10 @@ pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
     }
     Some(in_spans(
         n,
-        if row == "disabled" {
-            disabled_event
-        } else {
-            event
+        match row {
+            "disabled" => disabled_event,
+            "redact-secret" => secret_event,
+            _ => event,
         },
     ))
 }

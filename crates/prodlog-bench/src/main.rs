@@ -13,6 +13,7 @@
 mod alloc;
 mod cases;
 mod filters;
+mod naive;
 
 use std::process::Command;
 
@@ -38,6 +39,18 @@ const ROWS: &[(&str, &str, u64, &[&str])] = &[
         "same event to a file, until on disk",
         300_000,
         &["prodlog", "fmt-json", "json-subscriber"],
+    ),
+    (
+        "redact",
+        "sink event, redaction on (clean values) vs off",
+        300_000,
+        &["prodlog", "prodlog-off", "naive-regex-writer"],
+    ),
+    (
+        "redact-secret",
+        "sink event with a token in a field value",
+        300_000,
+        &["prodlog", "prodlog-off", "naive-regex-writer"],
     ),
     (
         "filter-off",

@@ -7,7 +7,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 use regex::Regex;
 
 use crate::names::{builtin_sensitive, normalize};
@@ -80,6 +80,9 @@ struct Inner {
     /// (rule, minimum digits, a byte that must also be present).
     digit_rules: Vec<(usize, usize, Option<u8>)>,
     key_value: Option<usize>,
+    /// Rules that cannot match without a `:` or `=` in the text.
+    need_separator: u64,
+    emails: bool,
     /// The user's sensitive names, as lower-case words.
     names: Vec<Vec<String>>,
     replacement: Replacement,
@@ -194,6 +197,7 @@ impl RedactorBuilder {
         let mut pattern_rules: Vec<u64> = Vec::new();
         let mut digit_rules = Vec::new();
         let mut key_value = None;
+        let mut need_separator = 0u64;
         let mut add_literal = |lit: &str, rule: usize| {
             let lit = lit.to_ascii_lowercase();
             match literals.iter().position(|l| *l == lit) {
@@ -207,6 +211,9 @@ impl RedactorBuilder {
         for b in builtins {
             let idx = rules.len();
             rules.push(compile(b.name, b.pattern, b.check)?);
+            if b.needs_separator {
+                need_separator |= 1 << idx;
+            }
             match b.gate {
                 Gate::Literals(lits) => lits.iter().for_each(|l| add_literal(l, idx)),
                 Gate::Digits(min, byte) => digit_rules.push((idx, min, byte)),
@@ -226,8 +233,10 @@ impl RedactorBuilder {
             always |= 1 << rules.len();
             rules.push(compile(name, pattern, Check::None)?);
         }
+        // A DFA: one table lookup per byte, the fastest scan for short values.
         let prefilter = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&literals)
             .map_err(|e| BuildError {
                 rule: "prefilter".into(),
@@ -242,6 +251,8 @@ impl RedactorBuilder {
                 always,
                 digit_rules,
                 key_value,
+                need_separator,
+                emails: self.emails,
                 names: self
                     .names
                     .iter()
@@ -278,6 +289,75 @@ fn compile(name: &str, pattern: &str, check: Check) -> Result<Rule, BuildError> 
         groups,
         check,
     })
+}
+
+/// The shortest run of token characters a value rule without a separator can match
+/// (a bearer token, a JWT, the shortest vendor token); PEM armour is checked apart.
+const MIN_RUN: usize = 12;
+
+/// What one pass over a text tells about which rules could match.
+struct Shape {
+    separator: bool,
+    /// Five dashes in a row: PEM armour.
+    armour: bool,
+    at: bool,
+    digits: usize,
+    /// A run of at least [`MIN_RUN`] token characters.
+    long_run: bool,
+}
+
+const TOKEN: u8 = 1;
+const DIGIT: u8 = 2;
+const SEPARATOR: u8 = 4;
+const AT: u8 = 8;
+const DASH: u8 = 16;
+
+/// The class bits of every byte, so the pass is one table load per byte.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'+' | b'/' | b'~') {
+            c |= TOKEN;
+        }
+        if b.is_ascii_digit() {
+            c |= DIGIT;
+        }
+        if b == b':' || b == b'=' {
+            c |= SEPARATOR;
+        }
+        if b == b'@' {
+            c |= AT;
+        }
+        if b == b'-' {
+            c |= DASH;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+impl Shape {
+    fn of(bytes: &[u8]) -> Shape {
+        let (mut flags, mut digits, mut run, mut long_run) = (0u8, 0usize, 0u32, false);
+        for &b in bytes {
+            let c = CLASS[usize::from(b)];
+            flags |= c;
+            digits += usize::from((c & DIGIT) >> 1);
+            run = (run + 1) * u32::from(c & TOKEN);
+            long_run |= run as usize >= MIN_RUN;
+        }
+        Shape {
+            separator: flags & SEPARATOR != 0,
+            armour: flags & DASH != 0 && bytes.windows(5).any(|w| w == b"-----"),
+            at: flags & AT != 0,
+            digits,
+            long_run,
+        }
+    }
 }
 
 /// One found secret: its byte range and the rule's check (for the card mask).
@@ -408,26 +488,29 @@ impl Redactor {
     }
 
     /// The rules worth running on `text`, as a bit set.
+    ///
+    /// One cheap pass first classifies the text: every built-in format needs either a
+    /// `:`/`=` (pairs, headers, URLs), a run of at least [`MIN_RUN`] token characters
+    /// (vendor tokens, JWTs, PEM armour, bearer tokens), enough digits (cards, SSNs) or an
+    /// `@` (e-mail). Only a text that could hold one pays for the Aho-Corasick scan.
     fn candidates(&self, text: &str) -> u64 {
         let inner = &*self.inner;
         let mut mask = inner.always;
-        for m in inner
-            .prefilter
-            .find_overlapping_iter(aho_corasick::Input::new(text))
-        {
-            mask |= inner.pattern_rules[m.pattern().as_usize()];
-        }
-        if let Some(kv) = inner.key_value {
-            if mask & (1 << kv) != 0 && !text.bytes().any(|b| b == b'=' || b == b':') {
-                mask &= !(1 << kv);
+        let shape = Shape::of(text.as_bytes());
+        if shape.separator || shape.long_run || shape.armour || (inner.emails && shape.at) {
+            for m in inner
+                .prefilter
+                .find_overlapping_iter(aho_corasick::Input::new(text))
+            {
+                mask |= inner.pattern_rules[m.pattern().as_usize()];
+            }
+            if !shape.separator {
+                mask &= !inner.need_separator;
             }
         }
-        if !inner.digit_rules.is_empty() {
-            let digits = text.bytes().filter(u8::is_ascii_digit).count();
-            for &(idx, min, byte) in &inner.digit_rules {
-                if digits >= min && byte.is_none_or(|b| text.as_bytes().contains(&b)) {
-                    mask |= 1 << idx;
-                }
+        for &(idx, min, byte) in &inner.digit_rules {
+            if shape.digits >= min && byte.is_none_or(|b| text.as_bytes().contains(&b)) {
+                mask |= 1 << idx;
             }
         }
         mask

@@ -32,6 +32,8 @@ pub(crate) struct Builtin {
     pub(crate) pattern: &'static str,
     pub(crate) gate: Gate,
     pub(crate) check: Check,
+    /// The pattern cannot match without a `:` or `=` in the text.
+    pub(crate) needs_separator: bool,
 }
 
 const fn rule(name: &'static str, pattern: &'static str, gate: Gate, check: Check) -> Builtin {
@@ -40,7 +42,13 @@ const fn rule(name: &'static str, pattern: &'static str, gate: Gate, check: Chec
         pattern,
         gate,
         check,
+        needs_separator: false,
     }
+}
+
+const fn with_separator(mut b: Builtin) -> Builtin {
+    b.needs_separator = true;
+    b
 }
 
 /// The vendor token formats, each defined by its fixed prefix and its alphabet and length.
@@ -159,42 +167,42 @@ pub(crate) const BUILTINS: &[Builtin] = &[
         Gate::Literals(VENDOR_LITERALS),
         Check::None,
     ),
-    rule(
+    with_separator(rule(
         "url_credentials",
         r#"\b[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s:/?#@"'<>\[\]]{1,256}:(?P<s>[^\s/?#"'<>]{1,256})@"#,
         Gate::Literals(&["://"]),
         Check::None,
-    ),
+    )),
     rule(
         "url_key",
         r"(?:hooks\.slack\.com/(?:services|workflows)/(?P<s>[A-Za-z0-9+/_-]{20,})|https://(?P<s2>[0-9a-f]{32})@[A-Za-z0-9.-]*sentry)",
         Gate::Literals(&["hooks.slack.com", "sentry"]),
         Check::None,
     ),
-    rule(
+    with_separator(rule(
         "authorization",
         r#"(?i)\b(?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:[A-Za-z][A-Za-z0-9-]*[ \t]+)?(?P<s>[^\s"']+)"#,
         Gate::Literals(&["authorization"]),
         Check::None,
-    ),
-    rule(
+    )),
+    with_separator(rule(
         "cookie",
         r#"(?i)\b(?:set-)?cookie["']?[ \t]*:[ \t]*(?P<s>[^\r\n"]+)"#,
         Gate::Literals(&["cookie"]),
         Check::None,
-    ),
+    )),
     rule(
         "bearer",
-        r"(?i)\bbearer[ \t]+(?P<s>[A-Za-z0-9._~+/=-]{8,})",
+        r"(?i)\bbearer[ \t]+(?P<s>[A-Za-z0-9._~+/=-]{12,})",
         Gate::Literals(&["bearer"]),
         Check::TokenLike,
     ),
-    rule(
+    with_separator(rule(
         "key_value",
         KEY_VALUE,
         Gate::Literals(&[]),
         Check::SensitiveKey,
-    ),
+    )),
     rule(
         "card_number",
         r"\b(?:[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{1,7}|[0-9]{4}[ -]?[0-9]{6}[ -]?[0-9]{4,5})\b",
