@@ -57,6 +57,7 @@ mod names;
 mod redactor;
 mod rules;
 mod sensitive;
+mod shape;
 
 pub use redactor::{BuildError, CardMask, Redactor, RedactorBuilder, Replacement};
 pub use sensitive::Sensitive;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use prodlog_context::ContextLayer;
 use prodlog_filter::TargetFilter;
 use prodlog_format::{ConsoleLayer, JsonLayer, StdoutSink};
+use prodlog_redact::Redactor;
 use tracing_core::{LevelFilter, Subscriber};
 use tracing_subscriber::filter::FilterExt;
 use tracing_subscriber::layer::{Layer, SubscriberExt};
@@ -28,6 +29,7 @@ use crate::settings::{Choices, ColorMode, ConsoleMode, EnvLookup, Problem, Setti
 /// | [`directives_file`](Self::directives_file) | none: levels change only through [`Guard::filter`] | `PRODLOG_DIRECTIVES_FILE` |
 /// | [`console_level`](Self::console_level) | `trace`: all the directives enable | `PRODLOG_CONSOLE_LEVEL` |
 /// | [`file_level`](Self::file_level) | `trace`: all the directives enable | `PRODLOG_FILE_LEVEL` |
+/// | [`redactor`](Self::redactor) | [`Redactor::default()`]: secrets and PII redacted in every output | `PRODLOG_REDACT_EMAILS` (`0`/`1`: also e-mail addresses) |
 /// | [`log_bridge`](Self::log_bridge) | `true`: `log` records go through the same filter and outputs | — |
 /// | [`console`](Self::console) | [`ConsoleMode::Auto`]: human on a terminal, JSON otherwise | `PRODLOG_CONSOLE` |
 /// | [`color`](Self::color) | [`ColorMode::Auto`]: on a terminal unless `NO_COLOR` | `PRODLOG_COLOR` |
@@ -109,6 +111,22 @@ impl Builder {
     /// The most verbose level `<app>.log` gets (the directives still apply).
     pub fn file_level(mut self, level: LevelFilter) -> Self {
         self.choices.file_level = level;
+        self
+    }
+
+    /// The redactor every output uses (console, files, span context):
+    /// [`Redactor::default()`] unless set. Build one with custom names, rules or a keyed
+    /// hash replacement with [`Redactor::builder()`](crate::redact::Redactor::builder).
+    pub fn redactor(mut self, redactor: Redactor) -> Self {
+        self.choices.redactor = Some(redactor);
+        self.choices.custom_redactor = true;
+        self
+    }
+
+    /// Turns redaction off (for tests of a formatter, or a subscriber that redacts
+    /// elsewhere). There is deliberately no environment variable for this.
+    pub fn without_redaction(mut self) -> Self {
+        self.choices.redactor = None;
         self
     }
 
@@ -243,7 +261,11 @@ impl Builder {
             }
         });
 
-        let mut json = JsonLayer::default();
+        let redactor = redactor(&settings, &mut problems);
+        let mut json = match &redactor {
+            Some(r) => JsonLayer::default().with_redactor(r.clone()),
+            None => JsonLayer::default().without_redaction(),
+        };
         let mut files = Vec::new();
         if let Some(dir) = &settings.dir {
             match open_files(&settings, dir) {
@@ -265,7 +287,7 @@ impl Builder {
                 None
             }
             ConsoleMode::Human | ConsoleMode::Auto => Some(
-                ConsoleLayer::new(StdoutSink)
+                with_redaction(ConsoleLayer::new(StdoutSink), &redactor)
                     .with_ansi(settings.ansi)
                     .with_max_level(settings.console_level),
             ),
@@ -291,11 +313,41 @@ impl Builder {
             ceiling,
             settings.log_bridge,
         );
-        let layer = ContextLayer::new()
+        let context = match &redactor {
+            Some(r) => ContextLayer::new().with_redactor(r.clone()),
+            None => ContextLayer::new().without_redaction(),
+        };
+        let layer = context
             .and_then(json)
             .and_then(console)
             .with_filter(filter.and(ceiling));
         (layer, guard, problems)
+    }
+}
+
+/// The redactor every output uses: the builder's, with the environment's e-mail choice.
+fn redactor(settings: &Settings, problems: &mut Vec<Problem>) -> Option<Redactor> {
+    match (&settings.redactor, settings.redact_emails) {
+        (None, _) => None,
+        (Some(r), None) => Some(r.clone()),
+        (Some(_), Some(emails)) => match Redactor::builder().emails(emails).build() {
+            Ok(r) => Some(r),
+            Err(e) => {
+                problems.push(Problem {
+                    error: InitError::new(InitErrorKind::InvalidEnv, "PRODLOG_REDACT_EMAILS")
+                        .with_source(e),
+                    fallback: "using the default redaction rules".to_owned(),
+                });
+                Some(Redactor::default())
+            }
+        },
+    }
+}
+
+fn with_redaction(console: ConsoleLayer, redactor: &Option<Redactor>) -> ConsoleLayer {
+    match redactor {
+        Some(r) => console.with_redactor(r.clone()),
+        None => console.without_redaction(),
     }
 }
 

@@ -23,6 +23,10 @@
 //!   formatted once and the same bytes go to both;
 //! - **span context**: the fields of every enclosing span on every event, including fields
 //!   recorded after the span was created;
+//! - **redaction** on by default in every output: passwords, API keys, tokens, JWTs,
+//!   private keys, credentials in URLs, card numbers and SSNs never reach the console or a
+//!   file, whether they come as a field, in the message, in `Debug` output or in span
+//!   context ([`redact`]; wrap a value in [`Sensitive`] to hide it whatever its name);
 //! - **safe output**: every JSON line is valid JSON and every console line is one line,
 //!   whatever a value holds (newlines, quotes, terminal escape sequences);
 //! - **no panic on bad input**: [`init`] prints what was wrong on stderr and uses a
@@ -44,7 +48,7 @@
 //!
 //! Each part is its own crate, usable alone, and re-exported here as a module:
 //! [`format`](mod@format) (the JSON and console formatters), [`context`] (span fields kept for the
-//! formatters) and [`filter`] (the per-target level filter).
+//! formatters), [`filter`] (the per-target level filter) and [`redact`] (the redactor).
 
 mod builder;
 mod error;
@@ -60,6 +64,8 @@ pub use settings::{ColorMode, ConsoleMode};
 pub use prodlog_context as context;
 pub use prodlog_filter as filter;
 pub use prodlog_format as format;
+pub use prodlog_redact as redact;
+pub use prodlog_redact::Sensitive;
 
 /// A builder for the preset, starting from the defaults (see [`Builder`]).
 pub fn builder() -> Builder {

@@ -63,6 +63,9 @@ pub(crate) struct Settings {
     pub(crate) file_level: LevelFilter,
     pub(crate) directives_file: Option<PathBuf>,
     pub(crate) log_bridge: bool,
+    pub(crate) redactor: Option<prodlog_redact::Redactor>,
+    /// `PRODLOG_REDACT_EMAILS`, when set (and the redactor is the default one).
+    pub(crate) redact_emails: Option<bool>,
 }
 
 /// The values set in code, before the environment.
@@ -80,6 +83,9 @@ pub(crate) struct Choices {
     pub(crate) file_level: LevelFilter,
     pub(crate) directives_file: Option<PathBuf>,
     pub(crate) log_bridge: bool,
+    pub(crate) redactor: Option<prodlog_redact::Redactor>,
+    /// A redactor set in code is kept as it is, whatever the environment says.
+    pub(crate) custom_redactor: bool,
 }
 
 impl Default for Choices {
@@ -97,6 +103,8 @@ impl Default for Choices {
             file_level: LevelFilter::TRACE,
             directives_file: None,
             log_bridge: true,
+            redactor: Some(prodlog_redact::Redactor::default()),
+            custom_redactor: false,
         }
     }
 }
@@ -326,6 +334,24 @@ impl Choices {
             file_level,
             directives_file,
             log_bridge: self.log_bridge,
+            redactor: self.redactor.clone(),
+            redact_emails: if self.custom_redactor {
+                None
+            } else {
+                choice(
+                    env,
+                    "PRODLOG_REDACT_EMAILS",
+                    &[
+                        ("1", Some(true)),
+                        ("0", Some(false)),
+                        ("on", Some(true)),
+                        ("off", Some(false)),
+                    ],
+                    None,
+                    "0",
+                    problems,
+                )
+            },
         }
     }
 }

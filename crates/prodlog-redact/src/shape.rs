@@ -1,0 +1,70 @@
+//! One cheap pass over a text: which rules could possibly match it.
+
+/// The shortest run of token characters a value rule without a separator can match
+/// (a bearer token, a JWT, the shortest vendor token); PEM armour is checked apart.
+pub(crate) const MIN_RUN: usize = 12;
+
+/// What one pass over a text tells about which rules could match.
+pub(crate) struct Shape {
+    pub(crate) separator: bool,
+    /// Five dashes in a row: PEM armour.
+    pub(crate) armour: bool,
+    pub(crate) at: bool,
+    pub(crate) digits: usize,
+    /// A run of at least [`MIN_RUN`] token characters.
+    pub(crate) long_run: bool,
+}
+
+const TOKEN: u8 = 1;
+const DIGIT: u8 = 2;
+const SEPARATOR: u8 = 4;
+const AT: u8 = 8;
+const DASH: u8 = 16;
+
+/// The class bits of every byte, so the pass is one table load per byte.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'+' | b'/' | b'~') {
+            c |= TOKEN;
+        }
+        if b.is_ascii_digit() {
+            c |= DIGIT;
+        }
+        if b == b':' || b == b'=' {
+            c |= SEPARATOR;
+        }
+        if b == b'@' {
+            c |= AT;
+        }
+        if b == b'-' {
+            c |= DASH;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+impl Shape {
+    pub(crate) fn of(bytes: &[u8]) -> Shape {
+        let (mut flags, mut digits, mut run, mut long_run) = (0u8, 0usize, 0u32, false);
+        for &b in bytes {
+            let c = CLASS[usize::from(b)];
+            flags |= c;
+            digits += usize::from((c & DIGIT) >> 1);
+            run = (run + 1) * u32::from(c & TOKEN);
+            long_run |= run as usize >= MIN_RUN;
+        }
+        Shape {
+            separator: flags & SEPARATOR != 0,
+            armour: flags & DASH != 0 && bytes.windows(5).any(|w| w == b"-----"),
+            at: flags & AT != 0,
+            digits,
+            long_run,
+        }
+    }
+}

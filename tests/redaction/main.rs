@@ -1,0 +1,163 @@
+//! Redaction end to end, as a service uses it: each corpus case is logged through
+//! `prodlog::init()` — as a field, as the message, and as a span field (request context) —
+//! to the JSON file and the human console, in a child process; the parent reads what was
+//! written. Corpora: prodlog's own (`crates/prodlog-redact/tests/corpus/corpus.jsonl`) and
+//! the shared external set of secret-scanner cases (`../shared/redact-cases/external.jsonl`,
+//! skipped with a message where absent). Run with `cargo test --test redaction`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Map, Value};
+
+/// Logs `value` under the field `name`; tracing field names are static, so every name the
+/// corpora use is listed here.
+macro_rules! log_field {
+    ($name:expr, $id:expr, $value:expr; $($field:literal)*) => {
+        match $name {
+            $( $field => tracing::info!(target: "corpus", case = $id, $field = %$value, "field case"), )*
+            other => panic!("add the field name {other:?} to tests/redaction/main.rs"),
+        }
+    };
+}
+
+fn log_case(case: &Value) {
+    let id = case["id"].as_str().unwrap();
+    let value = case["value"].as_str().unwrap();
+    if case["where"] == "field" {
+        let name = case["field"].as_str().unwrap();
+        log_field!(name, id, value;
+            "Authorization" "PASSWORD" "Password" "Set-Cookie" "X-Api-Key" "accessToken"
+            "access_token" "apiKey" "api_key" "arg" "auth_method" "auth_token" "authorization"
+            "aws_secret_access_key" "body" "cardNumber" "card_brand" "card_last4" "card_number"
+            "clientSecret" "client_secret" "commit" "context" "cookie" "cookie_name"
+            "credentials" "cvv" "db-password" "dbPassword" "db_password" "detail" "email"
+            "github_token" "header" "jwt" "key_name" "kms_key_id" "location" "new_password"
+            "note" "otp" "otp_sent" "passphrase" "passwd" "password" "password_hash"
+            "password_policy" "password_reset_requested" "path" "payload" "pin"
+            "pin_code_length" "privateKey" "private_key" "public_key" "pwd" "raw"
+            "refresh_token" "request_id" "secret" "secret_length" "session_count" "session_id"
+            "set-cookie" "ssn" "status" "stripe_key" "token" "token_count" "token_expires_at"
+            "tokenizer" "url" "user" "user_password" "value" "webhook_secret" "x_api_key");
+    } else {
+        tracing::info!(target: "corpus", case = id, "{value}");
+        let span = tracing::info_span!("request", ctx = %value);
+        let _entered = span.enter();
+        tracing::info!(target: "corpus", case = id, "in context");
+    }
+}
+
+fn corpora() -> Vec<(&'static str, PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = vec![(
+        "own",
+        root.join("crates/prodlog-redact/tests/corpus/corpus.jsonl"),
+    )];
+    let external = root.join("../shared/redact-cases/external.jsonl");
+    if external.exists() {
+        out.push(("external", external));
+    } else {
+        eprintln!("external set skipped: {} is absent", external.display());
+    }
+    out
+}
+
+fn read_cases(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Every string in a JSON line, decoded.
+fn strings(line: &Map<String, Value>) -> String {
+    line.values()
+        .filter_map(Value::as_str)
+        .collect::<Vec<_>>()
+        .join("\u{0}")
+}
+
+fn check_corpus(name: &str, path: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .env("PRODLOG_TEST_CHILD", path)
+        .env("PRODLOG_DIR", dir.path())
+        .env("PRODLOG_APP", "svc")
+        .env("PRODLOG_CONSOLE", "human")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let console = String::from_utf8(out.stdout).unwrap();
+    let lines = support::read_json_lines(&dir.path().join("svc.log"));
+    let cases = read_cases(path);
+    let by_case = |id: &str| -> Vec<&Map<String, Value>> {
+        lines.iter().filter(|l| l["case"] == id).collect()
+    };
+    let all_json: String = lines.iter().map(strings).collect::<Vec<_>>().join("\n");
+    let (mut secrets, mut leaked, mut innocents, mut altered) = (0, Vec::new(), 0, Vec::new());
+    for case in &cases {
+        let id = case["id"].as_str().unwrap();
+        let value = case["value"].as_str().unwrap();
+        let logged = by_case(id);
+        assert_eq!(
+            logged.len(),
+            if case["where"] == "field" { 1 } else { 2 },
+            "{id}: every case reaches the file"
+        );
+        if case["kind"] == "secret" {
+            secrets += 1;
+            let secret = case["secret"].as_str().unwrap();
+            // The console escapes control characters: look for every printable piece.
+            let console_leak = secret
+                .split(|c: char| c.is_control())
+                .any(|piece| piece.len() >= 6 && console.contains(piece));
+            if all_json.contains(secret) || console_leak {
+                leaked.push(format!("{id}: {value:?}"));
+            }
+        } else {
+            innocents += 1;
+            let intact = if case["where"] == "field" {
+                logged[0][case["field"].as_str().unwrap()] == *value
+            } else {
+                logged[0]["message"] == *value && logged[1]["ctx"] == *value
+            };
+            if !intact {
+                altered.push(format!("{id}: {value:?} -> {logged:?}"));
+            }
+        }
+    }
+    println!(
+        "{name}: {}/{secrets} secrets removed, {}/{innocents} innocent values intact",
+        secrets - leaked.len(),
+        innocents - altered.len()
+    );
+    assert!(leaked.is_empty(), "{name} leaked:\n{}", leaked.join("\n"));
+    assert!(
+        altered.len() * 100 <= innocents,
+        "{name}: more than 1% altered:\n{}",
+        altered.join("\n")
+    );
+}
+
+fn main() {
+    if let Ok(path) = std::env::var("PRODLOG_TEST_CHILD") {
+        let _guard = prodlog::init();
+        for case in read_cases(Path::new(&path)) {
+            log_case(&case);
+        }
+        return;
+    }
+    for (name, path) in corpora() {
+        check_corpus(name, &path);
+        println!("test redaction corpus {name} ... ok");
+    }
+}
