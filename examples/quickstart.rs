@@ -68,6 +68,12 @@ fn handle(request_id: &str, user: u64) {
 fn main() {
     let _guard = prodlog::init();
     info!(version = env!("CARGO_PKG_VERSION"), "service starting");
+    // Secrets never reach an output: by field name, and by value anywhere.
+    info!(
+        db_password = "hunter2",
+        dsn = "postgres://billing:s3cr3t@db.internal:5432/orders",
+        "connecting with token ghp_0123456789abcdefghijABCDEFGHIJ012345"
+    );
     for (i, user) in [1u64, 7, 3, 2].into_iter().enumerate() {
         handle(&format!("req-{i:04}"), user);
     }

@@ -51,12 +51,19 @@
 //! - Timestamps are written by hand (a per-thread cache of the calendar second) rather than
 //!   through `time`/`chrono`, which cost more than the rest of the line.
 //!
+//! - **Redaction where bytes are made.** Every value, the message and every `Debug` output
+//!   passes a [`prodlog_redact::Redactor`] on its way into the line (on by default,
+//!   `without_redaction()` to turn off); span fields are redacted once, when rendered. A layer
+//!   cannot change an event for its siblings, so a "cleaning" layer could not do this.
+//!
 //! # Dependencies
 //!
 //! `tracing-core`/`tracing-subscriber` (the `Layer`, `FormatEvent` and `MakeWriter` seams),
 //! `smallvec` (the inline key set, no heap for up to 32 keys; already in tracing-subscriber's tree),
 //! `itoa` and `zmij` (exact integer and shortest round-trip float printing: the ones
-//! `serde_json` itself uses; `zmij` is dtolnay's faster successor to `ryu`).
+//! `serde_json` itself uses; `zmij` is dtolnay's faster successor to `ryu`), `prodlog-redact`
+//! (the redactor) and `tracing-log` (its `NormalizeEvent`, so `log` records show their own
+//! target and level, not the bridge's callsite).
 
 mod buf;
 mod console;
