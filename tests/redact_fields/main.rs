@@ -174,3 +174,68 @@ fn a_custom_redactor_reaches_every_output() {
     );
     assert!(!lines[0]["message"].as_str().unwrap().contains("TCK-123456"));
 }
+
+/// A shared buffer that `fmt` can write to.
+#[derive(Clone, Default)]
+struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Shared {
+    type Writer = Shared;
+    fn make_writer(&'a self) -> Shared {
+        self.clone()
+    }
+}
+
+impl Shared {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+fn emit_for_fmt() {
+    let _s = tracing::info_span!("request", session_id = "sess-abcdef").entered();
+    tracing::info!(password = "hunter2", user = "ada", "token {TOKEN} used");
+}
+
+#[test]
+fn fmt_users_get_redaction_through_the_adapters() {
+    let out = Shared::default();
+    let subscriber = tracing_subscriber::fmt()
+        .fmt_fields(prodlog::format::RedactingFields::new())
+        .with_ansi(false)
+        .with_writer(out.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, emit_for_fmt);
+    let text = out.text();
+    for secret in ["hunter2", TOKEN, "sess-abcdef"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    assert!(
+        text.contains("token [REDACTED] used password=[REDACTED] user=ada"),
+        "{text}"
+    );
+
+    let out = Shared::default();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(prodlog::format::RedactingMakeWriter::new(out.clone()))
+        .finish();
+    tracing::subscriber::with_default(subscriber, emit_for_fmt);
+    let text = out.text();
+    for secret in ["hunter2", TOKEN, "sess-abcdef"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    let line: Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(line["fields"]["user"], "ada");
+    assert_eq!(line["fields"]["password"], "[REDACTED]");
+}

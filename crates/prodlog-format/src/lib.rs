@@ -65,6 +65,7 @@
 //! (the redactor) and `tracing-log` (its `NormalizeEvent`, so `log` records show their own
 //! target and level, not the bridge's callsite).
 
+mod adapters;
 mod buf;
 mod console;
 mod encode;
@@ -75,6 +76,7 @@ mod sink;
 mod span_fields;
 mod time;
 
+pub use adapters::{RedactingFields, RedactingMakeWriter, RedactingWriter};
 pub use console::{stdout_wants_ansi, ConsoleFormat, ConsoleLayer};
 pub use json::{JsonFormat, JsonLayer};
 pub use sink::{LineSink, MakeWriterSink, StderrSink, StdoutSink, WriteFailures};

@@ -11,7 +11,9 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 use regex::Regex;
 
 use crate::names::{builtin_sensitive, normalize};
-use crate::rules::{is_card, is_ssn, is_token_like, Builtin, Check, Gate, BUILTINS, EMAIL};
+use crate::rules::{
+    is_aws_secret, is_card, is_ssn, is_token_like, Builtin, Check, Gate, BUILTINS, EMAIL,
+};
 use crate::shape::Shape;
 
 const REDACTED: &str = "[REDACTED]";
@@ -35,6 +37,10 @@ pub enum Replacement {
     /// so the same secret gets the same tag within a process and can be correlated
     /// across lines without being shown.
     KeyedHash,
+    /// `[REDACTED:last4=1234]`: a partial mask keeping the last `n` characters (for card
+    /// numbers, the last `n` digits), as receipts show them. Meant for one rule
+    /// ([`RedactorBuilder::rule_with`], [`CardMask::Last4`]), not as the default.
+    KeepLast(u8),
 }
 
 /// How a payment card number is shown.
@@ -69,6 +75,8 @@ struct Rule {
     /// Capture groups holding the secret (the first that matched is replaced).
     groups: Vec<usize>,
     check: Check,
+    /// This rule's own replacement, instead of the redactor's.
+    replacement: Option<Replacement>,
 }
 
 struct Inner {
@@ -88,7 +96,6 @@ struct Inner {
     /// The user's sensitive names, as lower-case words.
     names: Vec<Vec<String>>,
     replacement: Replacement,
-    card_mask: CardMask,
     hasher: RandomState,
 }
 
@@ -142,7 +149,7 @@ impl Default for Redactor {
 #[must_use]
 pub struct RedactorBuilder {
     names: Vec<String>,
-    rules: Vec<(String, String)>,
+    rules: Vec<(String, String, Option<Replacement>)>,
     replacement: Replacement,
     card_mask: CardMask,
     emails: bool,
@@ -159,7 +166,20 @@ impl RedactorBuilder {
     /// Adds a value rule: every match of `regex` is replaced (only the capture group named
     /// `s` when there is one). An invalid regex is an error of [`build`](Self::build).
     pub fn rule(mut self, name: impl Into<String>, regex: impl Into<String>) -> Self {
-        self.rules.push((name.into(), regex.into()));
+        self.rules.push((name.into(), regex.into(), None));
+        self
+    }
+
+    /// Adds a value rule with its own replacement (a partial mask such as
+    /// [`Replacement::KeepLast`], or a keyed hash), whatever the redactor's default.
+    pub fn rule_with(
+        mut self,
+        name: impl Into<String>,
+        regex: impl Into<String>,
+        replacement: Replacement,
+    ) -> Self {
+        self.rules
+            .push((name.into(), regex.into(), Some(replacement)));
         self
     }
 
@@ -212,7 +232,11 @@ impl RedactorBuilder {
         };
         for b in builtins {
             let idx = rules.len();
-            rules.push(compile(b.name, b.pattern, b.check)?);
+            let mut rule = compile(b.name, b.pattern, b.check)?;
+            if b.check == Check::Card && self.card_mask == CardMask::Last4 {
+                rule.replacement = Some(Replacement::KeepLast(4));
+            }
+            rules.push(rule);
             if b.needs_separator {
                 need_separator |= 1 << idx;
             }
@@ -231,9 +255,11 @@ impl RedactorBuilder {
             }
         }
         let mut always = 0;
-        for (name, pattern) in &self.rules {
+        for (name, pattern, replacement) in &self.rules {
             always |= 1 << rules.len();
-            rules.push(compile(name, pattern, Check::None)?);
+            let mut rule = compile(name, pattern, Check::None)?;
+            rule.replacement = *replacement;
+            rules.push(rule);
         }
         // A DFA: one table lookup per byte, the fastest scan for short values.
         let prefilter = AhoCorasickBuilder::new()
@@ -262,7 +288,6 @@ impl RedactorBuilder {
                     .map(|n| n.split('_').map(str::to_owned).collect())
                     .collect(),
                 replacement: self.replacement,
-                card_mask: self.card_mask,
                 hasher: RandomState::new(),
             }),
         })
@@ -290,7 +315,40 @@ fn compile(name: &str, pattern: &str, check: Check) -> Result<Rule, BuildError> 
         regex,
         groups,
         check,
+        replacement: None,
     })
+}
+
+/// Appends the replacement of `secret`.
+fn replace(
+    out: &mut String,
+    replacement: Replacement,
+    secret: &str,
+    digits_only: bool,
+    hasher: &RandomState,
+) {
+    match replacement {
+        Replacement::Redacted => out.push_str(REDACTED),
+        Replacement::KeyedHash => {
+            let h = hasher.hash_one(secret);
+            out.push_str(&format!("[REDACTED:{:08x}]", h >> 32));
+        }
+        Replacement::KeepLast(n) => {
+            let kept: Vec<char> = secret
+                .chars()
+                .filter(|c| !digits_only || c.is_ascii_digit())
+                .collect();
+            let n = usize::from(n);
+            // Never show more than a third of a secret.
+            if n == 0 || kept.len() < n * 3 {
+                out.push_str(REDACTED);
+                return;
+            }
+            out.push_str(&format!("[REDACTED:last{n}="));
+            out.extend(&kept[kept.len() - n..]);
+            out.push(']');
+        }
+    }
 }
 
 /// One found secret: its byte range and the rule's check (for the card mask).
@@ -298,7 +356,8 @@ fn compile(name: &str, pattern: &str, check: Check) -> Result<Rule, BuildError> 
 struct Span {
     start: usize,
     end: usize,
-    check: Check,
+    /// The rule that found it (`usize::MAX` once merged with another rule's span).
+    rule: usize,
 }
 
 impl Redactor {
@@ -325,9 +384,9 @@ impl Redactor {
             return Cow::Borrowed(text);
         }
         let mut spans: Vec<Span> = Vec::new();
-        for (idx, rule) in self.inner.rules.iter().enumerate() {
+        for idx in 0..self.inner.rules.len() {
             if mask & (1 << idx) != 0 {
-                self.find(rule, Some(idx) == self.inner.key_value, text, &mut spans);
+                self.find(idx, text, &mut spans);
             }
         }
         if spans.is_empty() {
@@ -342,8 +401,8 @@ impl Redactor {
             i += 1;
             while i < spans.len() && spans[i].start < span.end {
                 span.end = span.end.max(spans[i].end);
-                if spans[i].check != span.check {
-                    span.check = Check::None;
+                if spans[i].rule != span.rule {
+                    span.rule = usize::MAX;
                 }
                 i += 1;
             }
@@ -352,13 +411,19 @@ impl Redactor {
             }
             out.push_str(&text[pos..span.start]);
             let secret = &text[span.start..span.end];
-            if span.check == Check::Card && self.inner.card_mask == CardMask::Last4 {
-                let digits: Vec<u8> = secret.bytes().filter(u8::is_ascii_digit).collect();
-                out.push_str("[REDACTED:last4=");
-                out.push_str(std::str::from_utf8(&digits[digits.len() - 4..]).unwrap_or(""));
-                out.push(']');
-            } else {
-                out.push_str(&self.replacement_for(secret));
+            let rule = self.inner.rules.get(span.rule);
+            match rule.and_then(|r| r.replacement) {
+                Some(replacement) => {
+                    let digits_only = rule.is_some_and(|r| r.check == Check::Card);
+                    replace(
+                        &mut out,
+                        replacement,
+                        secret,
+                        digits_only,
+                        &self.inner.hasher,
+                    );
+                }
+                None => out.push_str(&self.replacement_for(secret)),
             }
             pos = span.end;
         }
@@ -402,9 +467,10 @@ impl Redactor {
     pub fn replacement_for<'a>(&self, secret: &str) -> Cow<'a, str> {
         match self.inner.replacement {
             Replacement::Redacted => Cow::Borrowed(REDACTED),
-            Replacement::KeyedHash => {
-                let h = self.inner.hasher.hash_one(secret);
-                Cow::Owned(format!("[REDACTED:{:08x}]", h >> 32))
+            other => {
+                let mut out = String::new();
+                replace(&mut out, other, secret, false, &self.inner.hasher);
+                Cow::Owned(out)
             }
         }
     }
@@ -449,7 +515,9 @@ impl Redactor {
         mask
     }
 
-    fn find(&self, rule: &Rule, key_value: bool, text: &str, spans: &mut Vec<Span>) {
+    fn find(&self, idx: usize, text: &str, spans: &mut Vec<Span>) {
+        let rule = &self.inner.rules[idx];
+        let key_value = Some(idx) == self.inner.key_value;
         if !rule.regex.is_match(text) {
             return;
         }
@@ -465,7 +533,7 @@ impl Redactor {
                     spans.push(Span {
                         start: m.start(),
                         end: m.end(),
-                        check: rule.check,
+                        rule: idx,
                     });
                 }
             }
@@ -491,7 +559,7 @@ impl Redactor {
                         spans.push(Span {
                             start: vs,
                             end: ve,
-                            check: Check::SensitiveKey,
+                            rule: idx,
                         });
                     }
                     at = end.max(start + 1);
@@ -510,6 +578,7 @@ impl Redactor {
             Check::Card => is_card(m),
             Check::Ssn => is_ssn(m),
             Check::TokenLike => is_token_like(m),
+            Check::AwsSecret => is_aws_secret(m),
             Check::None | Check::SensitiveKey => true,
         }
     }

@@ -13,6 +13,8 @@ pub(crate) enum Check {
     TokenLike,
     /// `key = value` in text: the key must be a sensitive name.
     SensitiveKey,
+    /// 40 base64 characters near "aws"/"secret": mixed case (not a hex digest).
+    AwsSecret,
 }
 
 /// What must be in a text for a rule to run (a cheap prefilter).
@@ -141,6 +143,12 @@ pub(crate) const BUILTINS: &[Builtin] = &[
         Check::None,
     )),
     rule(
+        "aws_secret_access_key",
+        r"(?i:aws|secret)[^\r\n]{0,40}?[^A-Za-z0-9/+](?P<s>[A-Za-z0-9/+]{40})={0,2}(?:[^A-Za-z0-9/+=]|$)",
+        Gate::Literals(&["aws", "secret"]),
+        Check::AwsSecret,
+    ),
+    rule(
         "bearer",
         r"(?i)(?-u:\b)bearer[ \t]+(?P<s>[A-Za-z0-9._~+/=-]{12,})",
         Gate::Literals(&["bearer"]),
@@ -241,6 +249,11 @@ pub(crate) fn is_ssn(m: &str) -> bool {
     }
     let area = &b[0..3];
     area != b"000" && area != b"666" && area[0] != b'9' && &b[4..6] != b"00" && &b[7..11] != b"0000"
+}
+
+/// An AWS secret access key rather than a hex digest or a path: both cases present.
+pub(crate) fn is_aws_secret(m: &str) -> bool {
+    m.bytes().any(|b| b.is_ascii_uppercase()) && m.bytes().any(|b| b.is_ascii_lowercase())
 }
 
 /// A bearer token rather than a word that follows "bearer" in a sentence.

@@ -73,6 +73,11 @@ for cat, gen in tokens.items():
         secret = gen()
         add("secret", "field", secret, secret, field=name, category=cat)
 
+# AWS secret access keys: 40 base64 characters, in context
+for ctx in ["aws secret key {}", "AWS_SECRET_ACCESS_KEY={}", "using secret {} for s3", "aws: {} (rotated)"]:
+    secret = base64.b64encode(bytes(rng.randrange(256) for _ in range(30))).decode()
+    add("secret", "text", ctx.format(secret), secret, category="aws_secret_access_key")
+
 # PEM private keys, whole and cut short
 for kind in ["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"]:
     body = "\n".join(r(AN + "+/", 64) for _ in range(3))
@@ -170,6 +175,7 @@ innocent_text += [
     "kms_key_id: " + uid(), "client_id = \"" + uid() + "\"", "user_id=42 account_id=7",
     "the private key file was rotated", "pinned version 1.4", "otpauth is configured", "signature verified",
     "x-request-id: " + uid(), "content-type: application/json", "accept-encoding: gzip",
+    "secret rotated in commit " + r(HEX, 40), "aws region us-east-1 bucket reports-2026",
     "AIDAN joined the team", "ASIAN markets opened", "xoxo from the team", "github_pat_ prefix documented",
     "glpat-123", "npm_install finished", "hf_hub cache warm", "SG.example", "dapi docs",
 ]
