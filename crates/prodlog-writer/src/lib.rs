@@ -1,0 +1,77 @@
+//! A rotating, non-blocking log file writer that never silently loses a line.
+//!
+//! ```
+//! use prodlog_writer::{QueuePolicy, Rotation, Writer};
+//! use std::time::Duration;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let writer = Writer::builder(dir.path().join("app.log"))
+//!     .max_bytes(Some(100 * 1024 * 1024))
+//!     .max_backups(10)
+//!     .rotation(Rotation::Daily)
+//!     .policy(QueuePolicy::Block)
+//!     .build()?;
+//! writer.write_line(b"{\"message\":\"hello\"}\n");
+//! writer.shutdown(Duration::from_secs(5))?; // drains, stops the worker, fsyncs
+//! assert!(std::fs::read_to_string(dir.path().join("app.log"))?.contains("hello"));
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! With `tracing_subscriber::fmt`, a [`Writer`] is a `MakeWriter`:
+//! `tracing_subscriber::fmt().with_writer(writer.clone())`.
+//!
+//! # How it works, and why not `tracing_appender::non_blocking`
+//!
+//! Callers append each line to one queue — a `Vec<u8>` behind a mutex, bounded in
+//! **bytes** — and return; the worker thread swaps the whole queue out and writes it with
+//! one `write` call, so a burst of lines costs one syscall instead of one per line. The
+//! two buffers are reused, so a steady state allocates nothing.
+//!
+//! `tracing_appender::non_blocking` was the reference: it sends each line as its own
+//! `Vec<u8>` through a channel bounded in *lines* (so memory depends on line size), writes
+//! one line per syscall, and in lossy mode only counts drops in memory, where nobody sees
+//! them. Those are the three things this crate exists to do differently, so it is written
+//! from scratch rather than built on it.
+//!
+//! # Guarantees
+//!
+//! - **Whole lines.** Rotation happens between lines; a write cut short (a full disk) is
+//!   truncated away, so every file holds only complete lines.
+//! - **Bounded memory.** At most [`queue_bytes`](WriterBuilder::queue_bytes) queued, plus
+//!   the batch being written.
+//! - **No silent loss.** With [`QueuePolicy::Block`] a full queue makes callers wait. With
+//!   [`QueuePolicy::Drop`] they never wait; each dropped line is counted and the count is
+//!   written into the log as soon as there is room: `"prodlog dropped 1234 lines"`.
+//! - **Faults.** A failing write (ENOSPC, EIO) never panics: the lines wait in memory and
+//!   are retried every 200 ms; while the disk fails, callers neither wait nor grow memory —
+//!   lines that do not fit are counted and reported in the log once writing works again.
+//!   Failures are reported on stderr at most once a minute.
+//! - **Outside tools.** A file moved or deleted (logrotate `create`) is reopened under its
+//!   name; a file truncated in place (`copytruncate`) is written at its new end (append
+//!   mode: no hole of NULs).
+//! - **Shutdown.** [`Writer::shutdown`] drains with a timeout and fsyncs;
+//!   [`flush_all`] (for a panic hook or `std::process::exit`) pushes every writer's queue to
+//!   the file.
+//!
+//! # Rotation and names
+//!
+//! `app.log` is always the current file; `app.log.1` is the newest backup, `app.log.N` the
+//! oldest; with compression `app.log.1.gz`. This is logrotate's scheme: shippers that tail
+//! `app.log` by name (Filebeat, Vector, Fluent Bit, Promtail) follow the renamed file to its
+//! end and pick up the new one, and "the last N files" are easy to find. Exactly
+//! `max_backups` backups are kept, also across restarts (extra ones are deleted at start).
+//!
+//! # Dependencies
+//!
+//! `flate2` (gzip of rotated files), `chrono` (local-time boundaries; UTC needs no library),
+//! `tracing-subscriber` (the `MakeWriter` trait).
+
+mod clock;
+mod make_writer;
+mod roll;
+mod writer;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use make_writer::LineWriter;
+pub use roll::Rotation;
+pub use writer::{flush_all, QueuePolicy, Stats, Writer, WriterBuilder};

@@ -1,0 +1,549 @@
+//! The caller side (a bounded queue of bytes) and the worker thread that drains it.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use crate::clock::{Clock, SystemClock};
+use crate::roll::{RollOptions, RollingFile, Rotation};
+
+/// What a caller does when the queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum QueuePolicy {
+    /// Wait until the worker makes room: no line is lost (backpressure).
+    #[default]
+    Block,
+    /// Never wait: the line is dropped, counted, and the count is written into the log as
+    /// soon as there is room (`"prodlog dropped 1234 lines"`).
+    Drop,
+}
+
+/// Counters of one writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Lines dropped because the queue was full (`QueuePolicy::Drop`).
+    pub dropped: u64,
+    /// Lines lost because the disk kept failing while the queue was full.
+    pub lost: u64,
+    /// Failed write attempts (ENOSPC, EIO, …), each retried.
+    pub failed_writes: u64,
+}
+
+/// Above this many queued bytes the worker is woken at once rather than at its next tick.
+const WAKE_AT: usize = 256 * 1024;
+/// How long lines may wait in memory while the worker sleeps.
+const TICK: Duration = Duration::from_millis(10);
+/// How often a failed write is retried.
+const RETRY: Duration = Duration::from_millis(200);
+
+struct State {
+    queue: Vec<u8>,
+    /// The worker's previous batch, handed back for reuse (no allocation per batch).
+    spare: Vec<u8>,
+    /// The worker sleeps without a timeout: the next line must wake it.
+    deep_sleep: bool,
+    woken: bool,
+    dropped: u64,
+    lost: u64,
+    /// A write is failing: callers drop (and count) instead of waiting on a full queue.
+    faulted: bool,
+    flush_requested: u64,
+    flush_done: u64,
+    stop: bool,
+    /// The worker is gone: lines are written straight through.
+    stopped: bool,
+}
+
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+    room: Condvar,
+    done: Condvar,
+    file: Mutex<RollingFile>,
+    capacity: usize,
+    policy: QueuePolicy,
+    fsync_every: Option<Duration>,
+    dropped_total: AtomicU64,
+    lost_total: AtomicU64,
+    failed_writes: AtomicU64,
+    last_report: Mutex<Option<Instant>>,
+    path: PathBuf,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Every live writer, for [`flush_all`](crate::flush_all) (the panic hook).
+static WRITERS: Mutex<Vec<Weak<Shared>>> = Mutex::new(Vec::new());
+
+/// A rotating, non-blocking log file. Cheap to clone; every clone writes to the same file.
+///
+/// Callers copy each line into a queue bounded in bytes and return; one worker thread writes
+/// the queue in batches (one `write` for many lines), rotates between lines, and reports what
+/// it could not write. Build one with [`Writer::builder`].
+#[derive(Clone)]
+pub struct Writer {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("path", &self.shared.path)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+/// Configures a [`Writer`].
+///
+/// # Default values
+///
+/// | setting | default |
+/// |---|---|
+/// | [`max_bytes`](Self::max_bytes) | 100 MiB |
+/// | [`max_backups`](Self::max_backups) | 10 |
+/// | [`max_total_bytes`](Self::max_total_bytes) | none |
+/// | [`rotation`](Self::rotation) | [`Rotation::Never`] (size only), in UTC ([`local_time`](Self::local_time) for local) |
+/// | [`compress`](Self::compress) | `false` |
+/// | [`queue_bytes`](Self::queue_bytes) | 8 MiB |
+/// | [`policy`](Self::policy) | [`QueuePolicy::Block`] |
+/// | [`fsync_every`](Self::fsync_every) | none (fsync at shutdown only) |
+#[derive(Clone)]
+#[must_use]
+pub struct WriterBuilder {
+    path: PathBuf,
+    roll: RollOptions,
+    queue_bytes: usize,
+    policy: QueuePolicy,
+    fsync_every: Option<Duration>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for WriterBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriterBuilder")
+            .field("path", &self.path)
+            .field("roll", &self.roll)
+            .field("queue_bytes", &self.queue_bytes)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WriterBuilder {
+    /// Starts a new file when the current one would exceed `bytes` (`None`: never by size).
+    pub fn max_bytes(mut self, bytes: Option<u64>) -> Self {
+        self.roll.max_bytes = bytes.filter(|b| *b > 0);
+        self
+    }
+
+    /// Keeps exactly this many rotated files (`app.log.1` newest … `app.log.N`).
+    pub fn max_backups(mut self, n: usize) -> Self {
+        self.roll.max_backups = n;
+        self
+    }
+
+    /// Also deletes the oldest backups while all of them together exceed `bytes`.
+    pub fn max_total_bytes(mut self, bytes: Option<u64>) -> Self {
+        self.roll.max_total_bytes = bytes;
+        self
+    }
+
+    /// Starts a new file at every minute, hour or day boundary.
+    pub fn rotation(mut self, rotation: Rotation) -> Self {
+        self.roll.rotation = rotation;
+        self
+    }
+
+    /// Time boundaries in local time instead of UTC.
+    pub fn local_time(mut self, local: bool) -> Self {
+        self.roll.local_time = local;
+        self
+    }
+
+    /// Gzips each rotated file on a background thread (`app.log.1.gz`).
+    pub fn compress(mut self, on: bool) -> Self {
+        self.roll.compress = on;
+        self
+    }
+
+    /// The most bytes the queue holds (the worker may hold one more batch of this size
+    /// while it writes).
+    pub fn queue_bytes(mut self, bytes: usize) -> Self {
+        self.queue_bytes = bytes.max(4096);
+        self
+    }
+
+    /// What callers do when the queue is full.
+    pub fn policy(mut self, policy: QueuePolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Syncs the file to disk at most this often while lines are written.
+    pub fn fsync_every(mut self, every: Option<Duration>) -> Self {
+        self.fsync_every = every;
+        self
+    }
+
+    /// The clock for time rotation (tests).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Opens (creating the directory if needed) and starts the worker. Fails when the
+    /// directory or the file cannot be created or opened.
+    pub fn build(self) -> io::Result<Writer> {
+        let file = RollingFile::open(self.path.clone(), self.roll, self.clock)?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                queue: Vec::with_capacity(64 * 1024),
+                spare: Vec::new(),
+                deep_sleep: false,
+                woken: false,
+                dropped: 0,
+                lost: 0,
+                faulted: false,
+                flush_requested: 0,
+                flush_done: 0,
+                stop: false,
+                stopped: false,
+            }),
+            wake: Condvar::new(),
+            room: Condvar::new(),
+            done: Condvar::new(),
+            file: Mutex::new(file),
+            capacity: self.queue_bytes,
+            policy: self.policy,
+            fsync_every: self.fsync_every,
+            dropped_total: AtomicU64::new(0),
+            lost_total: AtomicU64::new(0),
+            failed_writes: AtomicU64::new(0),
+            last_report: Mutex::new(None),
+            path: self.path,
+        });
+        let worker = shared.clone();
+        std::thread::Builder::new()
+            .name("prodlog-writer".into())
+            .spawn(move || worker.run())?;
+        let mut all = lock(&WRITERS);
+        all.retain(|w| w.strong_count() > 0);
+        all.push(Arc::downgrade(&shared));
+        Ok(Writer { shared })
+    }
+}
+
+impl Writer {
+    /// A builder for a writer of the file at `path` (the current file; backups are
+    /// `path.1`, `path.2`, …).
+    pub fn builder(path: impl Into<PathBuf>) -> WriterBuilder {
+        WriterBuilder {
+            path: path.into(),
+            roll: RollOptions {
+                max_bytes: Some(100 * 1024 * 1024),
+                max_backups: 10,
+                max_total_bytes: None,
+                rotation: Rotation::Never,
+                local_time: false,
+                compress: false,
+            },
+            queue_bytes: 8 * 1024 * 1024,
+            policy: QueuePolicy::Block,
+            fsync_every: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Queues one or more whole lines (each ending in `\n`).
+    pub fn write_line(&self, line: &[u8]) {
+        let s = &*self.shared;
+        let mut st = lock(&s.state);
+        loop {
+            if st.stopped {
+                drop(st);
+                s.write_through(line);
+                return;
+            }
+            if st.queue.len() + line.len() <= s.capacity || st.queue.is_empty() {
+                st.queue.extend_from_slice(line);
+                if st.deep_sleep || (st.queue.len() >= WAKE_AT && !st.woken) {
+                    st.deep_sleep = false;
+                    st.woken = true;
+                    s.wake.notify_one();
+                }
+                return;
+            }
+            if st.faulted {
+                st.lost += 1;
+                s.lost_total.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            match s.policy {
+                QueuePolicy::Drop => {
+                    st.dropped += 1;
+                    s.dropped_total.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                QueuePolicy::Block => {
+                    if !st.woken {
+                        st.woken = true;
+                        s.wake.notify_one();
+                    }
+                    st = s.room.wait(st).unwrap_or_else(PoisonError::into_inner);
+                }
+            }
+        }
+    }
+
+    /// Writes everything queued so far to the file (not synced), waiting at most `timeout`.
+    /// Returns `false` when the time ran out.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        self.shared.flush(timeout)
+    }
+
+    /// Drains the queue, stops the worker, and syncs the file, waiting at most `timeout` for
+    /// the queue. Lines written afterwards go straight to the file.
+    pub fn shutdown(&self, timeout: Duration) -> io::Result<()> {
+        let s = &*self.shared;
+        let drained = s.flush(timeout);
+        let mut st = lock(&s.state);
+        st.stop = true;
+        s.wake.notify_one();
+        let deadline = Instant::now() + timeout;
+        while !st.stopped {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            st = s
+                .done
+                .wait_timeout(st, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        let stopped = st.stopped;
+        drop(st);
+        lock(&s.file).close()?;
+        if drained && stopped {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "log queue of {} not drained in {timeout:?}",
+                    s.path.display()
+                ),
+            ))
+        }
+    }
+
+    /// The writer's counters.
+    pub fn stats(&self) -> Stats {
+        let s = &*self.shared;
+        Stats {
+            dropped: s.dropped_total.load(Ordering::Relaxed),
+            lost: s.lost_total.load(Ordering::Relaxed),
+            failed_writes: s.failed_writes.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Flushes every live writer of the process, each waiting at most `timeout` (the panic
+/// hook's and `std::process::exit` callers' way to keep the last lines).
+pub fn flush_all(timeout: Duration) {
+    let writers: Vec<Arc<Shared>> = lock(&WRITERS).iter().filter_map(Weak::upgrade).collect();
+    for w in writers {
+        w.flush(timeout);
+    }
+}
+
+impl Shared {
+    fn flush(&self, timeout: Duration) -> bool {
+        let mut st = lock(&self.state);
+        if st.stopped {
+            return lock(&self.file).flush().is_ok();
+        }
+        st.flush_requested += 1;
+        let target = st.flush_requested;
+        st.deep_sleep = false;
+        self.wake.notify_one();
+        let deadline = Instant::now() + timeout;
+        while st.flush_done < target && !st.stopped {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            st = self
+                .done
+                .wait_timeout(st, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+
+    /// After shutdown: straight to the file, under its lock.
+    fn write_through(&self, line: &[u8]) {
+        let mut file = lock(&self.file);
+        if let Err((e, _)) = file.write_lines(line) {
+            self.failed(&e, 1);
+        }
+        let _ = file.flush();
+    }
+
+    fn failed(&self, e: &io::Error, waiting_lines: usize) {
+        let n = self.failed_writes.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut last = lock(&self.last_report);
+        if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+            *last = Some(Instant::now());
+            eprintln!(
+                "prodlog-writer: cannot write {}: {e} ({n} failed writes so far, {waiting_lines} lines waiting, {} lost); retrying",
+                self.path.display(),
+                self.lost_total.load(Ordering::Relaxed)
+            );
+        }
+    }
+
+    /// The worker: waits for lines, writes them in batches, retries failures.
+    fn run(self: Arc<Self>) {
+        let mut pending: Vec<u8> = Vec::new();
+        let mut last_sync = Instant::now();
+        let mut unsynced = false;
+        let mut idle_ticks = 0u32;
+        loop {
+            let mut st = lock(&self.state);
+            let wait = if st.faulted { RETRY } else { TICK };
+            if st.queue.is_empty()
+                && pending.is_empty()
+                && st.flush_requested == st.flush_done
+                && !st.stop
+            {
+                idle_ticks += 1;
+                if idle_ticks > 100 && !unsynced {
+                    // A second with nothing to do: sleep until a line arrives.
+                    st.deep_sleep = true;
+                    st = self.wake.wait(st).unwrap_or_else(PoisonError::into_inner);
+                } else {
+                    st = self
+                        .wake
+                        .wait_timeout(st, wait)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
+            } else if st.queue.len() < WAKE_AT
+                && st.flush_requested == st.flush_done
+                && !st.stop
+                && !st.woken
+            {
+                st = self
+                    .wake
+                    .wait_timeout(st, wait)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            st.woken = false;
+            st.deep_sleep = false;
+            let spare = std::mem::take(&mut st.spare);
+            let mut batch = std::mem::replace(&mut st.queue, spare);
+            let (dropped, lost) = (
+                std::mem::take(&mut st.dropped),
+                std::mem::take(&mut st.lost),
+            );
+            let flush_target = st.flush_requested;
+            let stop = st.stop;
+            self.room.notify_all();
+            drop(st);
+            if !batch.is_empty() || !pending.is_empty() || dropped + lost > 0 {
+                idle_ticks = 0;
+            }
+
+            let mut report = Vec::new();
+            if dropped > 0 {
+                report_line(&mut report, &format!("prodlog dropped {dropped} lines"));
+            }
+            if lost > 0 {
+                report_line(
+                    &mut report,
+                    &format!("prodlog could not write {lost} lines: the disk kept failing"),
+                );
+            }
+            let ok = {
+                let mut file = lock(&self.file);
+                let mut ok = true;
+                for data in [&mut pending, &mut report, &mut batch] {
+                    if data.is_empty() {
+                        continue;
+                    }
+                    if !ok {
+                        continue;
+                    }
+                    match file.write_lines(data) {
+                        Ok(()) => {
+                            data.clear();
+                            unsynced = true;
+                        }
+                        Err((e, rest)) => {
+                            let keep = rest.len();
+                            let start = data.len() - keep;
+                            data.drain(..start);
+                            ok = false;
+                            self.failed(&e, data.iter().filter(|&&b| b == b'\n').count());
+                        }
+                    }
+                }
+                if unsynced {
+                    if let Some(every) = self.fsync_every {
+                        if last_sync.elapsed() >= every && file.sync().is_ok() {
+                            last_sync = Instant::now();
+                            unsynced = false;
+                        }
+                    } else {
+                        unsynced = false;
+                    }
+                }
+                ok
+            };
+            // What failed waits in `pending`, in order: pending, reports, then the batch.
+            if !ok {
+                pending.append(&mut report);
+                pending.append(&mut batch);
+            }
+            let mut st = lock(&self.state);
+            st.faulted = !pending.is_empty();
+            if ok || stop {
+                st.flush_done = flush_target;
+            }
+            batch.clear();
+            if batch.capacity() <= 4 * 1024 * 1024 {
+                st.spare = batch;
+            }
+            self.done.notify_all();
+            if stop && st.queue.is_empty() {
+                if !pending.is_empty() {
+                    let lines = pending.iter().filter(|&&b| b == b'\n').count() as u64;
+                    self.lost_total.fetch_add(lines, Ordering::Relaxed);
+                }
+                st.stopped = true;
+                self.room.notify_all();
+                self.done.notify_all();
+                return;
+            }
+        }
+    }
+}
+
+/// Appends a JSON line in prodlog's format reporting the writer's own trouble.
+fn report_line(out: &mut Vec<u8>, message: &str) {
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    out.extend_from_slice(
+        format!("{{\"timestamp\":\"{now}\",\"level\":\"WARN\",\"target\":\"prodlog_writer\",\"message\":\"{message}\"}}\n")
+            .as_bytes(),
+    );
+}
