@@ -33,7 +33,8 @@ pub struct Stats {
     pub failed_writes: u64,
 }
 
-/// Above this many queued bytes the worker is woken at once rather than at its next tick.
+/// Above this many queued bytes (or a quarter of the queue) the worker is woken at once
+/// rather than at its next tick.
 const WAKE_AT: usize = 256 * 1024;
 /// How long lines may wait in memory while the worker sleeps.
 const TICK: Duration = Duration::from_millis(10);
@@ -65,6 +66,8 @@ pub(crate) struct Shared {
     done: Condvar,
     file: Mutex<RollingFile>,
     capacity: usize,
+    /// Queued bytes at which the worker is woken at once.
+    wake_at: usize,
     policy: QueuePolicy,
     fsync_every: Option<Duration>,
     dropped_total: AtomicU64,
@@ -221,6 +224,7 @@ impl WriterBuilder {
             done: Condvar::new(),
             file: Mutex::new(file),
             capacity: self.queue_bytes,
+            wake_at: WAKE_AT.min(self.queue_bytes / 4),
             policy: self.policy,
             fsync_every: self.fsync_every,
             dropped_total: AtomicU64::new(0),
@@ -273,7 +277,7 @@ impl Writer {
             }
             if st.queue.len() + line.len() <= s.capacity || st.queue.is_empty() {
                 st.queue.extend_from_slice(line);
-                if st.deep_sleep || (st.queue.len() >= WAKE_AT && !st.woken) {
+                if st.deep_sleep || (st.queue.len() >= s.wake_at && !st.woken) {
                     st.deep_sleep = false;
                     st.woken = true;
                     s.wake.notify_one();
