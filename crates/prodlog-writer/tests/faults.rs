@@ -18,7 +18,11 @@ fn line(phase: &str, seq: usize) -> String {
 fn lines_of(path: &Path) -> Vec<String> {
     let text = fs::read_to_string(path).unwrap_or_default();
     assert!(!text.contains('\0'), "{} has NUL bytes", path.display());
-    assert!(text.is_empty() || text.ends_with('\n'), "{} ends mid-line", path.display());
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "{} ends mid-line",
+        path.display()
+    );
     text.lines().map(str::to_owned).collect()
 }
 
@@ -27,8 +31,9 @@ fn count(lines: &[String], phase: &str) -> usize {
     lines.iter().filter(|l| l.contains(&tag)).count()
 }
 
-/// A tmpfs of `size` mounted for the test, unmounted when dropped.
-struct SmallDisk(PathBuf, tempfile::TempDir);
+/// A tmpfs of `size` mounted for the test, unmounted when dropped (before its temporary
+/// parent directory is removed).
+struct SmallDisk(PathBuf, #[allow(dead_code)] tempfile::TempDir);
 
 impl SmallDisk {
     fn mount(size: &str) -> Option<SmallDisk> {
@@ -59,7 +64,9 @@ impl Drop for SmallDisk {
 
 #[test]
 fn a_full_disk_never_panics_counts_failures_and_resumes() {
-    let Some(disk) = SmallDisk::mount("512k") else { return };
+    let Some(disk) = SmallDisk::mount("512k") else {
+        return;
+    };
     let filler = disk.0.join("filler");
     // Leave about 40 KiB free.
     fs::write(&filler, vec![b'f'; 472 * 1024]).unwrap();
@@ -78,9 +85,17 @@ fn a_full_disk_never_panics_counts_failures_and_resumes() {
         writer.write_line(line("during", seq).as_bytes());
     }
     let _ = writer.flush(Duration::from_millis(500));
-    assert!(writer.stats().failed_writes > 0, "the full disk was noticed: {:?}", writer.stats());
+    assert!(
+        writer.stats().failed_writes > 0,
+        "the full disk was noticed: {:?}",
+        writer.stats()
+    );
     let on_disk = lines_of(&path);
-    assert_eq!(count(&on_disk, "before"), 300, "nothing written before the fault is lost");
+    assert_eq!(
+        count(&on_disk, "before"),
+        300,
+        "nothing written before the fault is lost"
+    );
 
     fs::remove_file(&filler).unwrap();
     let deadline = Instant::now() + WAIT;
@@ -95,21 +110,41 @@ fn a_full_disk_never_panics_counts_failures_and_resumes() {
     let lines = lines_of(&path);
     let stats = writer.stats();
     assert_eq!(count(&lines, "before"), 300);
-    assert_eq!(count(&lines, "after"), 100, "writing resumed when space came back");
+    assert_eq!(
+        count(&lines, "after"),
+        100,
+        "writing resumed when space came back"
+    );
     let reported: u64 = lines
         .iter()
         .filter_map(|l| l.split("prodlog could not write ").nth(1))
         .map(|rest| rest.split(' ').next().unwrap().parse::<u64>().unwrap())
         .sum();
-    assert_eq!(reported, stats.lost, "every lost line is reported in the log");
-    assert_eq!(count(&lines, "during") as u64 + stats.lost, 20_000, "written + lost = sent");
+    assert_eq!(
+        reported, stats.lost,
+        "every lost line is reported in the log"
+    );
+    assert_eq!(
+        count(&lines, "during") as u64 + stats.lost,
+        20_000,
+        "written + lost = sent"
+    );
     for l in &lines {
-        assert!(l.ends_with("\"end\":true}") || l.contains("prodlog_writer"), "a torn line: {l}");
+        assert!(
+            l.ends_with("\"end\":true}") || l.contains("prodlog_writer"),
+            "a torn line: {l}"
+        );
     }
 }
 
 fn logrotate(conf: &Path, state: &Path) -> bool {
-    match Command::new("logrotate").arg("-f").arg("-s").arg(state).arg(conf).output() {
+    match Command::new("logrotate")
+        .arg("-f")
+        .arg("-s")
+        .arg(state)
+        .arg(conf)
+        .output()
+    {
         Ok(out) if out.status.success() => true,
         Ok(out) => panic!("logrotate failed: {}", String::from_utf8_lossy(&out.stderr)),
         Err(e) => {
@@ -124,7 +159,11 @@ fn logrotate_create_mode_under_a_live_writer_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
     let conf = dir.path().join("rotate.conf");
-    fs::write(&conf, format!("{} {{\n  create\n  rotate 5\n}}\n", path.display())).unwrap();
+    fs::write(
+        &conf,
+        format!("{} {{\n  create\n  rotate 5\n}}\n", path.display()),
+    )
+    .unwrap();
     let writer = Writer::builder(&path).max_bytes(None).build().unwrap();
     let producer = {
         let w = writer.clone();
@@ -146,8 +185,15 @@ fn logrotate_create_mode_under_a_live_writer_loses_nothing() {
     }
     let mut all = lines_of(&path);
     all.extend(lines_of(&dir.path().join("app.log.1")));
-    assert_eq!(count(&all, "live"), 50_000, "every line is in app.log or app.log.1");
-    assert!(!lines_of(&path).is_empty(), "the writer reopened app.log after the move");
+    assert_eq!(
+        count(&all, "live"),
+        50_000,
+        "every line is in app.log or app.log.1"
+    );
+    assert!(
+        !lines_of(&path).is_empty(),
+        "the writer reopened app.log after the move"
+    );
 }
 
 #[test]
@@ -155,7 +201,11 @@ fn logrotate_copytruncate_leaves_no_hole() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
     let conf = dir.path().join("rotate.conf");
-    fs::write(&conf, format!("{} {{\n  copytruncate\n  rotate 5\n}}\n", path.display())).unwrap();
+    fs::write(
+        &conf,
+        format!("{} {{\n  copytruncate\n  rotate 5\n}}\n", path.display()),
+    )
+    .unwrap();
     let writer = Writer::builder(&path).max_bytes(None).build().unwrap();
     for seq in 0..5_000 {
         writer.write_line(line("a", seq).as_bytes());
@@ -174,5 +224,9 @@ fn logrotate_copytruncate_leaves_no_hole() {
     let current = lines_of(&path);
     assert_eq!(count(&lines_of(&dir.path().join("app.log.1")), "a"), 5_000);
     assert_eq!(count(&current, "b"), 5_000);
-    assert_eq!(current.len(), 5_000, "written at the start of the truncated file, no hole");
+    assert_eq!(
+        current.len(),
+        5_000,
+        "written at the start of the truncated file, no hole"
+    );
 }

@@ -1,7 +1,6 @@
 //! The preset's builder.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use prodlog_context::ContextLayer;
@@ -14,7 +13,7 @@ use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::registry::{LookupSpan, Registry};
 
 use crate::error::{InitError, InitErrorKind};
-use crate::file::{AppendFile, Flusher};
+use crate::file::{open_files, FileSink};
 use crate::guard::Guard;
 use crate::settings::{Choices, ColorMode, ConsoleMode, EnvLookup, Problem, Settings};
 
@@ -35,6 +34,13 @@ use crate::settings::{Choices, ColorMode, ConsoleMode, EnvLookup, Problem, Setti
 /// | [`color`](Self::color) | [`ColorMode::Auto`]: on a terminal unless `NO_COLOR` | `PRODLOG_COLOR` |
 /// | [`log_dir`](Self::log_dir) | none: no files | `PRODLOG_DIR` |
 /// | [`app_name`](Self::app_name) | the executable's name | `PRODLOG_APP` |
+/// | [`max_bytes`](Self::max_bytes) | 100 MiB | `PRODLOG_MAX_BYTES` (`100M`, `512k`, `0`: never by size) |
+/// | [`max_backups`](Self::max_backups) | 10 | `PRODLOG_MAX_BACKUPS` |
+/// | [`rotation`](Self::rotation) | by size only | `PRODLOG_ROTATE` (`never`, `minutely`, `hourly`, `daily`) |
+/// | [`compress`](Self::compress) | off | `PRODLOG_COMPRESS` (`0`/`1`) |
+/// | [`queue_policy`](Self::queue_policy) | block | `PRODLOG_QUEUE` (`block`, `drop`) |
+/// | [`fsync_every`](Self::fsync_every) | off | `PRODLOG_FSYNC_MS` |
+/// | [`shutdown_timeout`](Self::shutdown_timeout) | 5 s | `PRODLOG_SHUTDOWN_MS` |
 /// | [`error_file`](Self::error_file) | `true` (when there is a log directory) | `PRODLOG_ERROR_FILE` |
 /// | [`from_env`](Self::from_env) | `true` | — |
 ///
@@ -111,6 +117,51 @@ impl Builder {
     /// The most verbose level `<app>.log` gets (the directives still apply).
     pub fn file_level(mut self, level: LevelFilter) -> Self {
         self.choices.file_level = level;
+        self
+    }
+
+    /// Starts a new log file when the current one would exceed `bytes` (`None`: never by
+    /// size). Default 100 MiB.
+    pub fn max_bytes(mut self, bytes: Option<u64>) -> Self {
+        self.choices.files.max_bytes = bytes;
+        self
+    }
+
+    /// Keeps exactly this many rotated files (`<app>.log.1` … `.N`). Default 10.
+    pub fn max_backups(mut self, n: usize) -> Self {
+        self.choices.files.max_backups = n;
+        self
+    }
+
+    /// Also starts a new file at every minute, hour or day (UTC). Default: by size only.
+    pub fn rotation(mut self, rotation: prodlog_writer::Rotation) -> Self {
+        self.choices.files.rotation = rotation;
+        self
+    }
+
+    /// Gzips rotated files on a background thread. Default off.
+    pub fn compress(mut self, on: bool) -> Self {
+        self.choices.files.compress = on;
+        self
+    }
+
+    /// What a caller does when the file queue is full: wait (default, no loss) or drop the
+    /// line and count it (the count is written into the log).
+    pub fn queue_policy(mut self, policy: prodlog_writer::QueuePolicy) -> Self {
+        self.choices.files.queue = policy;
+        self
+    }
+
+    /// Syncs the files to disk at most this often while lines are written. Default: only
+    /// when the guard drops.
+    pub fn fsync_every(mut self, every: Option<Duration>) -> Self {
+        self.choices.files.fsync = every;
+        self
+    }
+
+    /// How long the guard waits for the file queues to drain when dropped. Default 5 s.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.choices.files.shutdown_timeout = timeout;
         self
     }
 
@@ -268,11 +319,12 @@ impl Builder {
         };
         let mut files = Vec::new();
         if let Some(dir) = &settings.dir {
-            match open_files(&settings, dir) {
+            match open_files(dir, &settings.app, settings.error_file, &settings.files) {
                 Ok(opened) => {
-                    for (file, level) in opened {
-                        json = json.with_sink(level.min(settings.file_level), file.clone());
-                        files.push(file);
+                    for (writer, level) in opened {
+                        json = json
+                            .with_sink(level.min(settings.file_level), FileSink(writer.clone()));
+                        files.push(writer);
                     }
                 }
                 Err(error) => problems.push(Problem {
@@ -304,15 +356,13 @@ impl Builder {
                 ceiling = ceiling.max(LevelFilter::ERROR);
             }
         }
-        let flusher =
-            (!files.is_empty()).then(|| Flusher::start(files.clone(), Duration::from_millis(200)));
         let handle = filter.handle();
-        let guard = Guard::new(files, flusher, settings.console != ConsoleMode::Off).with_filter(
-            handle,
-            watch,
-            ceiling,
-            settings.log_bridge,
-        );
+        let guard = Guard::new(
+            files,
+            settings.files.shutdown_timeout,
+            settings.console != ConsoleMode::Off,
+        )
+        .with_filter(handle, watch, ceiling, settings.log_bridge);
         let context = match &redactor {
             Some(r) => ContextLayer::new().with_redactor(r.clone()),
             None => ContextLayer::new().without_redaction(),
@@ -374,31 +424,6 @@ fn level_filter(settings: &Settings, problems: &mut Vec<Problem>) -> TargetFilte
     filter
 }
 
-fn open_files(
-    settings: &Settings,
-    dir: &std::path::Path,
-) -> Result<Vec<(Arc<AppendFile>, LevelFilter)>, InitError> {
-    let fail = |what: &str, path: PathBuf, e: std::io::Error| {
-        InitError::new(
-            InitErrorKind::LogFile,
-            format!("cannot {what} {}", path.display()),
-        )
-        .with_path(path)
-        .with_source(e)
-    };
-    std::fs::create_dir_all(dir).map_err(|e| fail("create log directory", dir.to_owned(), e))?;
-    let mut out = Vec::new();
-    let main = dir.join(format!("{}.log", settings.app));
-    let file = AppendFile::open(&main, false).map_err(|e| fail("open log file", main, e))?;
-    out.push((Arc::new(file), LevelFilter::TRACE));
-    if settings.error_file {
-        let path = dir.join(format!("{}.error.log", settings.app));
-        let file = AppendFile::open(&path, true).map_err(|e| fail("open log file", path, e))?;
-        out.push((Arc::new(file), LevelFilter::ERROR));
-    }
-    Ok(out)
-}
-
 fn install<L>(layer: L, guard: &Guard) -> Result<(), InitError>
 where
     L: Layer<Registry> + Send + Sync + 'static,
@@ -411,5 +436,6 @@ where
         .with_source(e)
     })?;
     guard.bridge_log();
+    crate::guard::install_panic_flush();
     Ok(())
 }

@@ -1,24 +1,24 @@
 //! The guard `init()` returns.
 
-use std::sync::Arc;
+use std::sync::Once;
+use std::time::Duration;
 
 use prodlog_filter::{FileWatch, FilterHandle};
-use prodlog_format::LineSink;
+use prodlog_writer::Writer;
 use tracing_core::LevelFilter;
 use tracing_log::AsLog;
-
-use crate::file::{AppendFile, Flusher};
 
 /// Flushes and closes prodlog's destinations when dropped.
 ///
 /// Hold it for the life of the program — `let _guard = prodlog::init();` at the top of
-/// `main`. Do **not** write `let _ = prodlog::init();`: that drops the guard at once, and
-/// lines logged later are written unbuffered (slower), and no longer synced at exit.
+/// `main`. Do **not** write `let _ = prodlog::init();`: that drops the guard at once — the
+/// file queues are drained and their workers stopped, and lines logged later are written
+/// synchronously (slower).
 #[must_use = "the guard flushes the log files when dropped: bind it with `let _guard = …` in main"]
 #[derive(Debug)]
 pub struct Guard {
-    files: Vec<Arc<AppendFile>>,
-    flusher: Option<Flusher>,
+    files: Vec<Writer>,
+    shutdown_timeout: Duration,
     stdout: bool,
     filter: Option<FilterHandle>,
     watch: Option<FileWatch>,
@@ -29,15 +29,15 @@ pub struct Guard {
 /// A guard with nothing to flush (what `init()` returns when it installs nothing).
 impl Default for Guard {
     fn default() -> Self {
-        Guard::new(Vec::new(), None, false)
+        Guard::new(Vec::new(), Duration::from_secs(5), false)
     }
 }
 
 impl Guard {
-    pub(crate) fn new(files: Vec<Arc<AppendFile>>, flusher: Option<Flusher>, stdout: bool) -> Self {
+    pub(crate) fn new(files: Vec<Writer>, shutdown_timeout: Duration, stdout: bool) -> Self {
         Guard {
             files,
-            flusher,
+            shutdown_timeout,
             stdout,
             filter: None,
             watch: None,
@@ -94,12 +94,15 @@ impl Guard {
         self.filter.as_ref()
     }
 
-    /// Pushes every buffered line to its destination now (for example before
-    /// `std::process::exit`, which skips destructors).
+    /// Pushes every queued line to its file now (for example before `std::process::exit`,
+    /// which skips destructors), waiting at most the shutdown timeout.
     pub fn flush(&self) {
         for f in &self.files {
-            if let Err(e) = f.flush() {
-                eprintln!("prodlog: flushing a log file failed: {e}");
+            if !f.flush(self.shutdown_timeout) {
+                eprintln!(
+                    "prodlog: a log file did not flush within {:?}",
+                    self.shutdown_timeout
+                );
             }
         }
         if self.stdout {
@@ -111,9 +114,8 @@ impl Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         drop(self.watch.take());
-        drop(self.flusher.take());
         for f in &self.files {
-            if let Err(e) = f.close() {
+            if let Err(e) = f.shutdown(self.shutdown_timeout) {
                 eprintln!("prodlog: closing a log file failed: {e}");
             }
         }
@@ -121,4 +123,18 @@ impl Drop for Guard {
             let _ = std::io::Write::flush(&mut std::io::stdout());
         }
     }
+}
+
+/// Installs (once) a panic hook that pushes every log file's queue to disk, then runs the
+/// hook that was there before, so the lines logged before a panic survive it even when
+/// the process aborts.
+pub(crate) fn install_panic_flush() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            crate::flush();
+            previous(info);
+        }));
+    });
 }

@@ -66,6 +66,15 @@ pub use prodlog_filter as filter;
 pub use prodlog_format as format;
 pub use prodlog_redact as redact;
 pub use prodlog_redact::Sensitive;
+pub use prodlog_writer as writer;
+
+/// Pushes every queued log line to its file and flushes stdout, waiting at most 5 s per
+/// file. For programs that leave with `std::process::exit` (which runs no destructors, so
+/// the guard cannot); a panic does this by itself (the preset's panic hook).
+pub fn flush() {
+    prodlog_writer::flush_all(std::time::Duration::from_secs(5));
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+}
 
 /// A builder for the preset, starting from the defaults (see [`Builder`]).
 pub fn builder() -> Builder {

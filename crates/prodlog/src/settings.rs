@@ -2,11 +2,14 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use prodlog_format::stdout_wants_ansi;
 use tracing_core::LevelFilter;
 
 use crate::error::{InitError, InitErrorKind};
+use crate::file::{parse_bytes, FileSettings};
+use prodlog_writer::{QueuePolicy, Rotation};
 
 /// Where the console goes and in which form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -66,6 +69,7 @@ pub(crate) struct Settings {
     pub(crate) redactor: Option<prodlog_redact::Redactor>,
     /// `PRODLOG_REDACT_EMAILS`, when set (and the redactor is the default one).
     pub(crate) redact_emails: Option<bool>,
+    pub(crate) files: FileSettings,
 }
 
 /// The values set in code, before the environment.
@@ -86,6 +90,7 @@ pub(crate) struct Choices {
     pub(crate) redactor: Option<prodlog_redact::Redactor>,
     /// A redactor set in code is kept as it is, whatever the environment says.
     pub(crate) custom_redactor: bool,
+    pub(crate) files: FileSettings,
 }
 
 impl Default for Choices {
@@ -105,6 +110,7 @@ impl Default for Choices {
             log_bridge: true,
             redactor: Some(prodlog_redact::Redactor::default()),
             custom_redactor: false,
+            files: FileSettings::default(),
         }
     }
 }
@@ -201,6 +207,28 @@ fn level(
     })
 }
 
+/// A number from `var` (through `parse`), or `code` when unset; a bad value is reported.
+fn number<T: Copy>(
+    env: &dyn Fn(&str) -> Option<OsString>,
+    var: &'static str,
+    code: T,
+    code_name: &str,
+    expected: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    problems: &mut Vec<Problem>,
+) -> T {
+    let Some(value) = read(env, var, problems, code_name) else {
+        return code;
+    };
+    parse(&value).unwrap_or_else(|| {
+        problems.push(Problem {
+            error: env_error(var, &value, expected),
+            fallback: format!("using {code_name}"),
+        });
+        code
+    })
+}
+
 fn exe_name() -> String {
     std::env::current_exe()
         .ok()
@@ -210,6 +238,83 @@ fn exe_name() -> String {
 }
 
 impl Choices {
+    /// The rotation and queue settings, with the `PRODLOG_*` file variables applied.
+    fn resolve_files(
+        &self,
+        env: &dyn Fn(&str) -> Option<OsString>,
+        problems: &mut Vec<Problem>,
+    ) -> FileSettings {
+        let code = self.files;
+        let ms = |v: &str| v.trim().parse::<u64>().ok().map(Duration::from_millis);
+        FileSettings {
+            max_bytes: number(
+                env,
+                "PRODLOG_MAX_BYTES",
+                code.max_bytes,
+                "the configured size",
+                "a size such as 100M, 512k or 4096 (0: never by size)",
+                |v| parse_bytes(v).map(|b| Some(b).filter(|b| *b > 0)),
+                problems,
+            ),
+            max_backups: number(
+                env,
+                "PRODLOG_MAX_BACKUPS",
+                code.max_backups,
+                "the configured count",
+                "a number of files",
+                |v| v.trim().parse().ok(),
+                problems,
+            ),
+            rotation: choice(
+                env,
+                "PRODLOG_ROTATE",
+                &[
+                    ("never", Rotation::Never),
+                    ("minutely", Rotation::Minutely),
+                    ("hourly", Rotation::Hourly),
+                    ("daily", Rotation::Daily),
+                ],
+                code.rotation,
+                "the configured rotation",
+                problems,
+            ),
+            compress: choice(
+                env,
+                "PRODLOG_COMPRESS",
+                &[("1", true), ("0", false), ("on", true), ("off", false)],
+                code.compress,
+                if code.compress { "1" } else { "0" },
+                problems,
+            ),
+            queue: choice(
+                env,
+                "PRODLOG_QUEUE",
+                &[("block", QueuePolicy::Block), ("drop", QueuePolicy::Drop)],
+                code.queue,
+                "the configured policy",
+                problems,
+            ),
+            fsync: number(
+                env,
+                "PRODLOG_FSYNC_MS",
+                code.fsync,
+                "the configured interval",
+                "milliseconds (0: off)",
+                |v| ms(v).map(|d| Some(d).filter(|d| !d.is_zero())),
+                problems,
+            ),
+            shutdown_timeout: number(
+                env,
+                "PRODLOG_SHUTDOWN_MS",
+                code.shutdown_timeout,
+                "the configured timeout",
+                "milliseconds",
+                ms,
+                problems,
+            ),
+        }
+    }
+
     /// Applies the environment (when `env` is given) over the choices made in code.
     pub(crate) fn resolve(
         &self,
@@ -334,6 +439,7 @@ impl Choices {
             file_level,
             directives_file,
             log_bridge: self.log_bridge,
+            files: self.resolve_files(env, problems),
             redactor: self.redactor.clone(),
             redact_emails: if self.custom_redactor {
                 None

@@ -1,0 +1,165 @@
+//! The preset's log files as operators see them: rotation and queue settings from the
+//! environment, lines surviving a panic and `std::process::exit`. Each scenario runs in a
+//! child process. Run with `cargo test --test files`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn child(scenario: &str) {
+    match scenario {
+        "many" => {
+            let _guard = prodlog::init();
+            for i in 0..2_000 {
+                tracing::info!(i, pad = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "line");
+            }
+        }
+        "panic" => {
+            let guard = prodlog::init();
+            // `panic = "abort"`: the hooks run, then the process dies at once; neither the
+            // guard's destructor nor the writer's next tick gets a chance.
+            let hooks = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                hooks(info);
+                std::process::abort();
+            }));
+            for i in 0..500 {
+                tracing::info!(i, "before the panic");
+            }
+            std::mem::forget(guard);
+            panic!("boom");
+        }
+        "exit" => {
+            let guard = prodlog::init();
+            for i in 0..500 {
+                tracing::info!(i, "before exit");
+            }
+            std::mem::forget(guard);
+            prodlog::flush();
+            std::process::exit(3);
+        }
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+fn run(scenario: &str, dir: &Path, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PRODLOG_") || k == "RUST_LOG" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("PRODLOG_TEST_CHILD", scenario)
+        .env("PRODLOG_DIR", dir)
+        .env("PRODLOG_APP", "svc")
+        .env("PRODLOG_CONSOLE", "off")
+        .env("RUST_BACKTRACE", "0")
+        .envs(env.iter().copied());
+    cmd.output().unwrap()
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn rotation_and_queue_come_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        "many",
+        dir.path(),
+        &[
+            ("PRODLOG_MAX_BYTES", "16k"),
+            ("PRODLOG_MAX_BACKUPS", "3"),
+            ("PRODLOG_COMPRESS", "1"),
+            ("PRODLOG_QUEUE", "block"),
+            ("PRODLOG_FSYNC_MS", "50"),
+            ("PRODLOG_ERROR_FILE", "off"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        names(dir.path()),
+        ["svc.log", "svc.log.1.gz", "svc.log.2.gz", "svc.log.3.gz"],
+        "exactly 3 gzipped backups"
+    );
+    let current = support::read_json_lines(&dir.path().join("svc.log"));
+    assert_eq!(
+        current.last().unwrap()["i"],
+        1999,
+        "the newest line is in svc.log"
+    );
+
+    let out = run(
+        "many",
+        dir.path(),
+        &[
+            ("PRODLOG_MAX_BYTES", "lots"),
+            ("PRODLOG_ROTATE", "weekly"),
+            ("PRODLOG_QUEUE", "maybe"),
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "PRODLOG_MAX_BYTES=\"lots\" is not valid: expected a size such as 100M, 512k or 4096",
+        "PRODLOG_ROTATE=\"weekly\" is not valid: expected one of never, minutely, hourly, daily",
+        "PRODLOG_QUEUE=\"maybe\" is not valid: expected one of block, drop",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in {err}");
+    }
+}
+
+fn lines_logged_before_a_panic_are_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run("panic", dir.path(), &[]);
+    assert!(!out.status.success(), "the child panicked");
+    let lines = support::read_json_lines(&dir.path().join("svc.log"));
+    assert_eq!(lines.len(), 500, "the panic hook flushed the queue");
+}
+
+fn flush_before_process_exit_keeps_every_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run("exit", dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(3));
+    let lines = support::read_json_lines(&dir.path().join("svc.log"));
+    assert_eq!(lines.len(), 500);
+}
+
+fn main() {
+    if let Ok(scenario) = std::env::var("PRODLOG_TEST_CHILD") {
+        child(&scenario);
+        return;
+    }
+    let tests: &[(&str, fn())] = &[
+        (
+            "rotation_and_queue_come_from_the_environment",
+            rotation_and_queue_come_from_the_environment,
+        ),
+        (
+            "lines_logged_before_a_panic_are_on_disk",
+            lines_logged_before_a_panic_are_on_disk,
+        ),
+        (
+            "flush_before_process_exit_keeps_every_line",
+            flush_before_process_exit_keeps_every_line,
+        ),
+    ];
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    for (name, test) in tests {
+        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        test();
+        println!("test {name} ... ok");
+    }
+}
