@@ -192,7 +192,10 @@ fn file(imp: &str, n: u64, dir: &Path) -> Measured {
         }
         _ => {
             let file = std::fs::File::create(&path).expect("create bench file");
-            let (writer, guard) = tracing_appender::non_blocking(file);
+            // Lossless, like prodlog's default: every line must reach the disk.
+            let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .lossy(false)
+                .finish(file);
             if imp == "fmt-json" {
                 fmt_json(writer);
             } else {

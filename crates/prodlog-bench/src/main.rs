@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p prodlog-bench            # the table
 //! PRODLOG_BENCH_ROUNDS=5 cargo run --release -p prodlog-bench
+//! PRODLOG_BENCH_ONLY=filter cargo run --release -p prodlog-bench   # rows starting with `filter`
 //! ```
 //!
 //! Each case runs in a fresh child process (a global subscriber can be set once per process,
@@ -14,6 +15,7 @@ mod alloc;
 mod cases;
 mod filters;
 mod naive;
+mod writers;
 
 use std::process::Command;
 
@@ -37,7 +39,7 @@ const ROWS: &[(&str, &str, u64, &[&str])] = &[
     (
         "file",
         "same event to a file, until on disk",
-        300_000,
+        1_000_000,
         &["prodlog", "fmt-json", "json-subscriber"],
     ),
     (
@@ -77,6 +79,17 @@ fn main() {
     if let (Some(flag), Some(case), Some(n), Some(dir)) =
         (args.get(1), args.get(2), args.get(3), args.get(4))
     {
+        if flag == "--writer" {
+            let n: usize = n.parse().expect("line count");
+            match writers::run(case, n, std::path::Path::new(dir)) {
+                Some(r) => println!(
+                    "{} {} {} {} {}",
+                    r.lines_per_sec, r.p50, r.p99, r.p999, r.on_disk
+                ),
+                None => std::process::exit(2),
+            }
+            return;
+        }
         if flag == "--case" {
             let n: u64 = n.parse().expect("event count");
             match cases::run(case, n, std::path::Path::new(dir)) {
@@ -96,12 +109,16 @@ fn main() {
         .unwrap_or(1.0);
     let exe = std::env::current_exe().expect("own path");
     let dir = tempfile::tempdir().expect("temp dir");
+    let only: Option<String> = std::env::var("PRODLOG_BENCH_ONLY").ok();
 
     println!("prodlog-bench: {rounds} rounds, median of each, one process per case\n");
     println!(
         "| row | implementation | ns/event | allocs/event | time vs prodlog |\n|---|---|---:|---:|---:|"
     );
     for (row, what, n, imps) in ROWS {
+        if only.as_deref().is_some_and(|o| !row.starts_with(o)) {
+            continue;
+        }
         let n = ((*n as f64) * scale).max(1000.0) as u64;
         let mut results: Vec<Vec<(f64, f64)>> = vec![Vec::new(); imps.len()];
         for round in 0..rounds {
@@ -136,6 +153,68 @@ fn main() {
                 ns / base
             );
         }
+    }
+    if only
+        .as_deref()
+        .is_none_or(|o| "writer".starts_with(o) || o == "writer")
+    {
+        writer_table(&exe, dir.path(), rounds, scale);
+    }
+}
+
+/// The writers alone: lines/s until on disk, caller latency, lines on disk.
+fn writer_table(exe: &std::path::Path, dir: &std::path::Path, rounds: usize, scale: f64) {
+    const IMPS: &[&str] = &[
+        "prodlog-block",
+        "prodlog-drop",
+        "appender-blocking",
+        "appender-lossy",
+    ];
+    let n = ((1_000_000f64) * scale).max(1000.0) as usize;
+    println!(
+        "\nwriters: {n} pre-formatted 258-byte lines from one thread, until on disk\n\n| writer | lines/s | caller p50 ns | p99 ns | p99.9 ns | lines on disk | throughput vs prodlog-block |\n|---|---:|---:|---:|---:|---:|---:|"
+    );
+    let mut results: Vec<Vec<Vec<f64>>> = vec![Vec::new(); IMPS.len()];
+    for round in 0..rounds {
+        for (i, imp) in IMPS.iter().enumerate() {
+            let case_dir = dir.join(format!("writer-{imp}-{round}"));
+            std::fs::create_dir_all(&case_dir).expect("case dir");
+            let out = Command::new(exe)
+                .args(["--writer", imp, &n.to_string()])
+                .arg(&case_dir)
+                .output()
+                .expect("run case");
+            let v: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            if v.len() == 5 {
+                results[i].push(v);
+            } else {
+                eprintln!(
+                    "writer/{imp} failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            let _ = std::fs::remove_dir_all(&case_dir);
+        }
+    }
+    let med = |r: &Vec<Vec<f64>>, k: usize| {
+        let mut v: Vec<f64> = r.iter().map(|x| x[k]).collect();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    let base = med(&results[0], 0);
+    for (imp, r) in IMPS.iter().zip(&results) {
+        println!(
+            "| {imp} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2}x |",
+            med(r, 0),
+            med(r, 1),
+            med(r, 2),
+            med(r, 3),
+            med(r, 4),
+            med(r, 0) / base
+        );
     }
 }
 
