@@ -187,6 +187,30 @@ fn time_rotation_follows_the_clock() {
 }
 
 #[test]
+fn local_time_rotation_also_follows_the_clock() {
+    // Local minute boundaries are UTC minute boundaries for every whole-minute offset.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.log");
+    let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_700_000_050));
+    let writer = Writer::builder(&path)
+        .rotation(Rotation::Minutely)
+        .local_time(true)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    writer.write_line(b"one\n");
+    assert!(writer.flush(WAIT));
+    clock.advance(Duration::from_secs(60));
+    writer.write_line(b"two\n");
+    writer.shutdown(WAIT).unwrap();
+    assert_eq!(
+        fs::read_to_string(format!("{}.1", path.display())).unwrap(),
+        "one\n"
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), "two\n");
+}
+
+#[test]
 fn rotated_files_are_gzipped_readably() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("z.log");

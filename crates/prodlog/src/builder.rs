@@ -37,6 +37,7 @@ use crate::settings::{Choices, ColorMode, ConsoleMode, EnvLookup, Problem, Setti
 /// | [`max_bytes`](Self::max_bytes) | 100 MiB | `PRODLOG_MAX_BYTES` (`100M`, `512k`, `0`: never by size) |
 /// | [`max_backups`](Self::max_backups) | 10 | `PRODLOG_MAX_BACKUPS` |
 /// | [`rotation`](Self::rotation) | by size only | `PRODLOG_ROTATE` (`never`, `minutely`, `hourly`, `daily`) |
+/// | [`rotation_local_time`](Self::rotation_local_time) | UTC | `PRODLOG_ROTATE_TZ` (`utc`, `local`) |
 /// | [`compress`](Self::compress) | off | `PRODLOG_COMPRESS` (`0`/`1`) |
 /// | [`queue_policy`](Self::queue_policy) | block | `PRODLOG_QUEUE` (`block`, `drop`) |
 /// | [`fsync_every`](Self::fsync_every) | off | `PRODLOG_FSYNC_MS` |
@@ -136,6 +137,12 @@ impl Builder {
     /// Also starts a new file at every minute, hour or day (UTC). Default: by size only.
     pub fn rotation(mut self, rotation: prodlog_writer::Rotation) -> Self {
         self.choices.files.rotation = rotation;
+        self
+    }
+
+    /// Time rotation at local-time boundaries instead of UTC. Default off (UTC).
+    pub fn rotation_local_time(mut self, local: bool) -> Self {
+        self.choices.files.local_time = local;
         self
     }
 

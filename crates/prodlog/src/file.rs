@@ -17,6 +17,7 @@ pub(crate) struct FileSettings {
     pub(crate) max_bytes: Option<u64>,
     pub(crate) max_backups: usize,
     pub(crate) rotation: Rotation,
+    pub(crate) local_time: bool,
     pub(crate) compress: bool,
     pub(crate) queue: QueuePolicy,
     pub(crate) fsync: Option<Duration>,
@@ -29,6 +30,7 @@ impl Default for FileSettings {
             max_bytes: Some(100 * 1024 * 1024),
             max_backups: 10,
             rotation: Rotation::Never,
+            local_time: false,
             compress: false,
             queue: QueuePolicy::Block,
             fsync: None,
@@ -74,6 +76,7 @@ pub(crate) fn open_files(
             .max_bytes(files.max_bytes)
             .max_backups(files.max_backups)
             .rotation(files.rotation)
+            .local_time(files.local_time)
             .compress(files.compress)
             .policy(files.queue)
             .fsync_every(files.fsync)

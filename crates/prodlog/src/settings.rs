@@ -278,6 +278,14 @@ impl Choices {
                 "the configured rotation",
                 problems,
             ),
+            local_time: choice(
+                env,
+                "PRODLOG_ROTATE_TZ",
+                &[("utc", false), ("local", true)],
+                code.local_time,
+                if code.local_time { "local" } else { "utc" },
+                problems,
+            ),
             compress: choice(
                 env,
                 "PRODLOG_COMPRESS",
