@@ -40,6 +40,18 @@ fn child(scenario: &str) {
             prodlog::flush();
             std::process::exit(3);
         }
+        "slow" => {
+            let _guard = prodlog::init();
+            let request = tracing::info_span!("request", request_id = "r-42");
+            let _r = request.enter();
+            for (table, ms) in [("orders", 30u64), ("users", 1)] {
+                let _q = tracing::info_span!("query", table).entered();
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+            }
+            prodlog::timing::timed("export", || {
+                std::thread::sleep(std::time::Duration::from_millis(2))
+            });
+        }
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -135,6 +147,54 @@ fn flush_before_process_exit_keeps_every_line() {
     assert_eq!(lines.len(), 500);
 }
 
+fn slow_spans_are_flagged_in_every_destination() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        "slow",
+        dir.path(),
+        &[
+            ("PRODLOG_SLOW", "query=20ms,bad,export=fast"),
+            ("PRODLOG_CONSOLE", "json"),
+            ("PRODLOG_TIMING_REPORT_S", "3600"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid slow thresholds in PRODLOG_SLOW: slow threshold 2 \"bad\": no `=`")
+            && err.contains("slow threshold 3 \"export=fast\": \"fast\" is not a duration")
+            && err.contains("keeping the valid thresholds"),
+        "{err}"
+    );
+    let file = support::read_json_lines(&dir.path().join("svc.log"));
+    let stdout: Vec<_> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(support::parse)
+        .collect();
+    for lines in [&file, &stdout] {
+        let slow: Vec<_> = lines.iter().filter(|l| l.get("slow").is_some()).collect();
+        assert_eq!(slow.len(), 1, "only the 30 ms query: {lines:?}");
+        assert_eq!(slow[0]["level"], "WARN");
+        assert_eq!(slow[0]["table"], "orders");
+        assert_eq!(slow[0]["request_id"], "r-42");
+        assert!(slow[0]["duration_ms"].as_f64().unwrap() >= 30.0);
+        assert_eq!(slow[0]["threshold_ms"].as_f64().unwrap(), 20.0);
+        // The shutdown latency report: one line per name.
+        let report: Vec<_> = lines.iter().filter(|l| l.get("p99_ms").is_some()).collect();
+        let names: Vec<_> = report
+            .iter()
+            .map(|l| l["operation"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["export", "query", "request"], "{report:?}");
+        assert_eq!(report[1]["count"], 2);
+    }
+}
+
 fn main() {
     if let Ok(scenario) = std::env::var("PRODLOG_TEST_CHILD") {
         child(&scenario);
@@ -152,6 +212,10 @@ fn main() {
         (
             "flush_before_process_exit_keeps_every_line",
             flush_before_process_exit_keeps_every_line,
+        ),
+        (
+            "slow_spans_are_flagged_in_every_destination",
+            slow_spans_are_flagged_in_every_destination,
         ),
     ];
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));

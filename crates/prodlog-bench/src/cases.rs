@@ -142,6 +142,9 @@ pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
     if row.starts_with("filter-") {
         return crate::filters::run(row, imp, n);
     }
+    if row.starts_with("span-") {
+        return crate::timing::run(row, imp, n);
+    }
     match (row, imp) {
         ("disabled" | "sink", "fmt-json") => fmt_json(io::sink),
         ("disabled" | "sink", "json-subscriber") => json_subscriber(io::sink),

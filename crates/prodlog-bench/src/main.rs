@@ -15,6 +15,7 @@ mod alloc;
 mod cases;
 mod filters;
 mod naive;
+mod timing;
 mod writers;
 
 use std::process::Command;
@@ -53,6 +54,18 @@ const ROWS: &[(&str, &str, u64, &[&str])] = &[
         "sink event with a token in a field value",
         300_000,
         &["prodlog", "prodlog-off", "naive-regex-writer"],
+    ),
+    (
+        "span-enter",
+        "enter + exit of a live span",
+        5_000_000,
+        &["prodlog-timing", "no-timing", "fmt-timing"],
+    ),
+    (
+        "span-life",
+        "create, enter, exit, close a span (histogram update)",
+        1_000_000,
+        &["prodlog-timing", "no-timing", "fmt-timing"],
     ),
     (
         "filter-off",

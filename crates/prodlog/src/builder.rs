@@ -42,6 +42,9 @@ use crate::settings::{Choices, ColorMode, ConsoleMode, EnvLookup, Problem, Setti
 /// | [`queue_policy`](Self::queue_policy) | block | `PRODLOG_QUEUE` (`block`, `drop`) |
 /// | [`fsync_every`](Self::fsync_every) | off | `PRODLOG_FSYNC_MS` |
 /// | [`shutdown_timeout`](Self::shutdown_timeout) | 5 s | `PRODLOG_SHUTDOWN_MS` |
+/// | [`slow`](Self::slow) | no thresholds | `PRODLOG_SLOW` (`query=100ms,app::http=1s,*=5s`) |
+/// | [`timing_report`](Self::timing_report) | slow spans only | `PRODLOG_TIMING` (`off`, `slow`, `all`) |
+/// | [`log_latencies_every`](Self::log_latencies_every) | off | `PRODLOG_TIMING_REPORT_S` |
 /// | [`error_file`](Self::error_file) | `true` (when there is a log directory) | `PRODLOG_ERROR_FILE` |
 /// | [`from_env`](Self::from_env) | `true` | — |
 ///
@@ -169,6 +172,26 @@ impl Builder {
     /// How long the guard waits for the file queues to drain when dropped. Default 5 s.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.choices.files.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Slow-span thresholds, `NAME=DURATION` entries: a span name, a target (module-path
+    /// prefix) or `*`; `query=100ms,app::http=1s`. A span over its threshold logs one WARN
+    /// event with `slow = true` and its durations. `PRODLOG_SLOW` wins over this.
+    pub fn slow(mut self, thresholds: impl Into<String>) -> Self {
+        self.choices.timing.slow = thresholds.into();
+        self
+    }
+
+    /// Which closing spans log an event: none, the slow ones (default), or all.
+    pub fn timing_report(mut self, report: prodlog_timing::Report) -> Self {
+        self.choices.timing.report = report;
+        self
+    }
+
+    /// Logs latency percentiles per span name every `every`, and once more at shutdown.
+    pub fn log_latencies_every(mut self, every: Option<Duration>) -> Self {
+        self.choices.timing.log_every = every;
         self
     }
 
@@ -374,7 +397,16 @@ impl Builder {
             Some(r) => ContextLayer::new().with_redactor(r.clone()),
             None => ContextLayer::new().without_redaction(),
         };
+        let timing = crate::timing_settings::timing_layer(&settings.timing, &mut problems);
+        let latencies = timing.latencies();
+        let guard = guard.with_latency_log(
+            settings
+                .timing
+                .log_every
+                .and_then(|every| latencies.log_every(every).ok()),
+        );
         let layer = context
+            .and_then(timing)
             .and_then(json)
             .and_then(console)
             .with_filter(filter.and(ceiling));

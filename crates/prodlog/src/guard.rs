@@ -24,6 +24,7 @@ pub struct Guard {
     watch: Option<FileWatch>,
     ceiling: LevelFilter,
     log_bridge: bool,
+    latency_log: Option<prodlog_timing::ReportThread>,
 }
 
 /// A guard with nothing to flush (what `init()` returns when it installs nothing).
@@ -43,7 +44,13 @@ impl Guard {
             watch: None,
             ceiling: LevelFilter::OFF,
             log_bridge: false,
+            latency_log: None,
         }
+    }
+
+    pub(crate) fn with_latency_log(mut self, log: Option<prodlog_timing::ReportThread>) -> Self {
+        self.latency_log = log;
+        self
     }
 
     pub(crate) fn with_filter(
@@ -113,6 +120,8 @@ impl Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        // The last latency report goes out before the files close.
+        drop(self.latency_log.take());
         drop(self.watch.take());
         for f in &self.files {
             if let Err(e) = f.shutdown(self.shutdown_timeout) {

@@ -27,6 +27,9 @@
 //!   private keys, credentials in URLs, card numbers and SSNs never reach the console or a
 //!   file, whether they come as a field, in the message, in `Debug` output or in span
 //!   context ([`redact`]; wrap a value in [`Sensitive`] to hide it whatever its name);
+//! - **timing**: every span's `duration_ms`/`busy_ms`/`idle_ms` measured, a WARN event for
+//!   spans over their threshold (`PRODLOG_SLOW=query=100ms`), latency percentiles per span
+//!   name ([`timing`]; `prodlog::timing::start("query")` times anything else);
 //! - **safe output**: every JSON line is valid JSON and every console line is one line,
 //!   whatever a value holds (newlines, quotes, terminal escape sequences);
 //! - **no panic on bad input**: [`init`] prints what was wrong on stderr and uses a
@@ -55,6 +58,7 @@ mod error;
 mod file;
 mod guard;
 mod settings;
+mod timing_settings;
 
 pub use builder::Builder;
 pub use error::{InitError, InitErrorKind};
@@ -66,6 +70,7 @@ pub use prodlog_filter as filter;
 pub use prodlog_format as format;
 pub use prodlog_redact as redact;
 pub use prodlog_redact::Sensitive;
+pub use prodlog_timing as timing;
 pub use prodlog_writer as writer;
 
 /// Pushes every queued log line to its file and flushes stdout, waiting at most 5 s per

@@ -9,6 +9,7 @@ use tracing_core::LevelFilter;
 
 use crate::error::{InitError, InitErrorKind};
 use crate::file::{parse_bytes, FileSettings};
+use crate::timing_settings::TimingSettings;
 use prodlog_writer::{QueuePolicy, Rotation};
 
 /// Where the console goes and in which form.
@@ -70,6 +71,7 @@ pub(crate) struct Settings {
     /// `PRODLOG_REDACT_EMAILS`, when set (and the redactor is the default one).
     pub(crate) redact_emails: Option<bool>,
     pub(crate) files: FileSettings,
+    pub(crate) timing: TimingSettings,
 }
 
 /// The values set in code, before the environment.
@@ -91,6 +93,7 @@ pub(crate) struct Choices {
     /// A redactor set in code is kept as it is, whatever the environment says.
     pub(crate) custom_redactor: bool,
     pub(crate) files: FileSettings,
+    pub(crate) timing: TimingSettings,
 }
 
 impl Default for Choices {
@@ -111,6 +114,7 @@ impl Default for Choices {
             redactor: Some(prodlog_redact::Redactor::default()),
             custom_redactor: false,
             files: FileSettings::default(),
+            timing: TimingSettings::default(),
         }
     }
 }
@@ -238,6 +242,53 @@ fn exe_name() -> String {
 }
 
 impl Choices {
+    /// Span timing, with `PRODLOG_TIMING`, `PRODLOG_SLOW` and `PRODLOG_TIMING_REPORT_S`.
+    fn resolve_timing(
+        &self,
+        env: &dyn Fn(&str) -> Option<OsString>,
+        problems: &mut Vec<Problem>,
+    ) -> TimingSettings {
+        use prodlog_timing::Report;
+        let code = &self.timing;
+        let report = choice(
+            env,
+            "PRODLOG_TIMING",
+            &[
+                ("off", Report::Off),
+                ("slow", Report::Slow),
+                ("all", Report::All),
+            ],
+            code.report,
+            "the configured reporting",
+            problems,
+        );
+        let (slow, slow_from) =
+            match read(env, "PRODLOG_SLOW", problems, "the configured thresholds") {
+                Some(spec) => (spec, "PRODLOG_SLOW"),
+                None => (code.slow.clone(), code.slow_from),
+            };
+        let log_every = number(
+            env,
+            "PRODLOG_TIMING_REPORT_S",
+            code.log_every,
+            "the configured interval",
+            "whole seconds (0: off)",
+            |v| {
+                v.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .map(|s| Some(Duration::from_secs(s)).filter(|d| !d.is_zero()))
+            },
+            problems,
+        );
+        TimingSettings {
+            report,
+            slow,
+            slow_from,
+            log_every,
+        }
+    }
+
     /// The rotation and queue settings, with the `PRODLOG_*` file variables applied.
     fn resolve_files(
         &self,
@@ -448,6 +499,7 @@ impl Choices {
             directives_file,
             log_bridge: self.log_bridge,
             files: self.resolve_files(env, problems),
+            timing: self.resolve_timing(env, problems),
             redactor: self.redactor.clone(),
             redact_emails: if self.custom_redactor {
                 None

@@ -1,0 +1,75 @@
+//! Span timing costs: an enter/exit pair of a live span, and a span's whole life (create,
+//! enter, exit, close: the close records into the latency histogram), with and without
+//! prodlog's timing layer, and with `fmt`'s own span timing (`FmtSpan::CLOSE`).
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use tracing::level_filters::LevelFilter;
+use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::prelude::*;
+
+use crate::cases::Measured;
+
+fn set<S: tracing::Subscriber + Send + Sync + 'static>(s: S) {
+    tracing::subscriber::set_global_default(s).expect("one subscriber per process");
+}
+
+fn install(imp: &str) -> Option<()> {
+    use prodlog::context::ContextLayer;
+    match imp {
+        "prodlog-timing" => set(tracing_subscriber::registry().with(
+            ContextLayer::new()
+                .and_then(
+                    prodlog::timing::TimingLayer::builder()
+                        .threshold("*", std::time::Duration::from_secs(1))
+                        .build(),
+                )
+                .with_filter(LevelFilter::INFO),
+        )),
+        "no-timing" => {
+            set(tracing_subscriber::registry()
+                .with(ContextLayer::new().with_filter(LevelFilter::INFO)))
+        }
+        "fmt-timing" => set(tracing_subscriber::fmt()
+            .with_span_events(FmtSpan::CLOSE)
+            .with_writer(std::io::sink)
+            .with_max_level(LevelFilter::INFO)
+            .finish()),
+        _ => return None,
+    }
+    Some(())
+}
+
+fn measure(n: u64, mut f: impl FnMut()) -> Measured {
+    for _ in 0..n / 10 {
+        f();
+    }
+    let a0 = crate::alloc::count();
+    let t0 = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    Measured {
+        ns_per_event: t0.elapsed().as_nanos() as f64 / n as f64,
+        allocs_per_event: (crate::alloc::count() - a0) as f64 / n as f64,
+    }
+}
+
+/// `row` is `span-enter` or `span-life`.
+pub fn run(row: &str, imp: &str, n: u64) -> Option<Measured> {
+    install(imp)?;
+    match row {
+        "span-enter" => {
+            let span = tracing::info_span!("query", table = "orders");
+            Some(measure(n, || {
+                let _g = black_box(span.enter());
+            }))
+        }
+        "span-life" => Some(measure(n, || {
+            let span = tracing::info_span!("query", table = "orders");
+            let _g = black_box(span.enter());
+        })),
+        _ => None,
+    }
+}

@@ -1,0 +1,51 @@
+//! The preset's span timing: `PRODLOG_TIMING`, `PRODLOG_SLOW`, `PRODLOG_TIMING_REPORT_S`.
+
+use std::time::Duration;
+
+use prodlog_timing::{Report, TimingLayer};
+
+use crate::error::{InitError, InitErrorKind};
+use crate::settings::Problem;
+
+/// What the preset does with span durations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TimingSettings {
+    pub(crate) report: Report,
+    /// Thresholds (`query=100ms,app::http=1s`), and where they came from.
+    pub(crate) slow: String,
+    pub(crate) slow_from: &'static str,
+    pub(crate) log_every: Option<Duration>,
+}
+
+impl Default for TimingSettings {
+    fn default() -> Self {
+        TimingSettings {
+            report: Report::Slow,
+            slow: String::new(),
+            slow_from: "builder().slow()",
+            log_every: None,
+        }
+    }
+}
+
+/// The layer, keeping every valid threshold entry and reporting the others.
+pub(crate) fn timing_layer(settings: &TimingSettings, problems: &mut Vec<Problem>) -> TimingLayer {
+    let (builder, errors) = TimingLayer::builder()
+        .report(settings.report)
+        .slow_lossy(&settings.slow);
+    if !errors.is_empty() {
+        let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        problems.push(Problem {
+            error: InitError::new(
+                InitErrorKind::InvalidEnv,
+                format!(
+                    "invalid slow thresholds in {}: {}",
+                    settings.slow_from,
+                    all.join("; ")
+                ),
+            ),
+            fallback: "keeping the valid thresholds".to_owned(),
+        });
+    }
+    builder.build()
+}
