@@ -68,6 +68,12 @@ const ROWS: &[(&str, &str, u64, &[&str])] = &[
         &["prodlog-timing", "no-timing", "fmt-timing"],
     ),
     (
+        "span-histogram",
+        "record one duration in the latency aggregate",
+        5_000_000,
+        &["prodlog-timing"],
+    ),
+    (
         "filter-off",
         "50 directives: debug! filtered out",
         20_000_000,

@@ -447,7 +447,8 @@ impl Latencies {
         })
     }
 
-    pub(crate) fn record(&self, name: &str, d: Duration) {
+    /// Adds one duration under `name` (what a span close or a [`Timer`](crate::Timer) does).
+    pub fn record(&self, name: &str, d: Duration) {
         if self.shared.aggregate {
             self.shared.histogram(name).record(d);
         }
