@@ -48,7 +48,11 @@ pub(crate) fn format_console<S>(
 {
     let normalized = event.normalized_metadata();
     let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
-    let (level, color) = level_style(meta.level());
+    let (level, color) = if crate::encode::level_label(event, meta) == "CRITICAL" {
+        (" CRIT", "\x1b[1;31m")
+    } else {
+        level_style(meta.level())
+    };
     if ansi {
         buf.push_str(DIM);
     }
@@ -74,9 +78,11 @@ pub(crate) fn format_console<S>(
     buf.push(' ');
     event.record(&mut ConsoleMessage { buf, redactor });
     let mut keys = KeySet::new();
+    let mut tail = String::new();
     let mut visitor = FieldVisitor::<Console>::new(buf, &mut keys, true).with_redactor(redactor);
     visitor.skip_message = true;
     visitor.skip_log_fields = normalized.is_some();
+    visitor.tail = Some(&mut tail);
     event.record(&mut visitor);
     if let Some(scope) = scope {
         for span in scope {
@@ -85,6 +91,7 @@ pub(crate) fn format_console<S>(
             }
         }
     }
+    buf.push_str(&tail);
     buf.push('\n');
 }
 

@@ -39,6 +39,10 @@ pub(crate) trait Encode {
         buf.push_str(itoa::Buffer::new().format(v));
     }
     fn f64(buf: &mut String, v: f64);
+    /// The messages of an error's sources, after the error itself was written.
+    fn chain(visitor: &mut FieldVisitor<'_, Self>, name: &'static str, messages: &[String])
+    where
+        Self: Sized;
     fn bool(buf: &mut String, v: bool) {
         buf.push_str(if v { "true" } else { "false" });
     }
@@ -66,6 +70,21 @@ impl Encode for Json {
     }
     fn debug_text(buf: &mut String, v: &str) {
         json_str(buf, v);
+    }
+    fn chain(visitor: &mut FieldVisitor<'_, Self>, name: &'static str, messages: &[String]) {
+        let key = crate::keys::chain_key(name);
+        if !visitor.keys.insert(key) {
+            return;
+        }
+        Json::key(visitor.buf, key);
+        visitor.buf.push('[');
+        for (i, m) in messages.iter().enumerate() {
+            if i > 0 {
+                visitor.buf.push(',');
+            }
+            json_str(visitor.buf, m);
+        }
+        visitor.buf.push(']');
     }
     fn bytes(buf: &mut String, v: &[u8]) {
         json_bytes(buf, v);
@@ -113,6 +132,22 @@ impl Encode for Console {
     fn debug_text(buf: &mut String, v: &str) {
         console_escape_into(buf, v, false);
     }
+    fn chain(visitor: &mut FieldVisitor<'_, Self>, _name: &'static str, messages: &[String]) {
+        // The causes go on lines of their own after the event's line (indented, so a reader
+        // tells them from events); without a place for them, they stay on the line.
+        for m in messages.iter().skip(1) {
+            match visitor.tail.as_deref_mut() {
+                Some(tail) => {
+                    tail.push_str("\n    caused by: ");
+                    console_escape_into(tail, m, false);
+                }
+                None => {
+                    visitor.buf.push_str(" caused_by=");
+                    Console::str(visitor.buf, m);
+                }
+            }
+        }
+    }
     fn bytes(buf: &mut String, v: &[u8]) {
         buf.push('"');
         for chunk in v.utf8_chunks() {
@@ -143,6 +178,8 @@ pub(crate) struct FieldVisitor<'a, E> {
     /// `log.file` and `log.line` fields are already in the normalized metadata.
     pub(crate) skip_log_fields: bool,
     pub(crate) redactor: Option<&'a Redactor>,
+    /// Where the console puts lines that follow the event's line (an error's causes).
+    pub(crate) tail: Option<&'a mut String>,
     pub(crate) _enc: std::marker::PhantomData<E>,
 }
 
@@ -164,6 +201,7 @@ impl<'a, E: Encode> FieldVisitor<'a, E> {
             skip_message: false,
             skip_log_fields: false,
             redactor: None,
+            tail: None,
             _enc: std::marker::PhantomData,
         }
     }
@@ -241,7 +279,36 @@ impl<'a, E: Encode> FieldVisitor<'a, E> {
     }
 }
 
+impl<E: Encode> FieldVisitor<'_, E> {
+    /// An error and every link of its source chain, each redacted.
+    fn error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        let secret = match self.start(field) {
+            Write::Skip => return,
+            Write::Secret => true,
+            Write::Value => false,
+        };
+        let mut messages = Vec::new();
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(value);
+        // A cycle in a hand-written `source()` must not hang the logger.
+        while let Some(e) = next.filter(|_| messages.len() < 64) {
+            let text = e.to_string();
+            let text = match (secret, self.redactor) {
+                (true, Some(r)) => r.replacement_for(&text).into_owned(),
+                (false, Some(r)) => r.redact_text(&text).into_owned(),
+                (_, None) => text,
+            };
+            messages.push(text);
+            next = e.source();
+        }
+        E::str(self.buf, messages.first().map_or("", String::as_str));
+        E::chain(self, field.name(), &messages);
+    }
+}
+
 impl<E: Encode> Visit for FieldVisitor<'_, E> {
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.error(field, value);
+    }
     fn record_f64(&mut self, field: &Field, value: f64) {
         match self.start(field) {
             Write::Skip => {}
@@ -343,4 +410,31 @@ impl Visit for ConsoleMessage<'_> {
             self.write(s);
         });
     }
+}
+
+/// The level a line shows: `CRITICAL` for an ERROR event carrying `severity = "CRITICAL"`
+/// (`prodlog::critical!`), otherwise the event's level. Only an ERROR callsite that has a
+/// `severity` field pays for a look at the value.
+pub(crate) fn level_label(
+    event: &tracing_core::Event<'_>,
+    meta: &tracing_core::Metadata<'_>,
+) -> &'static str {
+    struct Critical(bool);
+    impl Visit for Critical {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            if field.name() == "severity" {
+                self.0 = value.eq_ignore_ascii_case("critical");
+            }
+        }
+        fn record_debug(&mut self, _field: &Field, _value: &dyn fmt::Debug) {}
+    }
+    let level = meta.level();
+    if *level == tracing_core::Level::ERROR && meta.fields().field("severity").is_some() {
+        let mut c = Critical(false);
+        event.record(&mut c);
+        if c.0 {
+            return "CRITICAL";
+        }
+    }
+    level.as_str()
 }

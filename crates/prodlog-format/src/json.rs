@@ -36,7 +36,7 @@ pub(crate) fn format_json<S>(
     buf.push_str("{\"timestamp\":\"");
     write_rfc3339(buf, std::time::SystemTime::now());
     buf.push_str("\",\"level\":\"");
-    buf.push_str(meta.level().as_str());
+    buf.push_str(crate::encode::level_label(event, meta));
     buf.push_str("\",\"target\":\"");
     json_escape_into(buf, meta.target());
     buf.push('"');

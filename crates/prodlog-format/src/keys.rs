@@ -19,6 +19,23 @@ pub(crate) fn json_key(name: &'static str, is_event: bool) -> &'static str {
     }
 }
 
+/// `<name>_chain` for an error field, as a `&'static str` (interned once per distinct
+/// field name: field names are themselves static, so the set is bounded by the program).
+pub(crate) fn chain_key(name: &'static str) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock, PoisonError};
+    if name == "error" {
+        return "error_chain";
+    }
+    static KEYS: OnceLock<Mutex<HashMap<&'static str, &'static str>>> = OnceLock::new();
+    let mut keys = KEYS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    keys.entry(name)
+        .or_insert_with(|| Box::leak(format!("{name}_chain").into_boxed_str()))
+}
+
 const INLINE: usize = 32;
 
 /// A small set of `&'static str` keys: inline for the common case, spilling to the heap only

@@ -134,14 +134,16 @@ impl Drop for Guard {
     }
 }
 
-/// Installs (once) a panic hook that pushes every log file's queue to disk, then runs the
-/// hook that was there before, so the lines logged before a panic survive it even when
+/// Installs (once) a panic hook that logs the panic as an ERROR event (with the request
+/// context of the panicking thread), pushes every log file's queue to disk, then runs the
+/// hook that was there before — so the panic and the lines before it survive even when
 /// the process aborts.
 pub(crate) fn install_panic_flush() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            crate::errors::log_panic(info);
             crate::flush();
             previous(info);
         }));

@@ -55,6 +55,7 @@
 
 mod builder;
 mod error;
+mod errors;
 mod file;
 mod guard;
 mod settings;
@@ -62,8 +63,12 @@ mod timing_settings;
 
 pub use builder::Builder;
 pub use error::{InitError, InitErrorKind};
+pub use errors::{log_error, LogErr};
+
 pub use guard::Guard;
 pub use settings::{ColorMode, ConsoleMode};
+#[doc(hidden)]
+pub use tracing as __tracing;
 
 pub use prodlog_context as context;
 pub use prodlog_filter as filter;

@@ -1,0 +1,254 @@
+//! Exception boundaries through the preset: error chains of every shape, `log_err`,
+//! `critical!`, and panics — each scenario in a child process that writes real files.
+//! Run with `cargo test --test errors`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::error::Error;
+use std::fmt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use prodlog::LogErr;
+use serde_json::{json, Map, Value};
+
+/// An error with an optional source: chains of any length.
+#[derive(Debug)]
+struct Layer {
+    msg: String,
+    source: Option<Box<Layer>>,
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
+impl Error for Layer {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn Error + 'static))
+    }
+}
+
+fn chain(msgs: &[&str]) -> Layer {
+    let mut err: Option<Box<Layer>> = None;
+    for m in msgs.iter().rev() {
+        err = Some(Box::new(Layer {
+            msg: (*m).to_owned(),
+            source: err,
+        }));
+    }
+    *err.unwrap()
+}
+
+fn child(scenario: &str) {
+    let _guard = prodlog::init();
+    match scenario {
+        "chains" => {
+            let io = std::io::Error::new(std::io::ErrorKind::NotFound, "config.toml not found");
+            tracing::error!(case = "one", error = &io as &dyn Error, "one level");
+            let five = chain(&[
+                "request failed",
+                "calling billing",
+                "connect refused",
+                "dns failed",
+                "no route",
+            ]);
+            tracing::error!(case = "five", error = &five as &dyn Error, "five levels");
+            let any = anyhow::anyhow!("socket closed")
+                .context("reading invoice 7")
+                .context("export failed");
+            prodlog::log_error(any.as_ref());
+            let secret = chain(&["login failed", "upstream said: password=hunter2 rejected"]);
+            tracing::error!(
+                case = "secret",
+                error = &secret as &dyn Error,
+                "secret in a cause"
+            );
+            let r: Result<(), Layer> = Err(chain(&["boundary", "inner cause"]));
+            let back = r.log_err();
+            assert!(back.is_err(), "log_err passes the error on");
+        }
+        "critical" => {
+            prodlog::critical!(db = "orders", "database unreachable: shutting down");
+            prodlog::critical!(target: "app::db", "replica set lost");
+            tracing::error!(severity = "low", "an ordinary error with a severity field");
+        }
+        "panic" => {
+            let request = tracing::info_span!("request", request_id = "r-77");
+            let _e = request.enter();
+            tracing::info!("about to fail");
+            let token = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+            panic!("invariant broken with {token}");
+        }
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+fn run(scenario: &str, dir: &Path, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PRODLOG_")
+            || k == "RUST_LOG"
+            || k.starts_with("RUST_") && k.contains("BACKTRACE")
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("PRODLOG_TEST_CHILD", scenario)
+        .env("PRODLOG_DIR", dir)
+        .env("PRODLOG_APP", "svc")
+        .env("PRODLOG_CONSOLE", "human")
+        .envs(env.iter().copied());
+    cmd.output().unwrap()
+}
+
+fn lines(dir: &Path, file: &str) -> Vec<Map<String, Value>> {
+    support::read_json_lines(&dir.join(file))
+}
+
+fn error_chains_of_every_shape() {
+    for with_backtrace in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let env: &[(&str, &str)] = if with_backtrace {
+            &[("RUST_LIB_BACKTRACE", "1")]
+        } else {
+            &[]
+        };
+        let out = run("chains", dir.path(), env);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let all = lines(dir.path(), "svc.error.log");
+        let by = |case: &str| {
+            all.iter()
+                .find(|l| l.get("case") == Some(&json!(case)))
+                .unwrap()
+        };
+        assert_eq!(by("one")["error"], "config.toml not found");
+        assert_eq!(by("one")["error_chain"], json!(["config.toml not found"]));
+        assert_eq!(
+            by("five")["error_chain"],
+            json!([
+                "request failed",
+                "calling billing",
+                "connect refused",
+                "dns failed",
+                "no route"
+            ])
+        );
+        assert_eq!(
+            by("secret")["error_chain"][1],
+            "upstream said: password=[REDACTED] rejected"
+        );
+        let anyhow_line = all
+            .iter()
+            .find(|l| l["message"] == "export failed")
+            .unwrap();
+        assert_eq!(
+            anyhow_line["error_chain"],
+            json!(["export failed", "reading invoice 7", "socket closed"]),
+            "anyhow's context chain"
+        );
+        assert!(anyhow_line["location"]
+            .as_str()
+            .unwrap()
+            .contains("tests/errors/main.rs:"));
+        assert_eq!(
+            anyhow_line.contains_key("backtrace"),
+            with_backtrace,
+            "backtrace only when captured"
+        );
+        let boundary = all.iter().find(|l| l["message"] == "boundary").unwrap();
+        assert_eq!(boundary["error_chain"], json!(["boundary", "inner cause"]));
+
+        let console = String::from_utf8(out.stdout).unwrap();
+        let five = console.find("five levels").unwrap();
+        assert!(
+            console[five..].contains(
+                "\n    caused by: calling billing\n    caused by: connect refused\n    caused by: dns failed\n    caused by: no route\n"
+            ),
+            "{console}"
+        );
+        assert!(
+            !console.contains("hunter2")
+                && !std::fs::read_to_string(dir.path().join("svc.log"))
+                    .unwrap()
+                    .contains("hunter2")
+        );
+    }
+}
+
+fn critical_is_a_level_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run("critical", dir.path(), &[]);
+    assert!(out.status.success());
+    let errors = lines(dir.path(), "svc.error.log");
+    let levels: Vec<&str> = errors
+        .iter()
+        .map(|l| l["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["CRITICAL", "CRITICAL", "ERROR"]);
+    assert_eq!(errors[1]["target"], "app::db");
+    let console = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        console.contains(" CRIT errors: database unreachable"),
+        "{console}"
+    );
+}
+
+fn a_panic_leaves_its_event_with_context_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run("panic", dir.path(), &[]);
+    assert!(!out.status.success());
+    let errors = lines(dir.path(), "svc.error.log");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let p = &errors[0];
+    assert_eq!(p["target"], "panic");
+    assert_eq!(p["panic"], true);
+    assert_eq!(p["message"], "panicked: invariant broken with [REDACTED]");
+    assert_eq!(
+        p["request_id"], "r-77",
+        "the request context of the panicking thread"
+    );
+    assert_eq!(p["thread"], "main");
+    assert!(p["location"]
+        .as_str()
+        .unwrap()
+        .contains("tests/errors/main.rs:"));
+    assert!(!p["backtrace"].as_str().unwrap().is_empty(), "a backtrace");
+    let all = lines(dir.path(), "svc.log");
+    assert_eq!(all[0]["message"], "about to fail");
+    // The default hook still ran after prodlog's.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("panicked at"));
+}
+
+fn main() {
+    if let Ok(scenario) = std::env::var("PRODLOG_TEST_CHILD") {
+        child(&scenario);
+        return;
+    }
+    let tests: &[(&str, fn())] = &[
+        ("error_chains_of_every_shape", error_chains_of_every_shape),
+        (
+            "critical_is_a_level_of_its_own",
+            critical_is_a_level_of_its_own,
+        ),
+        (
+            "a_panic_leaves_its_event_with_context_on_disk",
+            a_panic_leaves_its_event_with_context_on_disk,
+        ),
+    ];
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    for (name, test) in tests {
+        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        test();
+        println!("test {name} ... ok");
+    }
+}
