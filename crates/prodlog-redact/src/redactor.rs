@@ -386,7 +386,7 @@ impl Redactor {
         let mut spans: Vec<Span> = Vec::new();
         for idx in 0..self.inner.rules.len() {
             if mask & (1 << idx) != 0 {
-                self.find(idx, text, &mut spans);
+                self.find_spans(idx, text, &mut spans);
             }
         }
         if spans.is_empty() {
@@ -429,6 +429,25 @@ impl Redactor {
         }
         out.push_str(&text[pos..]);
         Cow::Owned(out)
+    }
+
+    /// The names of the rules that find a secret in `text` (`"vendor_token"`, `"jwt"`,
+    /// `"key_value"` for a sensitive key whose value is not redacted, …), each once, in rule
+    /// order: what an audit reports without showing the secret.
+    pub fn find(&self, text: &str) -> Vec<&str> {
+        let mask = self.candidates(text);
+        let mut found = Vec::new();
+        let mut spans = Vec::new();
+        for idx in 0..self.inner.rules.len() {
+            if mask & (1 << idx) != 0 {
+                spans.clear();
+                self.find_spans(idx, text, &mut spans);
+                if !spans.is_empty() {
+                    found.push(self.inner.rules[idx].name.as_str());
+                }
+            }
+        }
+        found
     }
 
     /// The replacement this redactor writes.
@@ -515,7 +534,7 @@ impl Redactor {
         mask
     }
 
-    fn find(&self, idx: usize, text: &str, spans: &mut Vec<Span>) {
+    fn find_spans(&self, idx: usize, text: &str, spans: &mut Vec<Span>) {
         let rule = &self.inner.rules[idx];
         let key_value = Some(idx) == self.inner.key_value;
         if !rule.regex.is_match(text) {

@@ -175,6 +175,20 @@ impl Builder {
         self
     }
 
+    /// Writes no files, whatever `log_dir` or `PRODLOG_DIR` say.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub(crate) fn without_files(mut self) -> Self {
+        self.choices.no_files = true;
+        self
+    }
+
+    /// Also writes the JSON lines (the same bytes as the file) to `sink`, up to `level`:
+    /// a socket, a test capture (see `prodlog::testing`), another file.
+    pub fn json_sink(mut self, level: LevelFilter, sink: impl prodlog_format::LineSink) -> Self {
+        self.choices.sinks.push((level, std::sync::Arc::new(sink)));
+        self
+    }
+
     /// Slow-span thresholds, `NAME=DURATION` entries: a span name, a target (module-path
     /// prefix) or `*`; `query=100ms,app::http=1s`. A span over its threshold logs one WARN
     /// event with `slow = true` and its durations. `PRODLOG_SLOW` wins over this.
@@ -347,6 +361,9 @@ impl Builder {
             Some(r) => JsonLayer::default().with_redactor(r.clone()),
             None => JsonLayer::default().without_redaction(),
         };
+        for (level, sink) in &self.choices.sinks {
+            json = json.with_sink(*level, sink.clone());
+        }
         let mut files = Vec::new();
         if let Some(dir) = &settings.dir {
             match open_files(dir, &settings.app, settings.error_file, &settings.files) {
@@ -377,6 +394,9 @@ impl Builder {
         };
         // No destination wants more than this: a lower max-level hint for tracing.
         let mut ceiling = LevelFilter::OFF;
+        for (level, _) in &self.choices.sinks {
+            ceiling = ceiling.max(*level);
+        }
         if settings.console != ConsoleMode::Off {
             ceiling = ceiling.max(settings.console_level);
         }

@@ -61,6 +61,9 @@ mod guard;
 mod settings;
 mod timing_settings;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 pub use builder::Builder;
 pub use error::{InitError, InitErrorKind};
 pub use errors::{log_error, LogErr};

@@ -75,7 +75,7 @@ pub(crate) struct Settings {
 }
 
 /// The values set in code, before the environment.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Choices {
     pub(crate) app: Option<String>,
     pub(crate) dir: Option<PathBuf>,
@@ -94,6 +94,25 @@ pub(crate) struct Choices {
     pub(crate) custom_redactor: bool,
     pub(crate) files: FileSettings,
     pub(crate) timing: TimingSettings,
+    /// No files, whatever `log_dir` or `PRODLOG_DIR` say (test captures).
+    pub(crate) no_files: bool,
+    /// Extra JSON destinations set in code: (most verbose level, sink).
+    pub(crate) sinks: Vec<(
+        tracing_core::LevelFilter,
+        std::sync::Arc<dyn prodlog_format::LineSink>,
+    )>,
+}
+
+impl std::fmt::Debug for Choices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Choices")
+            .field("app", &self.app)
+            .field("dir", &self.dir)
+            .field("console", &self.console)
+            .field("directives", &self.directives)
+            .field("sinks", &self.sinks.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Choices {
@@ -115,6 +134,8 @@ impl Default for Choices {
             custom_redactor: false,
             files: FileSettings::default(),
             timing: TimingSettings::default(),
+            sinks: Vec::new(),
+            no_files: false,
         }
     }
 }
@@ -427,7 +448,8 @@ impl Choices {
         );
         let dir = read(env, "PRODLOG_DIR", problems, "no log files")
             .map(PathBuf::from)
-            .or_else(|| self.dir.clone());
+            .or_else(|| self.dir.clone())
+            .filter(|_| !self.no_files);
 
         let code_app = self.app.clone().filter(|a| {
             let ok = valid_app_name(a);
