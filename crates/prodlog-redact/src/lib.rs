@@ -54,6 +54,7 @@
 //! `aho-corasick` (the multi-literal prefilter; both from the regex authors).
 
 mod names;
+mod pairs;
 mod redactor;
 mod rules;
 mod sensitive;

@@ -379,14 +379,15 @@ impl Redactor {
 
     /// `text` with every secret found in it replaced; borrowed when there is none.
     pub fn redact_text<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let mask = self.candidates(text);
+        let mut hits = Vec::new();
+        let mask = self.candidates(text, &mut hits);
         if mask == 0 {
             return Cow::Borrowed(text);
         }
         let mut spans: Vec<Span> = Vec::new();
         for idx in 0..self.inner.rules.len() {
             if mask & (1 << idx) != 0 {
-                self.find_spans(idx, text, &mut spans);
+                self.find_spans(idx, text, &hits, &mut spans);
             }
         }
         if spans.is_empty() {
@@ -435,13 +436,14 @@ impl Redactor {
     /// `"key_value"` for a sensitive key whose value is not redacted, …), each once, in rule
     /// order: what an audit reports without showing the secret.
     pub fn find(&self, text: &str) -> Vec<&str> {
-        let mask = self.candidates(text);
+        let mut hits = Vec::new();
+        let mask = self.candidates(text, &mut hits);
         let mut found = Vec::new();
         let mut spans = Vec::new();
         for idx in 0..self.inner.rules.len() {
             if mask & (1 << idx) != 0 {
                 spans.clear();
-                self.find_spans(idx, text, &mut spans);
+                self.find_spans(idx, text, &hits, &mut spans);
                 if !spans.is_empty() {
                     found.push(self.inner.rules[idx].name.as_str());
                 }
@@ -511,83 +513,70 @@ impl Redactor {
     /// `:`/`=` (pairs, headers, URLs), a run of at least [`MIN_RUN`] token characters
     /// (vendor tokens, JWTs, PEM armour, bearer tokens), enough digits (cards, SSNs) or an
     /// `@` (e-mail). Only a text that could hold one pays for the Aho-Corasick scan.
-    fn candidates(&self, text: &str) -> u64 {
+    fn candidates(&self, text: &str, kv_hits: &mut Vec<usize>) -> u64 {
         let inner = &*self.inner;
         let mut mask = inner.always;
         let shape = Shape::of(text.as_bytes());
         if shape.separator || shape.long_run || shape.armour || (inner.emails && shape.at) {
+            let kv_bit = inner.key_value.map_or(0, |kv| 1u64 << kv);
             for m in inner
                 .prefilter
                 .find_overlapping_iter(aho_corasick::Input::new(text))
             {
-                mask |= inner.pattern_rules[m.pattern().as_usize()];
+                let rules = inner.pattern_rules[m.pattern().as_usize()];
+                mask |= rules;
+                if rules & kv_bit != 0 && shape.separator {
+                    kv_hits.push(m.start());
+                }
             }
             if !shape.separator {
                 mask &= !inner.need_separator;
             }
         }
-        for &(idx, min, byte) in &inner.digit_rules {
-            if shape.digits >= min && byte.is_none_or(|b| text.as_bytes().contains(&b)) {
-                mask |= 1 << idx;
+        let min_digits = inner
+            .digit_rules
+            .iter()
+            .map(|r| r.1)
+            .min()
+            .unwrap_or(usize::MAX);
+        if shape.digits >= min_digits {
+            let group = crate::shape::longest_digit_group(text.as_bytes());
+            for &(idx, min, byte) in &inner.digit_rules {
+                if group >= min && byte.is_none_or(|b| text.as_bytes().contains(&b)) {
+                    mask |= 1 << idx;
+                }
             }
         }
         mask
     }
 
-    fn find_spans(&self, idx: usize, text: &str, spans: &mut Vec<Span>) {
+    fn find_spans(&self, idx: usize, text: &str, kv_hits: &[usize], spans: &mut Vec<Span>) {
+        if Some(idx) == self.inner.key_value {
+            let mut ranges = Vec::new();
+            crate::pairs::find_pairs(text, kv_hits, |k| self.is_sensitive_name(k), &mut ranges);
+            spans.extend(ranges.into_iter().map(|(start, end)| Span {
+                start,
+                end,
+                rule: idx,
+            }));
+            return;
+        }
         let rule = &self.inner.rules[idx];
-        let key_value = Some(idx) == self.inner.key_value;
         if !rule.regex.is_match(text) {
             return;
         }
-        if !key_value {
-            for caps in rule.regex.captures_iter(text) {
-                let m = rule
-                    .groups
-                    .iter()
-                    .find_map(|&g| caps.get(g))
-                    .or_else(|| caps.get(0));
-                if let Some(m) = m.filter(|m| !m.is_empty() && self.passes(rule.check, m.as_str()))
-                {
-                    spans.push(Span {
-                        start: m.start(),
-                        end: m.end(),
-                        rule: idx,
-                    });
-                }
-            }
-            return;
-        }
-        // Pairs: when a key is not sensitive, search again from its value, so that
-        // `user:password=x` still finds `password`.
-        let mut locs = rule.regex.capture_locations();
-        let mut at = 0;
-        while at < text.len() {
-            let Some((start, end)) = rule
-                .regex
-                .captures_read_at(&mut locs, text, at)
-                .map(|m| (m.start(), m.end()))
-            else {
-                break;
-            };
-            let key = locs.get(1).map_or("", |(s, e)| &text[s..e]);
-            let value = rule.groups.iter().find_map(|&g| locs.get(g));
-            match value {
-                Some((vs, ve)) if self.is_sensitive_name(key) => {
-                    if ve > vs && &text[vs..ve] != REDACTED {
-                        spans.push(Span {
-                            start: vs,
-                            end: ve,
-                            rule: idx,
-                        });
-                    }
-                    at = end.max(start + 1);
-                }
-                Some((vs, _)) => at = vs.max(start + 1),
-                None => at = end.max(start + 1),
-            }
-            while !text.is_char_boundary(at) {
-                at += 1;
+        for caps in rule.regex.captures_iter(text) {
+            let m = rule
+                .groups
+                .iter()
+                .find_map(|&g| caps.get(g))
+                .or_else(|| caps.get(0));
+            if let Some(m) = m.filter(|m| !m.is_empty() && self.passes(rule.check, m.as_str())) {
+                spans.push(Span {
+                    start: m.start(),
+                    end: m.end(),
+                    rule: idx,
+                });
             }
         }
     }

@@ -68,3 +68,23 @@ impl Shape {
         }
     }
 }
+
+/// The most digits in one group where single spaces or dashes may separate them
+/// (`4111 1111 1111 1111`, `123-45-6789`): a card or an SSN needs a group this long, and a
+/// timestamp (`2026-11-25T01:34:45`) has none longer than 8.
+pub(crate) fn longest_digit_group(bytes: &[u8]) -> usize {
+    let (mut best, mut run, mut prev_digit) = (0, 0, false);
+    for &b in bytes {
+        if b.is_ascii_digit() {
+            run += 1;
+            prev_digit = true;
+        } else if prev_digit && (b == b' ' || b == b'-') {
+            prev_digit = false;
+        } else {
+            best = best.max(run);
+            run = 0;
+            prev_digit = false;
+        }
+    }
+    best.max(run)
+}

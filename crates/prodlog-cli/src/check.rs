@@ -1,0 +1,74 @@
+//! `prodlog check`: the configuration the preset would use with this environment, then a
+//! canary event sent through it and looked for in every file destination.
+
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub(crate) fn main(args: &[String]) -> ExitCode {
+    if let Some(a) = args.first() {
+        eprintln!("prodlog check: unexpected argument {a}\n{}", crate::USAGE);
+        return ExitCode::from(2);
+    }
+    let builder = prodlog::builder();
+    let (description, problems) = builder.describe();
+    println!("effective configuration (code defaults, then the environment):\n{description}");
+    if !problems.is_empty() {
+        for p in &problems {
+            println!("problem: {p}");
+        }
+        println!("FAIL: fix the problems above (prodlog::init() would work around them, try_init() refuses)");
+        return ExitCode::from(1);
+    }
+    let guard = match prodlog::builder().try_init() {
+        Ok(g) => g,
+        Err(e) => {
+            println!("FAIL: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let canary = format!(
+        "canary-{}-{}",
+        std::process::id(),
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    );
+    // ERROR reaches every destination, the error-only file included.
+    tracing::error!(target: "prodlog::check", canary = %canary, "prodlog check canary (not an error)");
+    drop(guard);
+    let mut ok = true;
+    let files = description
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let rest = l
+                .strip_prefix("files: ")
+                .or_else(|| l.strip_prefix("and "))?;
+            rest.split(' ')
+                .next()
+                .filter(|p| p.ends_with(".log"))
+                .map(str::to_owned)
+        })
+        .collect::<Vec<_>>();
+    for path in &files {
+        match std::fs::read_to_string(path) {
+            Ok(text) if text.contains(&canary) => println!("ok: canary arrived in {path}"),
+            Ok(_) => {
+                ok = false;
+                println!("FAIL: the canary did not arrive in {path}");
+            }
+            Err(e) => {
+                ok = false;
+                println!("FAIL: cannot read {path}: {e}");
+            }
+        }
+    }
+    if files.is_empty() {
+        println!("ok: canary written to the console (no file destinations configured)");
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

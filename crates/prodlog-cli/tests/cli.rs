@@ -1,0 +1,149 @@
+//! The real `prodlog` binary over files the preset wrote.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn prodlog(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_prodlog"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PRODLOG_") || k == "RUST_LOG" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(args).envs(env.iter().copied()).output().unwrap()
+}
+
+const TOKEN: &str = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+
+/// Writes `svc.log` in `dir` through the preset (redaction on unless `leaky`).
+fn write_logs(dir: &Path, leaky: bool) {
+    let mut builder = prodlog::builder()
+        .from_env(false)
+        .console(prodlog::ConsoleMode::Off)
+        .app_name("svc")
+        .log_dir(dir);
+    if leaky {
+        builder = builder.without_redaction();
+    }
+    let (layer, guard) = builder.into_layer().unwrap();
+    let subscriber = <tracing_subscriber::Registry as Default>::default();
+    let subscriber = tracing_subscriber::layer::SubscriberExt::with(subscriber, layer);
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info!(user = "ada", "login");
+        tracing::warn!(attempt = 2, "retrying");
+        tracing::info!(note = format!("using {TOKEN}"), "calling github");
+        tracing::info!(password = "hunter2", "form posted");
+    });
+    drop(guard);
+}
+
+#[test]
+fn audit_finds_planted_secrets_by_file_and_line_without_echoing_them() {
+    let dir = tempfile::tempdir().unwrap();
+    write_logs(dir.path(), true);
+    // A rotated, gzipped file with one more leak on its second line.
+    let gz = std::fs::File::create(dir.path().join("svc.log.1.gz")).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(gz, flate2::Compression::fast());
+    enc.write_all(b"{\"level\":\"INFO\",\"target\":\"old\",\"message\":\"ok\"}\n{\"level\":\"INFO\",\"target\":\"old\",\"message\":\"jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl\"}\nnot json at all\n").unwrap();
+    enc.finish().unwrap();
+
+    let out = prodlog(&["audit", dir.path().to_str().unwrap()], &[]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let log = dir.path().join("svc.log");
+    let gz = dir.path().join("svc.log.1.gz");
+    assert!(
+        text.contains(&format!("{}:3: vendor_token", log.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{}:4: key_value", log.display())),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{}:2: jwt", gz.display())), "{text}");
+    assert!(
+        !text.contains(TOKEN) && !text.contains("hunter2"),
+        "never echoes a secret: {text}"
+    );
+    assert!(text.contains("1 non-JSON lines"), "{text}");
+    assert!(text.contains("levels: INFO 5, WARN 1"), "{text}");
+
+    let out = prodlog(&["audit", "--json", dir.path().to_str().unwrap()], &[]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["findings"].as_array().unwrap().len(), 3);
+    assert_eq!(report["lines"], 7);
+    assert_eq!(report["noisiest_targets"][0]["target"], "cli");
+}
+
+#[test]
+fn audit_of_redacted_logs_is_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    write_logs(dir.path(), false);
+    let out = prodlog(
+        &["audit", "--threads", "2", dir.path().to_str().unwrap()],
+        &[],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("no leaked secrets found"), "{text}");
+}
+
+#[test]
+fn audit_reports_usage_and_missing_paths() {
+    assert_eq!(prodlog(&["audit"], &[]).status.code(), Some(2));
+    let out = prodlog(&["audit", "/no/such/dir"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/dir"));
+}
+
+#[test]
+fn check_prints_the_configuration_and_finds_its_canary() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = prodlog(
+        &["check"],
+        &[
+            ("PRODLOG_DIR", d),
+            ("PRODLOG_APP", "svc"),
+            ("RUST_LOG", "info,sqlx=debug"),
+            ("PRODLOG_CONSOLE", "off"),
+        ],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("levels: \"info,sqlx=debug\" (from RUST_LOG)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("ok: canary arrived in {d}/svc.log")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("ok: canary arrived in {d}/svc.error.log")),
+        "{text}"
+    );
+
+    let out = prodlog(
+        &["check"],
+        &[
+            ("PRODLOG_DIR", "/dev/null/logs"),
+            ("PRODLOG_CONSOLE", "off"),
+        ],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text.contains("FAIL: cannot create log directory /dev/null/logs"),
+        "{text}"
+    );
+
+    let out = prodlog(
+        &["check"],
+        &[("RUST_LOG", "info,app=loud"), ("PRODLOG_CONSOLE", "off")],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text.contains("problem: invalid level directives"), "{text}");
+}
