@@ -147,3 +147,77 @@ fn check_prints_the_configuration_and_finds_its_canary() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text.contains("problem: invalid level directives"), "{text}");
 }
+
+/// Both redaction corpora written as unredacted JSON log lines (as a service with redaction
+/// off would write them): audit must report every secret line and (almost) no innocent one.
+#[test]
+fn audit_detection_matches_the_redaction_layer_on_the_corpora() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut corpora = vec![root.join("crates/prodlog-redact/tests/corpus/corpus.jsonl")];
+    let external = root.join("../shared/redact-cases/external.jsonl");
+    if external.exists() {
+        corpora.push(external);
+    } else {
+        eprintln!("external set skipped: {} is absent", external.display());
+    }
+    for corpus in corpora {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("unredacted.log");
+        let mut out = String::new();
+        let mut secret_lines = std::collections::BTreeSet::new();
+        let cases: Vec<serde_json::Value> = std::fs::read_to_string(&corpus)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        for (i, case) in cases.iter().enumerate() {
+            let value = case["value"].as_str().unwrap();
+            let mut line = serde_json::Map::new();
+            line.insert("timestamp".into(), "2026-11-25T01:00:00.000000Z".into());
+            line.insert("level".into(), "INFO".into());
+            line.insert("target".into(), "corpus".into());
+            if case["where"] == "field" {
+                line.insert("message".into(), "field case".into());
+                line.insert(case["field"].as_str().unwrap().into(), value.into());
+            } else {
+                line.insert("message".into(), value.into());
+            }
+            out.push_str(&serde_json::Value::Object(line).to_string());
+            out.push('\n');
+            if case["kind"] == "secret" {
+                secret_lines.insert(i as u64 + 1);
+            }
+        }
+        std::fs::write(&log, out).unwrap();
+        let res = prodlog(&["audit", "--json", log.to_str().unwrap()], &[]);
+        let report: serde_json::Value = serde_json::from_slice(&res.stdout).unwrap();
+        let reported: std::collections::BTreeSet<u64> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["line"].as_u64().unwrap())
+            .collect();
+        let missed: Vec<_> = secret_lines.difference(&reported).collect();
+        let false_alarms = reported.difference(&secret_lines).count();
+        for line in reported.difference(&secret_lines) {
+            eprintln!("flagged innocent case {}", cases[*line as usize - 1]["id"]);
+        }
+        let innocents = cases.len() - secret_lines.len();
+        eprintln!(
+            "{}: {}/{} secret lines reported, {false_alarms}/{innocents} innocent lines flagged",
+            corpus.display(),
+            secret_lines.len() - missed.len(),
+            secret_lines.len()
+        );
+        assert!(
+            missed.is_empty(),
+            "missed lines {missed:?} of {}",
+            corpus.display()
+        );
+        assert!(
+            false_alarms * 100 <= innocents,
+            "{false_alarms} false alarms in {}",
+            corpus.display()
+        );
+    }
+}

@@ -13,17 +13,24 @@ fn value_at(b: &[u8], mut at: usize) -> Option<(usize, usize)> {
     if b[at..].starts_with(b"Some(") {
         at += 5;
     }
-    if b[at..].starts_with(b"\\\"") {
-        let start = at + 2;
+    // `\"…\"` (JSON inside a JSON string), `\\\"…\\\"` (inside that again in a log
+    // line), …: the value ends at the same run of backslashes before a quote.
+    let slashes = b[at..].iter().take_while(|&&c| c == b'\\').count();
+    if slashes > 0 && b.get(at + slashes) == Some(&b'"') {
+        let start = at + slashes + 1;
         let mut i = start;
-        while i + 1 < b.len() {
-            if b[i] == b'\\' && b[i + 1] == b'"' {
-                return Some((start, i));
+        while i < b.len() {
+            match b[i] {
+                b'\n' | b'\r' => return None,
+                b'\\' => {
+                    let run = b[i..].iter().take_while(|&&c| c == b'\\').count();
+                    if run == slashes && b.get(i + run) == Some(&b'"') {
+                        return Some((start, i));
+                    }
+                    i += run.max(1) + usize::from(run > slashes);
+                }
+                _ => i += 1,
             }
-            if b[i] == b'\n' || b[i] == b'\r' {
-                return None;
-            }
-            i += if b[i] == b'\\' { 2 } else { 1 };
         }
         return None;
     }
@@ -95,11 +102,10 @@ pub(crate) fn find_pairs(
             continue;
         }
         let mut i = end;
-        // The key's closing quote, escaped or not.
-        if b[i..].starts_with(b"\\\"") {
-            i += 2;
-        } else if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
-            i += 1;
+        // The key's closing quote, escaped (any number of times) or not.
+        let slashes = b[i..].iter().take_while(|&&c| c == b'\\').count();
+        if b.get(i + slashes).is_some_and(|&q| q == b'"' || q == b'\'') {
+            i += slashes + 1;
         }
         while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
             i += 1;
@@ -119,8 +125,10 @@ pub(crate) fn find_pairs(
             continue;
         }
         if let Some((vs, ve)) = value_at(b, i) {
-            // Already redacted (plain or keyed-hash form): nothing to do.
-            let redacted = text[vs..].starts_with("[REDACTED");
+            // Already redacted (plain or keyed-hash form): nothing to do. A "value" of only
+            // JSON punctuation is the end of an enclosing JSON string (`"a=","b":…`).
+            let redacted = text[vs..].starts_with("[REDACTED")
+                || b[vs..ve].iter().all(|c| b",:{}[] ".contains(c));
             if ve > vs && !redacted && text.is_char_boundary(vs) && text.is_char_boundary(ve) {
                 out.push((vs, ve));
             }
@@ -149,6 +157,7 @@ mod tests {
         assert_eq!(values("password=hunter2 user=a"), ["hunter2"]);
         assert_eq!(values(r#"{"db_password": "a b c"}"#), ["a b c"]);
         assert_eq!(values(r#"{\"password\":\"x\\y\"}"#), [r"x\\y"]);
+        assert_eq!(values(r#"{\\\"password\\\":\\\"deep\\\"}"#), ["deep"]);
         assert_eq!(values("password => 'q'"), ["q"]);
         assert_eq!(values("Config { password: Some(\"s\") }"), ["s"]);
         assert_eq!(values("user:password=hunter2"), ["hunter2"]);
@@ -156,5 +165,6 @@ mod tests {
         assert!(values("password reset requested").is_empty());
         assert!(values("password=\nnext").is_empty());
         assert!(values("password=[REDACTED]").is_empty());
+        assert!(values(r#"{"message":"PASSWORD=","target":"x"}"#).is_empty());
     }
 }
