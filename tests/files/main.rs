@@ -136,9 +136,16 @@ fn lines_logged_before_a_panic_are_on_disk() {
     let out = run("panic", dir.path(), &[]);
     assert!(!out.status.success(), "the child panicked");
     let lines = support::read_json_lines(&dir.path().join("svc.log"));
-    let before = lines.iter().filter(|l| l["message"] == "before the panic").count();
+    let before = lines
+        .iter()
+        .filter(|l| l["message"] == "before the panic")
+        .count();
     assert_eq!(before, 500, "the panic hook flushed the queue");
-    assert_eq!(lines.last().unwrap()["message"], "panicked: boom", "then the panic itself");
+    assert_eq!(
+        lines.last().unwrap()["message"],
+        "panicked: boom",
+        "then the panic itself"
+    );
 }
 
 fn flush_before_process_exit_keeps_every_line() {
