@@ -31,7 +31,13 @@
 //! tracing-subscriber's `fmt` layers each keep their own copy, and its JSON formatter
 //! re-parses that copy for every event.
 
-pub use prodlog_format::SpanFields;
+pub use prodlog_format::{ContextValue, SpanFields};
+
+mod request_id;
+#[cfg(feature = "tower")]
+pub mod tower;
+
+pub use request_id::{RequestId, MAX_LEN as MAX_REQUEST_ID_LEN};
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::Subscriber;
@@ -68,6 +74,11 @@ impl ContextLayer {
         self
     }
 
+    /// The redactor span fields go through.
+    pub fn redactor(&self) -> Option<&prodlog_redact::Redactor> {
+        self.redactor.as_ref()
+    }
+
     /// Keeps span fields as they are (for a subscriber that redacts elsewhere).
     pub fn without_redaction(mut self) -> Self {
         self.redactor = None;
@@ -102,4 +113,90 @@ where
             }
         }
     }
+}
+
+/// A span for one request, named `request`, with a fresh [`RequestId`] in `request_id`.
+/// Enter it (or `.instrument()` the request's future with it) and every event inside
+/// carries the id.
+///
+/// ```
+/// let _request = prodlog_context::request().entered();
+/// tracing::info!("handling"); // ... "request_id":"0192…"
+/// ```
+pub fn request() -> tracing::Span {
+    request_with_id(None)
+}
+
+/// Like [`request`], keeping the caller's id when it is sane (see [`RequestId::accept`]) and
+/// generating one otherwise.
+pub fn request_with_id(incoming: Option<&str>) -> tracing::Span {
+    let id = incoming
+        .and_then(RequestId::accept)
+        .unwrap_or_else(RequestId::generate);
+    tracing::info_span!("request", request_id = %id)
+}
+
+/// Adds `name = value` to the current request's context — the innermost enclosing span
+/// named `request` (else the current span) — from anywhere inside it, so every later event
+/// of the request carries it (`prodlog_context::add("user_id", 42)` once the user is
+/// known). Unlike `Span::record`, the field need not be declared when the span is created.
+/// Returns `false` when there is no current span or no prodlog context layer.
+pub fn add<'a>(name: &'static str, value: impl Into<ContextValue<'a>>) -> bool {
+    let value = value.into();
+    let Some(id) = tracing::Span::current().id() else {
+        return false;
+    };
+    tracing::dispatcher::get_default(|d| {
+        let Some(registry) = d.downcast_ref::<tracing_subscriber::Registry>() else {
+            return false;
+        };
+        let Some(layer) = d.downcast_ref::<ContextLayer>() else {
+            return false;
+        };
+        let Some(current) = registry.span(&id) else {
+            return false;
+        };
+        let target = current
+            .scope()
+            .find(|s| s.name() == "request")
+            .unwrap_or(current);
+        let mut ext = target.extensions_mut();
+        match ext.get_mut::<SpanFields>() {
+            Some(fields) => fields.insert(name, value, layer.redactor()),
+            None => {
+                let mut fields = SpanFields::default();
+                fields.insert(name, value, layer.redactor());
+                ext.insert(fields);
+            }
+        }
+        true
+    })
+}
+
+/// Spawns a thread that runs `f` inside the current span and with the current subscriber,
+/// so its events keep the request context. (A plain `std::thread::spawn` starts outside
+/// every span, and outside a subscriber set with `with_default`.)
+pub fn spawn_thread<F, T>(f: F) -> std::thread::JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    let dispatch = tracing::dispatcher::get_default(Clone::clone);
+    std::thread::spawn(move || tracing::dispatcher::with_default(&dispatch, || span.in_scope(f)))
+}
+
+/// Spawns a tokio task that runs inside the current span (feature `tokio`).
+///
+/// The pitfall this avoids: `tokio::spawn(fut)` starts `fut` outside every span, so the
+/// task's events lose the request id. Either use this, or write
+/// `tokio::spawn(fut.instrument(tracing::Span::current()))`.
+#[cfg(feature = "tokio")]
+pub fn spawn<F>(fut: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    use tracing::Instrument;
+    tokio::spawn(fut.instrument(tracing::Span::current()))
 }

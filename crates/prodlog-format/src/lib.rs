@@ -80,4 +80,4 @@ pub use adapters::{RedactingFields, RedactingMakeWriter, RedactingWriter};
 pub use console::{stdout_wants_ansi, ConsoleFormat, ConsoleLayer};
 pub use json::{JsonFormat, JsonLayer};
 pub use sink::{LineSink, MakeWriterSink, StderrSink, StdoutSink, WriteFailures};
-pub use span_fields::SpanFields;
+pub use span_fields::{ContextValue, SpanFields};

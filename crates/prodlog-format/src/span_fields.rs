@@ -9,6 +9,46 @@ use tracing_core::span::{Attributes, Record};
 use crate::encode::{Console, Encode, FieldVisitor, Json};
 use crate::keys::KeySet;
 
+/// A value added to a span's context after its creation (see [`SpanFields::insert`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum ContextValue<'a> {
+    /// A string (redacted like any value).
+    Str(&'a str),
+    /// A signed integer.
+    I64(i64),
+    /// An unsigned integer.
+    U64(u64),
+    /// A float.
+    F64(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl<'a> From<&'a str> for ContextValue<'a> {
+    fn from(v: &'a str) -> Self {
+        ContextValue::Str(v)
+    }
+}
+
+impl<'a> From<&'a String> for ContextValue<'a> {
+    fn from(v: &'a String) -> Self {
+        ContextValue::Str(v)
+    }
+}
+
+macro_rules! context_from {
+    ($($t:ty => $variant:ident as $as:ty),*) => {$(
+        impl From<$t> for ContextValue<'_> {
+            fn from(v: $t) -> Self {
+                ContextValue::$variant(<$as>::from(v))
+            }
+        }
+    )*};
+}
+
+context_from!(i64 => I64 as i64, i32 => I64 as i64, u64 => U64 as u64, u32 => U64 as u64, f64 => F64 as f64, bool => Bool as bool);
+
 /// The fields of one span, pre-rendered as JSON members (`"key":value`) and console pairs
 /// (`key=value`), kept in the span's extensions.
 ///
@@ -62,6 +102,71 @@ impl SpanFields {
         let mut merged = SpanFields::default();
         for e in &self.entries {
             if !fresh.entries.iter().any(|f| f.name == e.name) {
+                merged.push(e, &self.json, &self.console);
+            }
+        }
+        merged.append(&fresh);
+        *self = merged;
+    }
+
+    /// Adds (or replaces) a field that was not declared on the span — request context added
+    /// from deep inside a call stack (`prodlog_context::add`).
+    pub fn insert(
+        &mut self,
+        name: &'static str,
+        value: ContextValue<'_>,
+        redactor: Option<&Redactor>,
+    ) {
+        use crate::encode::Encode;
+        let mut fresh = SpanFields::default();
+        let secret = redactor.is_some_and(|r| r.is_sensitive_name(name));
+        let json_key = Json::key_for(name, false);
+        let text = |v: &str| -> String {
+            match redactor {
+                Some(r) if secret => r.replacement_for(v).into_owned(),
+                Some(r) => r.redact_text(v).into_owned(),
+                None => v.to_owned(),
+            }
+        };
+        Json::key(&mut fresh.json, json_key);
+        Console::key(&mut fresh.console, name);
+        match value {
+            ContextValue::Str(v) => {
+                let v = text(v);
+                Json::str(&mut fresh.json, &v);
+                Console::str(&mut fresh.console, &v);
+            }
+            _ if secret => {
+                let v = text("");
+                Json::str(&mut fresh.json, &v);
+                Console::str(&mut fresh.console, &v);
+            }
+            ContextValue::I64(v) => {
+                Json::i64(&mut fresh.json, v);
+                Console::i64(&mut fresh.console, v);
+            }
+            ContextValue::U64(v) => {
+                Json::u64(&mut fresh.json, v);
+                Console::u64(&mut fresh.console, v);
+            }
+            ContextValue::F64(v) => {
+                Json::f64(&mut fresh.json, v);
+                Console::f64(&mut fresh.console, v);
+            }
+            ContextValue::Bool(v) => {
+                Json::bool(&mut fresh.json, v);
+                Console::bool(&mut fresh.console, v);
+            }
+        }
+        fresh.entries.push(Entry {
+            json_key,
+            name,
+            json: 1..fresh.json.len(),
+            console: 1..fresh.console.len(),
+        });
+        let mut merged = SpanFields::default();
+        for e in &self.entries {
+            if e.name != name {
                 merged.push(e, &self.json, &self.console);
             }
         }
