@@ -1,4 +1,5 @@
-//! Span context for prodlog's formatters.
+//! Request context for prodlog's formatters: the fields of every enclosing span on every
+//! event, request ids, context added mid-request, and its propagation.
 //!
 //! [`ContextLayer`] renders the fields of every span once — when the span is created, and
 //! again for just the new values when a field is recorded later with `Span::record` — and
@@ -23,6 +24,26 @@
 //!     tracing::info!("authorized"); // ... "request_id":"r-1","user_id":42,"span":"request"}
 //! });
 //! ```
+//!
+//! # Request context
+//!
+//! - [`request()`] opens a `request` span with a fresh [`RequestId`] (UUIDv7: unique,
+//!   sortable by time); [`request_with_id`] keeps a caller's id when it is sane (1–64
+//!   characters of letters, digits, `- _ . : /`) — a hostile header cannot forge or bloat
+//!   a line.
+//! - [`add`] puts a field into the current request's context from anywhere inside it
+//!   (`add("user_id", 42)` once the user is authenticated), without declaring it on the
+//!   span first; `Span::record` works too for declared fields.
+//! - Context follows the span: across `.await`s (instrumented futures), nested calls, and
+//!   into threads and tasks started with [`spawn_thread`] and `spawn` (feature `tokio`).
+//!   **The pitfall:** `tokio::spawn(fut)` and `std::thread::spawn` start outside every span,
+//!   so their events lose the request id — use the helpers or
+//!   `fut.instrument(tracing::Span::current())`.
+//! - `tower::RequestContextLayer` (feature `tower`) does all of this per HTTP request for
+//!   axum, tonic and hyper services: id from `x-request-id` or generated, echoed in the
+//!   response, one completion event with `status` and `duration_ms`.
+//! - With `prodlog-format`'s `opentelemetry` feature and `tracing-opentelemetry`'s layer in
+//!   the subscriber, every JSON line also carries the W3C `trace_id` and `span_id`.
 //!
 //! # Why a layer of its own
 //!

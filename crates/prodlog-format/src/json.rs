@@ -28,6 +28,7 @@ pub(crate) fn format_json<S>(
     event: &Event<'_>,
     scope: Option<Scope<'_, S>>,
     redactor: Option<&Redactor>,
+    dispatch: Option<&tracing::Dispatch>,
 ) where
     S: for<'l> LookupSpan<'l>,
 {
@@ -45,21 +46,59 @@ pub(crate) fn format_json<S>(
     visitor.skip_log_fields = normalized.is_some();
     event.record(&mut visitor);
     let mut innermost = None;
+    #[cfg(feature = "opentelemetry")]
+    let mut innermost_id = None;
     if let Some(scope) = scope {
         for span in scope {
             if innermost.is_none() {
                 innermost = Some(span.name());
+                #[cfg(feature = "opentelemetry")]
+                {
+                    innermost_id = Some(span.id());
+                }
             }
             if let Some(fields) = span.extensions().get::<SpanFields>() {
                 fields.write_json(buf, &mut keys);
             }
         }
     }
+    #[cfg(feature = "opentelemetry")]
+    if let (Some(id), Some(dispatch)) = (innermost_id, dispatch) {
+        write_otel_ids(buf, &mut keys, &id, dispatch);
+    }
+    #[cfg(not(feature = "opentelemetry"))]
+    let _ = dispatch;
     if let Some(name) = innermost {
         buf.push_str(",\"span\":");
         json_str(buf, name);
     }
     buf.push_str("}\n");
+}
+
+/// `trace_id` and `span_id` of the OpenTelemetry span behind the event's innermost span
+/// (when `tracing-opentelemetry`'s layer is in the subscriber), in W3C hex form.
+#[cfg(feature = "opentelemetry")]
+fn write_otel_ids(
+    buf: &mut String,
+    keys: &mut KeySet,
+    id: &tracing_core::span::Id,
+    dispatch: &tracing::Dispatch,
+) {
+    use opentelemetry::trace::TraceContextExt;
+    use std::fmt::Write as _;
+    let ids = tracing_opentelemetry::get_otel_context(id, dispatch).and_then(|cx| {
+        let span = cx.span();
+        let sc = span.span_context();
+        sc.is_valid().then(|| (sc.trace_id(), sc.span_id()))
+    });
+    if let Some((trace_id, span_id)) = ids {
+        if keys.insert("trace_id") {
+            let _ = write!(buf, ",\"trace_id\":\"{trace_id}\"");
+        }
+        if keys.insert("span_id") {
+            let _ = write!(buf, ",\"span_id\":\"{span_id}\"");
+        }
+    }
 }
 
 /// A [`Layer`] writing each event as one JSON line to one or more destinations.
@@ -85,6 +124,9 @@ pub struct JsonLayer {
     destinations: Vec<Destination>,
     max_level: LevelFilter,
     redactor: Option<Redactor>,
+    /// The subscriber this layer is part of (a dispatcher cannot be looked up while it is
+    /// dispatching an event): for the OpenTelemetry ids.
+    dispatch: std::sync::OnceLock<tracing::dispatcher::WeakDispatch>,
 }
 
 /// A layer with no destination yet: add them with [`JsonLayer::with_sink`].
@@ -94,6 +136,7 @@ impl Default for JsonLayer {
             destinations: Vec::new(),
             max_level: LevelFilter::OFF,
             redactor: Some(Redactor::default()),
+            dispatch: std::sync::OnceLock::new(),
         }
     }
 }
@@ -155,13 +198,26 @@ impl<S> Layer<S> for JsonLayer
 where
     S: Subscriber + for<'l> LookupSpan<'l>,
 {
+    fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
+        if cfg!(feature = "opentelemetry") {
+            let _ = self.dispatch.set(subscriber.downgrade());
+        }
+    }
+
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let level = event.metadata().level();
         if self.max_level < *level {
             return;
         }
+        let dispatch = self.dispatch.get().and_then(|d| d.upgrade());
         with_buf(|buf| {
-            format_json(buf, event, ctx.event_scope(event), self.redactor.as_ref());
+            format_json(
+                buf,
+                event,
+                ctx.event_scope(event),
+                self.redactor.as_ref(),
+                dispatch.as_ref(),
+            );
             for d in &self.destinations {
                 d.write(level, buf.as_bytes());
             }
@@ -217,7 +273,7 @@ where
         event: &Event<'_>,
     ) -> fmt::Result {
         with_buf(|buf| {
-            format_json(buf, event, ctx.event_scope(), self.redactor.as_ref());
+            format_json(buf, event, ctx.event_scope(), self.redactor.as_ref(), None);
             // `fmt` adds no newline of its own after the event formatter.
             writer.write_str(buf)
         })
