@@ -8,7 +8,7 @@ mod support;
 use std::error::Error;
 use std::fmt;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use prodlog::LogErr;
 use serde_json::{json, Map, Value};
@@ -88,17 +88,8 @@ fn child(scenario: &str) {
 }
 
 fn run(scenario: &str, dir: &Path, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PRODLOG_")
-            || k == "RUST_LOG"
-            || k.starts_with("RUST_") && k.contains("BACKTRACE")
-        {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("PRODLOG_TEST_CHILD", scenario)
-        .env("PRODLOG_DIR", dir)
+    let mut cmd = support::child_command(scenario);
+    cmd.env("PRODLOG_DIR", dir)
         .env("PRODLOG_APP", "svc")
         .env("PRODLOG_CONSOLE", "human")
         .envs(env.iter().copied());
@@ -228,27 +219,18 @@ fn a_panic_leaves_its_event_with_context_on_disk() {
 }
 
 fn main() {
-    if let Ok(scenario) = std::env::var("PRODLOG_TEST_CHILD") {
-        child(&scenario);
-        return;
-    }
-    let tests: &[(&str, fn())] = &[
-        ("error_chains_of_every_shape", error_chains_of_every_shape),
-        (
-            "critical_is_a_level_of_its_own",
-            critical_is_a_level_of_its_own,
-        ),
-        (
-            "a_panic_leaves_its_event_with_context_on_disk",
-            a_panic_leaves_its_event_with_context_on_disk,
-        ),
-    ];
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    for (name, test) in tests {
-        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
-            continue;
-        }
-        test();
-        println!("test {name} ... ok");
-    }
+    support::test_main(
+        child,
+        &[
+            ("error_chains_of_every_shape", error_chains_of_every_shape),
+            (
+                "critical_is_a_level_of_its_own",
+                critical_is_a_level_of_its_own,
+            ),
+            (
+                "a_panic_leaves_its_event_with_context_on_disk",
+                a_panic_leaves_its_event_with_context_on_disk,
+            ),
+        ],
+    );
 }

@@ -6,7 +6,7 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn child(scenario: &str) {
     match scenario {
@@ -57,14 +57,8 @@ fn child(scenario: &str) {
 }
 
 fn run(scenario: &str, dir: &Path, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PRODLOG_") || k == "RUST_LOG" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("PRODLOG_TEST_CHILD", scenario)
-        .env("PRODLOG_DIR", dir)
+    let mut cmd = support::child_command(scenario);
+    cmd.env("PRODLOG_DIR", dir)
         .env("PRODLOG_APP", "svc")
         .env("PRODLOG_CONSOLE", "off")
         .env("RUST_BACKTRACE", "0")
@@ -205,34 +199,25 @@ fn slow_spans_are_flagged_in_every_destination() {
 }
 
 fn main() {
-    if let Ok(scenario) = std::env::var("PRODLOG_TEST_CHILD") {
-        child(&scenario);
-        return;
-    }
-    let tests: &[(&str, fn())] = &[
-        (
-            "rotation_and_queue_come_from_the_environment",
-            rotation_and_queue_come_from_the_environment,
-        ),
-        (
-            "lines_logged_before_a_panic_are_on_disk",
-            lines_logged_before_a_panic_are_on_disk,
-        ),
-        (
-            "flush_before_process_exit_keeps_every_line",
-            flush_before_process_exit_keeps_every_line,
-        ),
-        (
-            "slow_spans_are_flagged_in_every_destination",
-            slow_spans_are_flagged_in_every_destination,
-        ),
-    ];
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    for (name, test) in tests {
-        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
-            continue;
-        }
-        test();
-        println!("test {name} ... ok");
-    }
+    support::test_main(
+        child,
+        &[
+            (
+                "rotation_and_queue_come_from_the_environment",
+                rotation_and_queue_come_from_the_environment,
+            ),
+            (
+                "lines_logged_before_a_panic_are_on_disk",
+                lines_logged_before_a_panic_are_on_disk,
+            ),
+            (
+                "flush_before_process_exit_keeps_every_line",
+                flush_before_process_exit_keeps_every_line,
+            ),
+            (
+                "slow_spans_are_flagged_in_every_destination",
+                slow_spans_are_flagged_in_every_destination,
+            ),
+        ],
+    );
 }

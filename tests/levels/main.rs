@@ -102,15 +102,8 @@ fn child(scenario: &str) {
 }
 
 fn run(scenario: &str, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.env("PRODLOG_TEST_CHILD", scenario);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PRODLOG_") || k == "RUST_LOG" || k == "LEVELS_LOG" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("PRODLOG_TEST_CHILD", scenario);
-    cmd.envs(env.iter().copied());
+    let mut cmd = support::child_command(scenario);
+    cmd.env_remove("LEVELS_LOG").envs(env.iter().copied());
     let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
@@ -287,8 +280,7 @@ fn levels_follow_a_directives_file_and_sighup() {
         .count();
     assert!(reloads >= 1, "each applied change is logged: {lines:?}");
 
-    let out = Command::new(std::env::current_exe().unwrap())
-        .env("PRODLOG_TEST_CHILD", "destinations")
+    let out = support::child_command("destinations")
         .env("PRODLOG_DIRECTIVES_FILE", dir.path().join("missing"))
         .output()
         .unwrap();
@@ -300,42 +292,33 @@ fn levels_follow_a_directives_file_and_sighup() {
 }
 
 fn main() {
-    if let Ok(scenario) = std::env::var("PRODLOG_TEST_CHILD") {
-        child(&scenario);
-        return;
-    }
-    let tests: &[(&str, fn())] = &[
-        (
-            "noisy_dependencies_are_quiet_by_default_and_loud_when_asked",
-            noisy_dependencies_are_quiet_by_default_and_loud_when_asked,
-        ),
-        (
-            "the_application_can_name_its_own_variable",
-            the_application_can_name_its_own_variable,
-        ),
-        (
-            "log_records_are_filtered_and_formatted_like_tracing_events",
-            log_records_are_filtered_and_formatted_like_tracing_events,
-        ),
-        (
-            "destinations_have_their_own_levels",
-            destinations_have_their_own_levels,
-        ),
-        (
-            "levels_change_at_run_time_through_the_guard",
-            levels_change_at_run_time_through_the_guard,
-        ),
-        (
-            "levels_follow_a_directives_file_and_sighup",
-            levels_follow_a_directives_file_and_sighup,
-        ),
-    ];
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    for (name, test) in tests {
-        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
-            continue;
-        }
-        test();
-        println!("test {name} ... ok");
-    }
+    support::test_main(
+        child,
+        &[
+            (
+                "noisy_dependencies_are_quiet_by_default_and_loud_when_asked",
+                noisy_dependencies_are_quiet_by_default_and_loud_when_asked,
+            ),
+            (
+                "the_application_can_name_its_own_variable",
+                the_application_can_name_its_own_variable,
+            ),
+            (
+                "log_records_are_filtered_and_formatted_like_tracing_events",
+                log_records_are_filtered_and_formatted_like_tracing_events,
+            ),
+            (
+                "destinations_have_their_own_levels",
+                destinations_have_their_own_levels,
+            ),
+            (
+                "levels_change_at_run_time_through_the_guard",
+                levels_change_at_run_time_through_the_guard,
+            ),
+            (
+                "levels_follow_a_directives_file_and_sighup",
+                levels_follow_a_directives_file_and_sighup,
+            ),
+        ],
+    );
 }

@@ -5,7 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -50,17 +50,8 @@ fn emit() {
 }
 
 fn run(scenario: &str, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.env("PRODLOG_TEST_CHILD", scenario);
-    for var in ["RUST_LOG", "NO_COLOR"] {
-        cmd.env_remove(var);
-    }
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PRODLOG_") && k != "PRODLOG_TEST_CHILD" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.envs(env.iter().copied());
+    let mut cmd = support::child_command(scenario);
+    cmd.env_remove("NO_COLOR").envs(env.iter().copied());
     let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
@@ -240,33 +231,24 @@ fn try_init_returns_typed_errors() {
 }
 
 fn main() {
-    if let Ok(scenario) = std::env::var("PRODLOG_TEST_CHILD") {
-        child(&scenario);
-        return;
-    }
-    let tests: &[(&str, fn())] = &[
-        ("defaults_pipe_json_to_stdout", defaults_pipe_json_to_stdout),
-        (
-            "human_console_is_escaped_and_uncoloured_in_a_pipe",
-            human_console_is_escaped_and_uncoloured_in_a_pipe,
-        ),
-        ("files_main_and_error_only", files_main_and_error_only),
-        ("rust_log_levels", rust_log_levels),
-        (
-            "bad_environment_is_reported_and_worked_around",
-            bad_environment_is_reported_and_worked_around,
-        ),
-        (
-            "try_init_returns_typed_errors",
-            try_init_returns_typed_errors,
-        ),
-    ];
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    for (name, test) in tests {
-        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
-            continue;
-        }
-        test();
-        println!("test {name} ... ok");
-    }
+    support::test_main(
+        child,
+        &[
+            ("defaults_pipe_json_to_stdout", defaults_pipe_json_to_stdout),
+            (
+                "human_console_is_escaped_and_uncoloured_in_a_pipe",
+                human_console_is_escaped_and_uncoloured_in_a_pipe,
+            ),
+            ("files_main_and_error_only", files_main_and_error_only),
+            ("rust_log_levels", rust_log_levels),
+            (
+                "bad_environment_is_reported_and_worked_around",
+                bad_environment_is_reported_and_worked_around,
+            ),
+            (
+                "try_init_returns_typed_errors",
+                try_init_returns_typed_errors,
+            ),
+        ],
+    );
 }

@@ -9,7 +9,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Map, Value};
 
@@ -83,12 +82,10 @@ fn strings(line: &Map<String, Value>) -> String {
 
 fn check_corpus(name: &str, path: &Path) {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(std::env::current_exe().unwrap())
-        .env("PRODLOG_TEST_CHILD", path)
+    let out = support::child_command(path.to_str().unwrap())
         .env("PRODLOG_DIR", dir.path())
         .env("PRODLOG_APP", "svc")
         .env("PRODLOG_CONSOLE", "human")
-        .env_remove("RUST_LOG")
         .output()
         .unwrap();
     assert!(
@@ -148,16 +145,21 @@ fn check_corpus(name: &str, path: &Path) {
     );
 }
 
-fn main() {
-    if let Ok(path) = std::env::var("PRODLOG_TEST_CHILD") {
-        let _guard = prodlog::init();
-        for case in read_cases(Path::new(&path)) {
-            log_case(&case);
-        }
-        return;
+/// The child: logs every case of the corpus at `path` through the preset.
+fn child(path: &str) {
+    let _guard = prodlog::init();
+    for case in read_cases(Path::new(path)) {
+        log_case(&case);
     }
+}
+
+fn all_corpora() {
     for (name, path) in corpora() {
         check_corpus(name, &path);
-        println!("test redaction corpus {name} ... ok");
+        println!("redaction corpus {name} ... ok");
     }
+}
+
+fn main() {
+    support::test_main(child, &[("redaction_corpora_end_to_end", all_corpora)]);
 }

@@ -1,32 +1,43 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::collections::HashSet;
-use std::fmt;
-use std::io;
-use std::sync::{Arc, Mutex};
-
-use prodlog::format::LineSink;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
+use std::collections::HashSet;
+use std::fmt;
 
 /// A sink that keeps every line in memory.
-#[derive(Clone, Default)]
-pub struct Capture(Arc<Mutex<Vec<u8>>>);
+pub type Capture = prodlog::format::MemorySink;
 
-impl LineSink for Capture {
-    fn write_line(&self, line: &[u8]) -> io::Result<()> {
-        self.0.lock().unwrap().extend_from_slice(line);
-        Ok(())
+/// The test binary itself as a child process running `scenario` (read back with
+/// `PRODLOG_TEST_CHILD`), with none of the parent's prodlog, `RUST_LOG` or backtrace
+/// settings: each scenario states its whole environment.
+pub fn child_command(scenario: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(std::env::current_exe().expect("own path"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PRODLOG_") || k == "RUST_LOG" || k.ends_with("BACKTRACE") {
+            cmd.env_remove(k);
+        }
     }
+    cmd.env("PRODLOG_TEST_CHILD", scenario);
+    cmd
 }
 
-impl Capture {
-    pub fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).expect("output is UTF-8")
+/// The `main` of a test binary whose scenarios need a process each (a global subscriber
+/// is set once per process): as a child, runs its scenario; as the parent, runs the tests
+/// whose names contain the first non-flag argument (all of them without one).
+pub fn test_main(child: fn(&str), tests: &[(&str, fn())]) {
+    if let Ok(scenario) = std::env::var("PRODLOG_TEST_CHILD") {
+        child(&scenario);
+        return;
     }
-    pub fn lines(&self) -> Vec<String> {
-        self.text().lines().map(str::to_owned).collect()
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    for (name, test) in tests {
+        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        test();
+        println!("test {name} ... ok");
     }
 }
 

@@ -1,19 +1,9 @@
 //! Request context through the public API: ids, late and added fields, nesting, threads.
 
-use std::sync::{Arc, Mutex};
-
 use serde_json::{Map, Value};
 use tracing_subscriber::prelude::*;
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl prodlog_format::LineSink for Capture {
-    fn write_line(&self, line: &[u8]) -> std::io::Result<()> {
-        self.0.lock().unwrap().extend_from_slice(line);
-        Ok(())
-    }
-}
+use prodlog_format::MemorySink as Capture;
 
 fn run(f: impl FnOnce()) -> Vec<Map<String, Value>> {
     let capture = Capture::default();
@@ -21,8 +11,9 @@ fn run(f: impl FnOnce()) -> Vec<Map<String, Value>> {
         .with(prodlog_context::ContextLayer::new())
         .with(prodlog_format::JsonLayer::new(capture.clone()));
     tracing::subscriber::with_default(subscriber, f);
-    let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    text.lines()
+    capture
+        .lines()
+        .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }

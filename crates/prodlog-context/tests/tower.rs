@@ -2,7 +2,6 @@
 //! 200 concurrent requests, each line carrying its own request id and no other's.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::Query;
@@ -16,25 +15,7 @@ use prodlog_context::tower::RequestContextLayer;
 use serde_json::{Map, Value};
 use tracing_subscriber::prelude::*;
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl prodlog_format::LineSink for Capture {
-    fn write_line(&self, line: &[u8]) -> std::io::Result<()> {
-        self.0.lock().unwrap().extend_from_slice(line);
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn events(&self) -> Vec<Map<String, Value>> {
-        String::from_utf8(self.0.lock().unwrap().clone())
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-}
+use prodlog_format::MemorySink as Capture;
 
 #[derive(serde::Deserialize)]
 struct Params {
@@ -123,7 +104,11 @@ async fn every_line_of_a_request_carries_its_own_id() {
     let distinct: std::collections::HashSet<&String> = ids.values().map(|v| &v.0).collect();
     assert_eq!(distinct.len(), 200, "every request has its own id");
 
-    let events = capture.events();
+    let events: Vec<Map<String, Value>> = capture
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let mut per_request: HashMap<String, usize> = HashMap::new();
     for e in &events {
         let id = e
@@ -178,6 +163,6 @@ async fn every_line_of_a_request_carries_its_own_id() {
         let id = resp.headers()["x-request-id"].to_str().unwrap();
         assert_eq!(id.len(), 36, "replaced by a generated id");
     }
-    let all = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let all = capture.text();
     assert!(!all.contains("forged") && !all.contains(&"x".repeat(200)));
 }

@@ -79,5 +79,5 @@ mod time;
 pub use adapters::{RedactingFields, RedactingMakeWriter, RedactingWriter};
 pub use console::{stdout_wants_ansi, ConsoleFormat, ConsoleLayer};
 pub use json::{JsonFormat, JsonLayer};
-pub use sink::{LineSink, MakeWriterSink, StderrSink, StdoutSink, WriteFailures};
+pub use sink::{LineSink, MakeWriterSink, MemorySink, StderrSink, StdoutSink, WriteFailures};
 pub use span_fields::{ContextValue, SpanFields};

@@ -70,6 +70,47 @@ where
     }
 }
 
+/// A sink that keeps every line in memory: for tests, and for looking at what a layer
+/// writes. Clones share the same lines.
+///
+/// ```
+/// use prodlog_format::{JsonLayer, MemorySink};
+/// use tracing_subscriber::prelude::*;
+///
+/// let lines = MemorySink::default();
+/// let subscriber = tracing_subscriber::registry().with(JsonLayer::new(lines.clone()));
+/// tracing::subscriber::with_default(subscriber, || tracing::info!("hello"));
+/// assert!(lines.lines()[0].contains("\"message\":\"hello\""));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MemorySink(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl MemorySink {
+    /// Everything written so far (invalid UTF-8 decoded lossily).
+    pub fn text(&self) -> String {
+        let bytes = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// The lines written so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.text().lines().map(str::to_owned).collect()
+    }
+}
+
+impl LineSink for MemorySink {
+    fn write_line(&self, line: &[u8]) -> io::Result<()> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(line);
+        Ok(())
+    }
+}
+
 /// A sink with the lowest level it admits and its own failure count.
 pub(crate) struct Destination {
     pub(crate) max_level: tracing_core::LevelFilter,

@@ -2,23 +2,13 @@
 //! every JSON line inside a span carries the W3C `trace_id` and `span_id` of that span, the
 //! same ids the tracer gives the trace: a log line can be found from a trace and back.
 
-use std::sync::{Arc, Mutex};
-
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use serde_json::{Map, Value};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::prelude::*;
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl prodlog_format::LineSink for Capture {
-    fn write_line(&self, line: &[u8]) -> std::io::Result<()> {
-        self.0.lock().unwrap().extend_from_slice(line);
-        Ok(())
-    }
-}
+use prodlog_format::MemorySink as Capture;
 
 fn ids(span: &tracing::Span) -> (String, String) {
     let cx = span.context();
@@ -48,9 +38,9 @@ fn json_lines_carry_the_trace_and_span_ids() {
         tracing::info!("in the query");
         expected.push(ids(&db));
     });
-    let lines: Vec<Map<String, Value>> = String::from_utf8(capture.0.lock().unwrap().clone())
-        .unwrap()
+    let lines: Vec<Map<String, Value>> = capture
         .lines()
+        .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert!(lines[0].get("trace_id").is_none(), "no span, no ids");

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
@@ -12,25 +12,7 @@ use serde_json::{Map, Value};
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl prodlog_format::LineSink for Capture {
-    fn write_line(&self, line: &[u8]) -> std::io::Result<()> {
-        self.0.lock().unwrap().extend_from_slice(line);
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn events(&self) -> Vec<Map<String, Value>> {
-        String::from_utf8(self.0.lock().unwrap().clone())
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-}
+use prodlog_format::MemorySink as Capture;
 
 /// Runs `f` under a subscriber with `timing` and a JSON capture of every event.
 fn with_timing<R>(timing: TimingLayer, f: impl FnOnce() -> R) -> (R, Vec<Map<String, Value>>) {
@@ -40,7 +22,12 @@ fn with_timing<R>(timing: TimingLayer, f: impl FnOnce() -> R) -> (R, Vec<Map<Str
         .with(prodlog_format::JsonLayer::new(capture.clone()))
         .with(timing);
     let out = tracing::subscriber::with_default(subscriber, f);
-    (out, capture.events())
+    let events = capture
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (out, events)
 }
 
 fn ms(v: &Value) -> f64 {

@@ -9,7 +9,10 @@ use prodlog_format::LineSink;
 use prodlog_writer::{QueuePolicy, Rotation, Writer};
 use tracing_core::LevelFilter;
 
+use std::ffi::OsString;
+
 use crate::error::{InitError, InitErrorKind};
+use crate::settings::{choice, number, Choices, Problem};
 
 /// How the log files are written and rotated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +112,93 @@ pub(crate) fn parse_bytes(s: &str) -> Option<u64> {
         _ => return None,
     };
     n.checked_mul(mult)
+}
+
+impl Choices {
+    /// The rotation and queue settings, with the `PRODLOG_*` file variables applied.
+    pub(crate) fn resolve_files(
+        &self,
+        env: &dyn Fn(&str) -> Option<OsString>,
+        problems: &mut Vec<Problem>,
+    ) -> FileSettings {
+        let code = self.files;
+        let ms = |v: &str| v.trim().parse::<u64>().ok().map(Duration::from_millis);
+        FileSettings {
+            max_bytes: number(
+                env,
+                "PRODLOG_MAX_BYTES",
+                code.max_bytes,
+                "the configured size",
+                "a size such as 100M, 512k or 4096 (0: never by size)",
+                |v| parse_bytes(v).map(|b| Some(b).filter(|b| *b > 0)),
+                problems,
+            ),
+            max_backups: number(
+                env,
+                "PRODLOG_MAX_BACKUPS",
+                code.max_backups,
+                "the configured count",
+                "a number of files",
+                |v| v.trim().parse().ok(),
+                problems,
+            ),
+            rotation: choice(
+                env,
+                "PRODLOG_ROTATE",
+                &[
+                    ("never", Rotation::Never),
+                    ("minutely", Rotation::Minutely),
+                    ("hourly", Rotation::Hourly),
+                    ("daily", Rotation::Daily),
+                ],
+                code.rotation,
+                "the configured rotation",
+                problems,
+            ),
+            local_time: choice(
+                env,
+                "PRODLOG_ROTATE_TZ",
+                &[("utc", false), ("local", true)],
+                code.local_time,
+                if code.local_time { "local" } else { "utc" },
+                problems,
+            ),
+            compress: choice(
+                env,
+                "PRODLOG_COMPRESS",
+                &[("1", true), ("0", false), ("on", true), ("off", false)],
+                code.compress,
+                if code.compress { "1" } else { "0" },
+                problems,
+            ),
+            queue: choice(
+                env,
+                "PRODLOG_QUEUE",
+                &[("block", QueuePolicy::Block), ("drop", QueuePolicy::Drop)],
+                code.queue,
+                "the configured policy",
+                problems,
+            ),
+            fsync: number(
+                env,
+                "PRODLOG_FSYNC_MS",
+                code.fsync,
+                "the configured interval",
+                "milliseconds (0: off)",
+                |v| ms(v).map(|d| Some(d).filter(|d| !d.is_zero())),
+                problems,
+            ),
+            shutdown_timeout: number(
+                env,
+                "PRODLOG_SHUTDOWN_MS",
+                code.shutdown_timeout,
+                "the configured timeout",
+                "milliseconds",
+                ms,
+                problems,
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,15 +2,13 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use prodlog_format::stdout_wants_ansi;
 use tracing_core::LevelFilter;
 
 use crate::error::{InitError, InitErrorKind};
-use crate::file::{parse_bytes, FileSettings};
+use crate::file::FileSettings;
 use crate::timing_settings::TimingSettings;
-use prodlog_writer::{QueuePolicy, Rotation};
 
 /// Where the console goes and in which form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -140,7 +138,7 @@ impl Default for Choices {
     }
 }
 
-fn env_error(var: &str, value: &str, expected: &str) -> InitError {
+pub(crate) fn env_error(var: &str, value: &str, expected: &str) -> InitError {
     InitError::new(
         InitErrorKind::InvalidEnv,
         format!("{var}={value:?} is not valid: expected {expected}"),
@@ -148,7 +146,7 @@ fn env_error(var: &str, value: &str, expected: &str) -> InitError {
 }
 
 /// Reads one variable through `env`; a non-UTF-8 value is a problem, an empty one is unset.
-fn read(
+pub(crate) fn read(
     env: &dyn Fn(&str) -> Option<OsString>,
     var: &str,
     problems: &mut Vec<Problem>,
@@ -169,7 +167,7 @@ fn read(
 }
 
 /// Parses a variable with a closed set of values, reporting anything else.
-fn choice<T: Copy>(
+pub(crate) fn choice<T: Copy>(
     env: &dyn Fn(&str) -> Option<OsString>,
     var: &'static str,
     options: &[(&str, T)],
@@ -233,7 +231,7 @@ fn level(
 }
 
 /// A number from `var` (through `parse`), or `code` when unset; a bad value is reported.
-fn number<T: Copy>(
+pub(crate) fn number<T: Copy>(
     env: &dyn Fn(&str) -> Option<OsString>,
     var: &'static str,
     code: T,
@@ -263,138 +261,6 @@ fn exe_name() -> String {
 }
 
 impl Choices {
-    /// Span timing, with `PRODLOG_TIMING`, `PRODLOG_SLOW` and `PRODLOG_TIMING_REPORT_S`.
-    fn resolve_timing(
-        &self,
-        env: &dyn Fn(&str) -> Option<OsString>,
-        problems: &mut Vec<Problem>,
-    ) -> TimingSettings {
-        use prodlog_timing::Report;
-        let code = &self.timing;
-        let report = choice(
-            env,
-            "PRODLOG_TIMING",
-            &[
-                ("off", Report::Off),
-                ("slow", Report::Slow),
-                ("all", Report::All),
-            ],
-            code.report,
-            "the configured reporting",
-            problems,
-        );
-        let (slow, slow_from) =
-            match read(env, "PRODLOG_SLOW", problems, "the configured thresholds") {
-                Some(spec) => (spec, "PRODLOG_SLOW"),
-                None => (code.slow.clone(), code.slow_from),
-            };
-        let log_every = number(
-            env,
-            "PRODLOG_TIMING_REPORT_S",
-            code.log_every,
-            "the configured interval",
-            "whole seconds (0: off)",
-            |v| {
-                v.trim()
-                    .parse::<u64>()
-                    .ok()
-                    .map(|s| Some(Duration::from_secs(s)).filter(|d| !d.is_zero()))
-            },
-            problems,
-        );
-        TimingSettings {
-            report,
-            slow,
-            slow_from,
-            log_every,
-        }
-    }
-
-    /// The rotation and queue settings, with the `PRODLOG_*` file variables applied.
-    fn resolve_files(
-        &self,
-        env: &dyn Fn(&str) -> Option<OsString>,
-        problems: &mut Vec<Problem>,
-    ) -> FileSettings {
-        let code = self.files;
-        let ms = |v: &str| v.trim().parse::<u64>().ok().map(Duration::from_millis);
-        FileSettings {
-            max_bytes: number(
-                env,
-                "PRODLOG_MAX_BYTES",
-                code.max_bytes,
-                "the configured size",
-                "a size such as 100M, 512k or 4096 (0: never by size)",
-                |v| parse_bytes(v).map(|b| Some(b).filter(|b| *b > 0)),
-                problems,
-            ),
-            max_backups: number(
-                env,
-                "PRODLOG_MAX_BACKUPS",
-                code.max_backups,
-                "the configured count",
-                "a number of files",
-                |v| v.trim().parse().ok(),
-                problems,
-            ),
-            rotation: choice(
-                env,
-                "PRODLOG_ROTATE",
-                &[
-                    ("never", Rotation::Never),
-                    ("minutely", Rotation::Minutely),
-                    ("hourly", Rotation::Hourly),
-                    ("daily", Rotation::Daily),
-                ],
-                code.rotation,
-                "the configured rotation",
-                problems,
-            ),
-            local_time: choice(
-                env,
-                "PRODLOG_ROTATE_TZ",
-                &[("utc", false), ("local", true)],
-                code.local_time,
-                if code.local_time { "local" } else { "utc" },
-                problems,
-            ),
-            compress: choice(
-                env,
-                "PRODLOG_COMPRESS",
-                &[("1", true), ("0", false), ("on", true), ("off", false)],
-                code.compress,
-                if code.compress { "1" } else { "0" },
-                problems,
-            ),
-            queue: choice(
-                env,
-                "PRODLOG_QUEUE",
-                &[("block", QueuePolicy::Block), ("drop", QueuePolicy::Drop)],
-                code.queue,
-                "the configured policy",
-                problems,
-            ),
-            fsync: number(
-                env,
-                "PRODLOG_FSYNC_MS",
-                code.fsync,
-                "the configured interval",
-                "milliseconds (0: off)",
-                |v| ms(v).map(|d| Some(d).filter(|d| !d.is_zero())),
-                problems,
-            ),
-            shutdown_timeout: number(
-                env,
-                "PRODLOG_SHUTDOWN_MS",
-                code.shutdown_timeout,
-                "the configured timeout",
-                "milliseconds",
-                ms,
-                problems,
-            ),
-        }
-    }
-
     /// Applies the environment (when `env` is given) over the choices made in code.
     pub(crate) fn resolve(
         &self,

@@ -23,28 +23,12 @@
 //! logs.assert_no_secrets(); // the password was redacted
 //! ```
 
-use std::sync::{Arc, Mutex, PoisonError};
-
-use prodlog_format::LineSink;
 use serde_json::{Map, Value};
 use tracing::Level;
 use tracing_core::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
 
 use crate::{Builder, ConsoleMode};
-
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl LineSink for Sink {
-    fn write_line(&self, line: &[u8]) -> std::io::Result<()> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(line);
-        Ok(())
-    }
-}
 
 /// What a configuration wrote while a test ran.
 #[derive(Debug, Clone)]
@@ -61,7 +45,7 @@ pub struct Captured {
 /// When the configuration is invalid (use [`Builder::try_init`] to test that) or a line is
 /// not a JSON object (a formatter bug).
 pub fn capture<R>(config: Builder, f: impl FnOnce() -> R) -> (R, Captured) {
-    let sink = Sink::default();
+    let sink = prodlog_format::MemorySink::default();
     let (layer, guard) = config
         .console(ConsoleMode::Off)
         .without_files()
@@ -71,9 +55,7 @@ pub fn capture<R>(config: Builder, f: impl FnOnce() -> R) -> (R, Captured) {
     let subscriber = tracing_subscriber::registry().with(layer);
     let out = tracing::subscriber::with_default(subscriber, f);
     drop(guard);
-    let text = String::from_utf8_lossy(&sink.0.lock().unwrap_or_else(PoisonError::into_inner))
-        .into_owned();
-    let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let lines = sink.lines();
     let events = lines
         .iter()
         .map(|l| match serde_json::from_str::<Value>(l) {

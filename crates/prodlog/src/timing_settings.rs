@@ -5,7 +5,9 @@ use std::time::Duration;
 use prodlog_timing::{Report, TimingLayer};
 
 use crate::error::{InitError, InitErrorKind};
-use crate::settings::Problem;
+use std::ffi::OsString;
+
+use crate::settings::{choice, number, read, Choices, Problem};
 
 /// What the preset does with span durations.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,4 +50,53 @@ pub(crate) fn timing_layer(settings: &TimingSettings, problems: &mut Vec<Problem
         });
     }
     builder.build()
+}
+
+impl Choices {
+    /// Span timing, with `PRODLOG_TIMING`, `PRODLOG_SLOW` and `PRODLOG_TIMING_REPORT_S`.
+    pub(crate) fn resolve_timing(
+        &self,
+        env: &dyn Fn(&str) -> Option<OsString>,
+        problems: &mut Vec<Problem>,
+    ) -> TimingSettings {
+        use prodlog_timing::Report;
+        let code = &self.timing;
+        let report = choice(
+            env,
+            "PRODLOG_TIMING",
+            &[
+                ("off", Report::Off),
+                ("slow", Report::Slow),
+                ("all", Report::All),
+            ],
+            code.report,
+            "the configured reporting",
+            problems,
+        );
+        let (slow, slow_from) =
+            match read(env, "PRODLOG_SLOW", problems, "the configured thresholds") {
+                Some(spec) => (spec, "PRODLOG_SLOW"),
+                None => (code.slow.clone(), code.slow_from),
+            };
+        let log_every = number(
+            env,
+            "PRODLOG_TIMING_REPORT_S",
+            code.log_every,
+            "the configured interval",
+            "whole seconds (0: off)",
+            |v| {
+                v.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .map(|s| Some(Duration::from_secs(s)).filter(|d| !d.is_zero()))
+            },
+            problems,
+        );
+        TimingSettings {
+            report,
+            slow,
+            slow_from,
+            log_every,
+        }
+    }
 }
