@@ -9,11 +9,13 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
         eprintln!("prodlog check: unexpected argument {a}\n{}", crate::USAGE);
         return ExitCode::from(2);
     }
-    let builder = prodlog::builder();
-    let (description, problems) = builder.describe();
-    println!("effective configuration (code defaults, then the environment):\n{description}");
-    if !problems.is_empty() {
-        for p in &problems {
+    let description = prodlog::builder().describe();
+    println!(
+        "effective configuration (code defaults, then the environment):\n{}",
+        description.text
+    );
+    if !description.problems.is_empty() {
+        for p in &description.problems {
             println!("problem: {p}");
         }
         println!("FAIL: fix the problems above (prodlog::init() would work around them, try_init() refuses)");
@@ -37,33 +39,21 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
     tracing::error!(target: "prodlog::check", canary = %canary, "prodlog check canary (not an error)");
     drop(guard);
     let mut ok = true;
-    let files = description
-        .lines()
-        .filter_map(|l| {
-            let l = l.trim_start();
-            let rest = l
-                .strip_prefix("files: ")
-                .or_else(|| l.strip_prefix("and "))?;
-            rest.split(' ')
-                .next()
-                .filter(|p| p.ends_with(".log"))
-                .map(str::to_owned)
-        })
-        .collect::<Vec<_>>();
-    for path in &files {
+    for path in &description.files {
+        let shown = path.display();
         match std::fs::read_to_string(path) {
-            Ok(text) if text.contains(&canary) => println!("ok: canary arrived in {path}"),
+            Ok(text) if text.contains(&canary) => println!("ok: canary arrived in {shown}"),
             Ok(_) => {
                 ok = false;
-                println!("FAIL: the canary did not arrive in {path}");
+                println!("FAIL: the canary did not arrive in {shown}");
             }
             Err(e) => {
                 ok = false;
-                println!("FAIL: cannot read {path}: {e}");
+                println!("FAIL: cannot read {shown}: {e}");
             }
         }
     }
-    if files.is_empty() {
+    if description.files.is_empty() {
         println!("ok: canary written to the console (no file destinations configured)");
     }
     if ok {

@@ -17,6 +17,18 @@ use crate::file::{open_files, FileSink};
 use crate::guard::Guard;
 use crate::settings::{Choices, ColorMode, ConsoleMode, EnvLookup, Problem, Settings};
 
+/// What [`Builder::describe`] found.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Description {
+    /// The effective configuration, one `key: value` line per setting.
+    pub text: String,
+    /// The log files the configuration writes.
+    pub files: Vec<PathBuf>,
+    /// Every configuration problem.
+    pub problems: Vec<InitError>,
+}
+
 /// Configures the preset: every choice `prodlog::init()` makes, as a setter.
 ///
 /// # Default values
@@ -329,9 +341,9 @@ impl Builder {
     }
 
     /// The effective configuration — the builder's choices with the environment applied —
-    /// as `key: value` lines for people, and every problem found (as `try_init` would
-    /// report them). Installs nothing; `prodlog check` prints this.
-    pub fn describe(&self) -> (String, Vec<InitError>) {
+    /// for people, the files it would write, and every problem found (as `try_init` would
+    /// report them). Installs nothing; `prodlog check` prints it.
+    pub fn describe(&self) -> Description {
         use std::fmt::Write as _;
         let mut problems = Vec::new();
         let read_env = |var: &str| std::env::var_os(var);
@@ -409,7 +421,18 @@ impl Builder {
             "timing: {:?}, slow thresholds {:?}, latency report every {:?}",
             s.timing.report, s.timing.slow, s.timing.log_every
         );
-        (out, problems.into_iter().map(|p| p.error).collect())
+        let mut files = Vec::new();
+        if let Some(dir) = &s.dir {
+            files.push(dir.join(format!("{}.log", s.app)));
+            if s.error_file {
+                files.push(dir.join(format!("{}.error.log", s.app)));
+            }
+        }
+        Description {
+            text: out,
+            files,
+            problems: problems.into_iter().map(|p| p.error).collect(),
+        }
     }
 
     /// Builds the layers, collecting every problem with its fallback.

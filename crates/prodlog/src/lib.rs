@@ -64,7 +64,7 @@ mod timing_settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use builder::Builder;
+pub use builder::{Builder, Description};
 pub use error::{InitError, InitErrorKind};
 pub use errors::{log_error, LogErr};
 
