@@ -54,6 +54,7 @@
 //! formatters), [`filter`] (the per-target level filter) and [`redact`] (the redactor).
 
 mod builder;
+mod describe;
 mod error;
 mod errors;
 mod file;
@@ -64,7 +65,8 @@ mod timing_settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use builder::{Builder, Description};
+pub use builder::Builder;
+pub use describe::Description;
 pub use error::{InitError, InitErrorKind};
 pub use errors::{log_error, LogErr};
 
