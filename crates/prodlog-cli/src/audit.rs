@@ -111,6 +111,8 @@ fn kind_name(kind: &str) -> &'static str {
         "key_value",
         "card_number",
         "us_ssn",
+        "cli_flag",
+        "iban",
         "email",
     ];
     KINDS

@@ -28,11 +28,11 @@
 //! - **By value**, under any name and inside free text: AWS, GitHub, GitLab, Slack, Stripe,
 //!   Google, OpenAI/Anthropic, npm, PyPI, SendGrid, Shopify, Square, DigitalOcean, Vault,
 //!   Databricks, Hugging Face, Telegram and other vendor tokens by their documented prefixes
-//!   and alphabets; JWTs; PEM private key blocks (also cut short); `Authorization:` headers
-//!   and bearer tokens; cookies; passwords in URLs (`postgres://user:[REDACTED]@host`);
+//!   and alphabets; JWTs; PEM private key blocks (also cut short); `Authorization:` headers,
+//!   bearer and basic credentials; cookies; `--password x` style command-line flags; passwords in URLs (`postgres://user:[REDACTED]@host`);
 //!   `key=value`, `key: value`, `"key": "value"` pairs — also in query strings, nested or
 //!   escaped JSON and `Debug` output — whose key is a sensitive name; payment card numbers
-//!   (issuer prefix, length and Luhn); US SSNs; e-mail addresses when
+//!   (issuer prefix, length and Luhn); IBANs (mod-97); US SSNs; e-mail addresses when
 //!   [`RedactorBuilder::emails`] is on (off by default: they are often needed to debug).
 //! - Only the secret part is replaced: the host of a URL, the key of a pair, the
 //!   `-----BEGIN … PRIVATE KEY-----` lines stay.

@@ -12,7 +12,7 @@ use regex::Regex;
 
 use crate::names::{builtin_sensitive, normalize};
 use crate::rules::{
-    is_aws_secret, is_card, is_ssn, is_token_like, Builtin, Check, Gate, BUILTINS, EMAIL,
+    is_aws_secret, is_card, is_iban, is_ssn, is_token_like, Builtin, Check, Gate, BUILTINS, EMAIL,
 };
 use crate::shape::Shape;
 
@@ -587,6 +587,8 @@ impl Redactor {
             Check::Ssn => is_ssn(m),
             Check::TokenLike => is_token_like(m),
             Check::AwsSecret => is_aws_secret(m),
+            Check::Iban => is_iban(m),
+            Check::NotAWord => crate::rules::is_not_a_word(m),
             Check::None | Check::SensitiveKey => true,
         }
     }

@@ -15,6 +15,11 @@ pub(crate) enum Check {
     SensitiveKey,
     /// 40 base64 characters near "aws"/"secret": mixed case (not a hex digest).
     AwsSecret,
+    /// An IBAN: its ISO 13616 mod-97 checksum holds.
+    Iban,
+    /// The value of a secret-looking command-line flag, unless it is a plain lower-case word
+    /// (`--secret flag is deprecated` is prose).
+    NotAWord,
 }
 
 /// What must be in a text for a rule to run (a cheap prefilter).
@@ -67,12 +72,14 @@ const VENDOR: &str = concat!(
     r"|SG\.[0-9A-Za-z_-]{22}\.[0-9A-Za-z_-]{43}|key-[0-9a-f]{32}",
     r"|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}|sq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}",
     r"|do[opr]_v1_[a-f0-9]{64}|hv[sbr]\.[A-Za-z0-9_-]{24,}|dapi[a-f0-9]{32}(?:-[0-9])?",
-    r"|hf_[A-Za-z]{34}|[0-9]{8,10}:AA[0-9A-Za-z_-]{33}|AGE-SECRET-KEY-1[0-9A-Z]{58}",
+    r"|hf_[A-Za-z]{34}|AGE-SECRET-KEY-1[0-9A-Z]{58}|[0-9a-f]{32}-us[0-9]{1,2}",
     r"|ATATT3[A-Za-z0-9_=-]{100,}|lin_api_[a-zA-Z0-9]{40}|dp\.pt\.[a-zA-Z0-9]{43}",
     r"|NRAK-[A-Z0-9]{27}|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|glc_[A-Za-z0-9+/]{32,}={0,2}",
     r"|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|LTAI[a-zA-Z0-9]{20}|dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}",
     r"|sntrys_[A-Za-z0-9+/=]{50,}",
     r")(?-u:\b)",
+    // Telegram bot tokens sit right after `/bot` in API URLs: no word boundary before them.
+    r"|[0-9]{8,10}:AA[0-9A-Za-z_-]{33}",
 );
 
 #[rustfmt::skip]
@@ -82,7 +89,7 @@ const VENDOR_LITERALS: &[&str] = &[
     "glcbt-", "glsoat-", "glffct-", "glagent-", "gloas-", "xox", "xapp-", "_live_", "_test_",
     "_prod_", "whsec_", "AIza", "ya29.", "GOCSPX-", "sk-", "npm_", "pypi-", "SG.", "key-", "shp",
     "sq0", "_v1_", "hvs.", "hvb.", "hvr.", "dapi", "hf_", ":AA", "AGE-SECRET-KEY-", "ATATT3",
-    "lin_api_", "dp.pt.", "NRAK-", "PMAK-", "glc_", "glsa_", "LTAI", "dt0c01.", "sntrys_",
+    "lin_api_", "dp.pt.", "NRAK-", "PMAK-", "glc_", "glsa_", "LTAI", "dt0c01.", "sntrys_", "-us",
 ];
 
 /// Word boundaries are ASCII (`(?-u:\b)`): secrets are ASCII, and Unicode boundaries cost
@@ -116,8 +123,8 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     )),
     rule(
         "url_key",
-        r"(?:hooks\.slack\.com/(?:services|workflows)/(?P<s>[A-Za-z0-9+/_-]{20,})|https://(?P<s2>[0-9a-f]{32})@[A-Za-z0-9.-]*sentry)",
-        Gate::Literals(&["hooks.slack.com", "sentry"]),
+        r"(?:hooks\.slack\.com/(?:services|workflows)/(?P<s>[A-Za-z0-9+/_-]{20,})|https://(?P<s2>[0-9a-f]{32})@[A-Za-z0-9.-]*sentry|discord(?:app)?\.com/api/webhooks/[0-9]+/(?P<s3>[A-Za-z0-9_-]{20,}))",
+        Gate::Literals(&["hooks.slack.com", "sentry", "webhooks"]),
         Check::None,
     ),
     with_separator(rule(
@@ -140,8 +147,8 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     ),
     rule(
         "bearer",
-        r"(?i)(?-u:\b)bearer[ \t]+(?P<s>[A-Za-z0-9._~+/=-]{12,})",
-        Gate::Literals(&["bearer"]),
+        r"(?i)(?-u:\b)(?:bearer|basic)[ \t]+(?P<s>[A-Za-z0-9._~+/=-]{12,})",
+        Gate::Literals(&["bearer", "basic"]),
         Check::TokenLike,
     ),
     with_separator(rule(
@@ -159,9 +166,33 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     ),
     rule(
         "us_ssn",
-        r"(?-u:\b)[0-9]{3}-[0-9]{2}-[0-9]{4}(?-u:\b)",
-        Gate::Digits(9, Some(b'-')),
+        r"(?-u:\b)(?:[0-9]{3}-[0-9]{2}-[0-9]{4}|[0-9]{3} [0-9]{2} [0-9]{4})(?-u:\b)",
+        Gate::Digits(9, None),
         Check::Ssn,
+    ),
+    rule(
+        "cli_flag",
+        r#"(?i)(?:^|[ \t])--?(?:[a-z0-9]+[-_])*(?:password|passwd|pwd|token|secret|api[-_]?key|access[-_]?key|auth)[ \t]+(?P<s>[^\s"'-][^\s"']*)"#,
+        Gate::Literals(&[
+            "password",
+            "passwd",
+            "pwd",
+            "token",
+            "secret",
+            "api-key",
+            "api_key",
+            "apikey",
+            "access-key",
+            "access_key",
+            "auth",
+        ]),
+        Check::NotAWord,
+    ),
+    rule(
+        "iban",
+        r"(?-u:\b)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?-u:\b)",
+        Gate::Digits(10, None),
+        Check::Iban,
     ),
 ];
 
@@ -210,9 +241,16 @@ pub(crate) fn is_card(m: &str) -> bool {
             .fold(0, |acc, c| acc * 10 + u32::from(c - b'0'))
     };
     let issuer = match d[0] {
-        b'4' => matches!(n, 13 | 16 | 19),                     // Visa
-        b'5' => n == 16 && (51..=55).contains(&prefix(2)),     // Mastercard
-        b'2' => n == 16 && (2221..=2720).contains(&prefix(4)), // Mastercard
+        b'4' => matches!(n, 13 | 16 | 19), // Visa
+        // Mastercard, Maestro
+        b'5' => {
+            (n == 16 && (51..=55).contains(&prefix(2)))
+                || ((12..=19).contains(&n) && matches!(prefix(4), 5018 | 5020 | 5038 | 5893))
+        }
+        // Mastercard, Mir
+        b'2' => {
+            n == 16 && ((2221..=2720).contains(&prefix(4)) || (2200..=2204).contains(&prefix(4)))
+        }
         b'3' => match prefix(2) {
             34 | 37 => n == 15,                               // Amex
             35 => (16..=19).contains(&n),                     // JCB
@@ -225,11 +263,35 @@ pub(crate) fn is_card(m: &str) -> bool {
                 && (prefix(4) == 6011
                     || prefix(2) == 65
                     || prefix(2) == 62                                          // UnionPay
+                    || matches!(prefix(4), 6304 | 6759 | 6761 | 6762 | 6763)     // Maestro
                     || (644..=649).contains(&prefix(3))) // Discover
         }
         _ => false,
     };
     issuer && luhn(d)
+}
+
+/// An IBAN whose mod-97 checksum holds (letters count as 10..35, the first four characters
+/// moved to the end).
+pub(crate) fn is_iban(m: &str) -> bool {
+    let chars: Vec<u8> = m.bytes().filter(|b| *b != b' ').collect();
+    if !(15..=34).contains(&chars.len()) {
+        return false;
+    }
+    let mut rem: u32 = 0;
+    for &c in chars[4..].iter().chain(&chars[..4]) {
+        let v = match c {
+            b'0'..=b'9' => u32::from(c - b'0'),
+            b'A'..=b'Z' => u32::from(c - b'A') + 10,
+            _ => return false,
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    rem == 1
 }
 
 /// A US SSN that the SSA could have issued.
@@ -245,6 +307,11 @@ pub(crate) fn is_ssn(m: &str) -> bool {
 /// An AWS secret access key rather than a hex digest or a path: both cases present.
 pub(crate) fn is_aws_secret(m: &str) -> bool {
     m.bytes().any(|b| b.is_ascii_uppercase()) && m.bytes().any(|b| b.is_ascii_lowercase())
+}
+
+/// Not a plain lower-case word (a flag's value rather than the next word of a sentence).
+pub(crate) fn is_not_a_word(m: &str) -> bool {
+    m.len() >= 20 || !m.bytes().all(|b| b.is_ascii_lowercase())
 }
 
 /// A bearer token rather than a word that follows "bearer" in a sentence.
@@ -271,6 +338,14 @@ mod tests {
             "Visa is 13, 16 or 19"
         );
         assert!(!is_card("0000000000000000"));
+    }
+
+    #[test]
+    fn iban_checksums() {
+        assert!(is_iban("DE89370400440532013000"));
+        assert!(is_iban("GB82 WEST 1234 5698 7654 32"));
+        assert!(!is_iban("DE89370400440532013001"));
+        assert!(!is_iban("AB12CDEFGHIJKLMN"));
     }
 
     #[test]

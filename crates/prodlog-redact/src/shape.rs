@@ -61,7 +61,8 @@ impl Shape {
         }
         Shape {
             separator: flags & SEPARATOR != 0,
-            armour: flags & DASH != 0 && bytes.windows(5).any(|w| w == b"-----"),
+            // PEM armour (`-----`) or a command-line flag (`--password`).
+            armour: flags & DASH != 0 && bytes.windows(2).any(|w| w == b"--"),
             at: flags & AT != 0,
             digits,
             long_run,

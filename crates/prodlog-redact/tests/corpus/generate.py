@@ -140,6 +140,33 @@ for _ in range(8):
     ssn = f"{rng.randrange(1, 665):03d}-{rng.randrange(1, 100):02d}-{rng.randrange(1, 10000):04d}"
     add("secret", "text", f"applicant ssn {ssn} verified", ssn, category="us_ssn")
 
+# more formats: Maestro and Mir cards, SSNs with spaces, IBANs, CLI flags, webhook and bot URLs
+for prefix, length in [("6759", 16), ("5018", 16), ("2201", 16)]:
+    card = luhn_complete(prefix, length)
+    add("secret", "text", f"card on file {card} expired", card, category="card_number")
+for _ in range(3):
+    ssn = f"{rng.randrange(1, 665):03d} {rng.randrange(1, 100):02d} {rng.randrange(1, 10000):04d}"
+    add("secret", "text", f"ssn {ssn} on the form", ssn, category="us_ssn")
+
+def iban(country, bban):
+    digits = "".join(str(int(c, 36)) for c in bban + country + "00")
+    check = 98 - int(digits) % 97
+    return f"{country}{check:02d}{bban}"
+for country, bban in [("DE", "370400440532013000"), ("GB", "WEST12345698765432"), ("FR", "20041010050500013M02606"), ("NL", "ABNA0417164300")]:
+    value = iban(country, bban)
+    add("secret", "text", f"refund to IBAN {value} queued", value, category="iban")
+for flag in ["--password", "--db-password", "--api-key", "--token", "-secret"]:
+    secret = r(AN, 14)
+    add("secret", "text", f"exec: pg_dump {flag} {secret} --host db", secret, category="cli_flag")
+tg = f"{rng.randrange(10**8, 10**9)}:AA{r(AN + '_-', 33)}"
+add("secret", "text", f"POST https://api.telegram.org/bot{tg}/sendMessage", tg, category="telegram")
+hook = r(AN + "_-", 68)
+add("secret", "text", f"notify https://discord.com/api/webhooks/{rng.randrange(10**17, 10**18)}/{hook}", hook, category="webhook")
+basic = base64.b64encode(b"deploy:" + r(AN, 12).encode()).decode()
+add("secret", "text", f"proxy said: Basic {basic} rejected", basic, category="auth_header")
+mc = r(HEX, 32) + "-us" + str(rng.randrange(1, 21))
+add("secret", "field", mc, mc, field="detail", category="mailchimp_key")
+
 # --- innocents: must come out byte for byte -------------------------------------------------------
 import uuid
 def uid():
@@ -178,6 +205,9 @@ innocent_text += [
     "secret rotated in commit " + r(HEX, 40), "aws region us-east-1 bucket reports-2026",
     "AIDAN joined the team", "ASIAN markets opened", "xoxo from the team", "github_pat_ prefix documented",
     "glpat-123", "npm_install finished", "hf_hub cache warm", "SG.example", "dapi docs",
+    "pg_dump --password-file /etc/pgpass --host db", "--token-count 512 --verbose",
+    "IBAN DE89370400440532013001 rejected (bad checksum)", "basic auth is enabled",
+    "phone 415 555 0100 on file", "the --secret flag is deprecated",
 ]
 for t in innocent_text:
     add("innocent", "text", t, category="look_alike")
