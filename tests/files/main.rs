@@ -106,6 +106,34 @@ fn rotation_and_queue_come_from_the_environment() {
         "the newest line is in svc.log"
     );
 
+    // A cap on all backups together, and a smaller queue.
+    let capped = tempfile::tempdir().unwrap();
+    let out = run(
+        "many",
+        capped.path(),
+        &[
+            ("PRODLOG_MAX_BYTES", "8k"),
+            ("PRODLOG_MAX_BACKUPS", "100"),
+            ("PRODLOG_MAX_TOTAL_BYTES", "20k"),
+            ("PRODLOG_QUEUE_BYTES", "64k"),
+            ("PRODLOG_ERROR_FILE", "off"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let backups: u64 = names(capped.path())
+        .iter()
+        .filter(|n| n.as_str() != "svc.log")
+        .map(|n| std::fs::metadata(capped.path().join(n)).unwrap().len())
+        .sum();
+    assert!(
+        backups > 0 && backups <= 20 * 1024,
+        "backups total {backups} bytes"
+    );
+
     let out = run(
         "many",
         dir.path(),

@@ -36,6 +36,8 @@ use crate::settings::{Choices, ColorMode, ConsoleMode, EnvLookup, Problem, Setti
 /// | [`app_name`](Self::app_name) | the executable's name | `PRODLOG_APP` |
 /// | [`max_bytes`](Self::max_bytes) | 100 MiB | `PRODLOG_MAX_BYTES` (`100M`, `512k`, `0`: never by size) |
 /// | [`max_backups`](Self::max_backups) | 10 | `PRODLOG_MAX_BACKUPS` |
+/// | [`max_total_bytes`](Self::max_total_bytes) | no cap | `PRODLOG_MAX_TOTAL_BYTES` |
+/// | [`queue_bytes`](Self::queue_bytes) | 8 MiB | `PRODLOG_QUEUE_BYTES` |
 /// | [`rotation`](Self::rotation) | by size only | `PRODLOG_ROTATE` (`never`, `minutely`, `hourly`, `daily`) |
 /// | [`rotation_local_time`](Self::rotation_local_time) | UTC | `PRODLOG_ROTATE_TZ` (`utc`, `local`) |
 /// | [`compress`](Self::compress) | off | `PRODLOG_COMPRESS` (`0`/`1`) |
@@ -134,6 +136,19 @@ impl Builder {
     /// Keeps exactly this many rotated files (`<app>.log.1` … `.N`). Default 10.
     pub fn max_backups(mut self, n: usize) -> Self {
         self.choices.files.max_backups = n;
+        self
+    }
+
+    /// Also deletes the oldest backups while all of them together exceed `bytes`.
+    /// Default: no cap.
+    pub fn max_total_bytes(mut self, bytes: Option<u64>) -> Self {
+        self.choices.files.max_total_bytes = bytes;
+        self
+    }
+
+    /// The most bytes each file's queue holds before callers wait (or drop). Default 8 MiB.
+    pub fn queue_bytes(mut self, bytes: usize) -> Self {
+        self.choices.files.queue_bytes = bytes;
         self
     }
 

@@ -65,13 +65,15 @@ impl Builder {
                 }
                 let _ = writeln!(
                     out,
-                    "  rotation: {} bytes, {:?} ({}), {} backups, gzip {}; queue {:?}; fsync {:?}; shutdown {:?}",
+                    "  rotation: {} bytes, {:?} ({}), {} backups (cap {}), gzip {}; queue {:?} of {} bytes; fsync {:?}; shutdown {:?}",
                     f.max_bytes.map_or("no size limit".to_owned(), |b| b.to_string()),
                     f.rotation,
                     if f.local_time { "local" } else { "UTC" },
                     f.max_backups,
+                    f.max_total_bytes.map_or("none".to_owned(), |b| b.to_string()),
                     f.compress,
                     f.queue,
+                    f.queue_bytes,
                     f.fsync,
                     f.shutdown_timeout
                 );

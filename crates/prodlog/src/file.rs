@@ -19,6 +19,8 @@ use crate::settings::{choice, number, Choices, Problem};
 pub(crate) struct FileSettings {
     pub(crate) max_bytes: Option<u64>,
     pub(crate) max_backups: usize,
+    pub(crate) max_total_bytes: Option<u64>,
+    pub(crate) queue_bytes: usize,
     pub(crate) rotation: Rotation,
     pub(crate) local_time: bool,
     pub(crate) compress: bool,
@@ -32,6 +34,8 @@ impl Default for FileSettings {
         FileSettings {
             max_bytes: Some(100 * 1024 * 1024),
             max_backups: 10,
+            max_total_bytes: None,
+            queue_bytes: 8 * 1024 * 1024,
             rotation: Rotation::Never,
             local_time: false,
             compress: false,
@@ -78,6 +82,8 @@ pub(crate) fn open_files(
         Writer::builder(&path)
             .max_bytes(files.max_bytes)
             .max_backups(files.max_backups)
+            .max_total_bytes(files.max_total_bytes)
+            .queue_bytes(files.queue_bytes)
             .rotation(files.rotation)
             .local_time(files.local_time)
             .compress(files.compress)
@@ -140,6 +146,28 @@ impl Choices {
                 "the configured count",
                 "a number of files",
                 |v| v.trim().parse().ok(),
+                problems,
+            ),
+            max_total_bytes: number(
+                env,
+                "PRODLOG_MAX_TOTAL_BYTES",
+                code.max_total_bytes,
+                "the configured cap",
+                "a size such as 1G or 500M (0: no cap)",
+                |v| parse_bytes(v).map(|b| Some(b).filter(|b| *b > 0)),
+                problems,
+            ),
+            queue_bytes: number(
+                env,
+                "PRODLOG_QUEUE_BYTES",
+                code.queue_bytes,
+                "the configured size",
+                "a size such as 8M (at least 4k)",
+                |v| {
+                    parse_bytes(v)
+                        .and_then(|b| usize::try_from(b).ok())
+                        .filter(|b| *b >= 4096)
+                },
                 problems,
             ),
             rotation: choice(
