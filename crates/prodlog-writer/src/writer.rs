@@ -31,6 +31,9 @@ pub struct Stats {
     pub lost: u64,
     /// Failed write attempts (ENOSPC, EIO, …), each retried.
     pub failed_writes: u64,
+    /// Bytes held in memory now: the queue, and lines waiting for a failed write to be
+    /// retried (at most twice the queue's bound).
+    pub held_bytes: u64,
 }
 
 /// Above this many queued bytes (or a quarter of the queue) the worker is woken at once
@@ -73,6 +76,8 @@ pub(crate) struct Shared {
     dropped_total: AtomicU64,
     lost_total: AtomicU64,
     failed_writes: AtomicU64,
+    /// Bytes the worker holds for a retry.
+    pending_bytes: AtomicU64,
     last_report: Mutex<Option<Instant>>,
     path: PathBuf,
 }
@@ -230,6 +235,7 @@ impl WriterBuilder {
             dropped_total: AtomicU64::new(0),
             lost_total: AtomicU64::new(0),
             failed_writes: AtomicU64::new(0),
+            pending_bytes: AtomicU64::new(0),
             last_report: Mutex::new(None),
             path: self.path,
         });
@@ -351,10 +357,12 @@ impl Writer {
     /// The writer's counters.
     pub fn stats(&self) -> Stats {
         let s = &*self.shared;
+        let queued = lock(&s.state).queue.len() as u64;
         Stats {
             dropped: s.dropped_total.load(Ordering::Relaxed),
             lost: s.lost_total.load(Ordering::Relaxed),
             failed_writes: s.failed_writes.load(Ordering::Relaxed),
+            held_bytes: queued + s.pending_bytes.load(Ordering::Relaxed),
         }
     }
 }
@@ -424,7 +432,14 @@ impl Shared {
         loop {
             let mut st = lock(&self.state);
             let wait = if st.faulted { RETRY } else { TICK };
-            if st.queue.is_empty()
+            if !pending.is_empty() && !st.stop {
+                // The disk is failing: retry at a steady pace, whatever callers do meanwhile.
+                st = self
+                    .wake
+                    .wait_timeout(st, RETRY)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            } else if st.queue.is_empty()
                 && pending.is_empty()
                 && st.flush_requested == st.flush_done
                 && !st.stop
@@ -441,7 +456,7 @@ impl Shared {
                         .unwrap_or_else(PoisonError::into_inner)
                         .0;
                 }
-            } else if st.queue.len() < WAKE_AT
+            } else if st.queue.len() < self.wake_at
                 && st.flush_requested == st.flush_done
                 && !st.stop
                 && !st.woken
@@ -454,12 +469,18 @@ impl Shared {
             }
             st.woken = false;
             st.deep_sleep = false;
-            let spare = std::mem::take(&mut st.spare);
-            let mut batch = std::mem::replace(&mut st.queue, spare);
-            let (dropped, lost) = (
-                std::mem::take(&mut st.dropped),
-                std::mem::take(&mut st.lost),
-            );
+            // While earlier lines wait to be retried, the queue stays where it is: memory
+            // stays bounded (callers that find it full count their lines as lost).
+            let (mut batch, dropped, lost) = if pending.is_empty() {
+                let spare = std::mem::take(&mut st.spare);
+                (
+                    std::mem::replace(&mut st.queue, spare),
+                    std::mem::take(&mut st.dropped),
+                    std::mem::take(&mut st.lost),
+                )
+            } else {
+                (Vec::new(), 0, 0)
+            };
             let flush_target = st.flush_requested;
             let stop = st.stop;
             self.room.notify_all();
@@ -519,6 +540,8 @@ impl Shared {
                 pending.append(&mut report);
                 pending.append(&mut batch);
             }
+            self.pending_bytes
+                .store(pending.len() as u64, Ordering::Relaxed);
             let mut st = lock(&self.state);
             st.faulted = !pending.is_empty();
             if ok || stop {
@@ -529,10 +552,17 @@ impl Shared {
                 st.spare = batch;
             }
             self.done.notify_all();
-            if stop && st.queue.is_empty() {
-                if !pending.is_empty() {
-                    let lines = pending.iter().filter(|&&b| b == b'\n').count() as u64;
-                    self.lost_total.fetch_add(lines, Ordering::Relaxed);
+            // Stop once the queue is written — or, when the disk still fails, give up on what
+            // is left and count it.
+            if stop && (st.queue.is_empty() || !pending.is_empty()) {
+                let left = pending
+                    .iter()
+                    .chain(&st.queue)
+                    .filter(|&&b| b == b'\n')
+                    .count() as u64;
+                if left > 0 {
+                    self.lost_total.fetch_add(left, Ordering::Relaxed);
+                    st.queue.clear();
                 }
                 st.stopped = true;
                 self.room.notify_all();
