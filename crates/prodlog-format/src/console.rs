@@ -148,17 +148,7 @@ impl ConsoleLayer {
         self
     }
 
-    /// Redacts with `redactor` (the default rules otherwise).
-    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
-        self.redactor = Some(redactor);
-        self
-    }
-
-    /// Writes values unredacted.
-    pub fn without_redaction(mut self) -> Self {
-        self.redactor = None;
-        self
-    }
+    crate::redaction_setters!();
 
     /// The destination's failure counter.
     pub fn failures(&self) -> Arc<WriteFailures> {
@@ -217,17 +207,7 @@ impl ConsoleFormat {
         ConsoleFormat::default()
     }
 
-    /// Redacts with `redactor`.
-    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
-        self.redactor = Some(redactor);
-        self
-    }
-
-    /// Writes values unredacted.
-    pub fn without_redaction(mut self) -> Self {
-        self.redactor = None;
-        self
-    }
+    crate::redaction_setters!();
 }
 
 impl<S, N> FormatEvent<S, N> for ConsoleFormat

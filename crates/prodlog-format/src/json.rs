@@ -164,17 +164,7 @@ impl JsonLayer {
         self
     }
 
-    /// Redacts event fields and messages with `redactor` (the default rules otherwise).
-    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
-        self.redactor = Some(redactor);
-        self
-    }
-
-    /// Writes values as they are, unredacted.
-    pub fn without_redaction(mut self) -> Self {
-        self.redactor = None;
-        self
-    }
+    crate::redaction_setters!();
 
     /// The failure counters of the destinations, in the order they were added.
     pub fn failures(&self) -> Vec<Arc<WriteFailures>> {
@@ -248,17 +238,7 @@ impl JsonFormat {
         JsonFormat::default()
     }
 
-    /// Redacts with `redactor`.
-    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
-        self.redactor = Some(redactor);
-        self
-    }
-
-    /// Writes values unredacted.
-    pub fn without_redaction(mut self) -> Self {
-        self.redactor = None;
-        self
-    }
+    crate::redaction_setters!();
 }
 
 impl<S, N> FormatEvent<S, N> for JsonFormat

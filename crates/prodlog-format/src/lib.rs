@@ -65,6 +65,26 @@
 //! (the redactor) and `tracing-log` (its `NormalizeEvent`, so `log` records show their own
 //! target and level, not the bridge's callsite).
 
+/// `with_redactor` and `without_redaction` for a formatter with a `redactor: Option<Redactor>`
+/// field (every formatter of this crate redacts with the default rules unless told otherwise).
+macro_rules! redaction_setters {
+    () => {
+        /// Redacts event fields, messages and `Debug` output with `redactor` (the default
+        /// rules otherwise).
+        pub fn with_redactor(mut self, redactor: prodlog_redact::Redactor) -> Self {
+            self.redactor = Some(redactor);
+            self
+        }
+
+        /// Writes values as they are, unredacted.
+        pub fn without_redaction(mut self) -> Self {
+            self.redactor = None;
+            self
+        }
+    };
+}
+pub(crate) use redaction_setters;
+
 mod adapters;
 mod buf;
 mod console;
