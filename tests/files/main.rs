@@ -52,6 +52,10 @@ fn child(scenario: &str) {
                 std::thread::sleep(std::time::Duration::from_millis(2))
             });
         }
+        "email" => {
+            let _guard = prodlog::init();
+            tracing::info!(contact = "bob@example.com", "customer contact");
+        }
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -226,6 +230,31 @@ fn slow_spans_are_flagged_in_every_destination() {
     }
 }
 
+fn email_redaction_is_an_operator_choice() {
+    for (value, shown) in [
+        (Some("1"), "[REDACTED]"),
+        (None, "bob@example.com"),
+        (Some("maybe"), "bob@example.com"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let env: Vec<(&str, &str)> = value
+            .map(|v| ("PRODLOG_REDACT_EMAILS", v))
+            .into_iter()
+            .collect();
+        let out = run("email", dir.path(), &env);
+        assert!(out.status.success());
+        let lines = support::read_json_lines(&dir.path().join("svc.log"));
+        assert_eq!(
+            lines[0]["contact"], shown,
+            "PRODLOG_REDACT_EMAILS={value:?}"
+        );
+        if value == Some("maybe") {
+            assert!(String::from_utf8_lossy(&out.stderr)
+                .contains("PRODLOG_REDACT_EMAILS=\"maybe\" is not valid"));
+        }
+    }
+}
+
 fn main() {
     support::test_main(
         child,
@@ -245,6 +274,10 @@ fn main() {
             (
                 "slow_spans_are_flagged_in_every_destination",
                 slow_spans_are_flagged_in_every_destination,
+            ),
+            (
+                "email_redaction_is_an_operator_choice",
+                email_redaction_is_an_operator_choice,
             ),
         ],
     );

@@ -6,18 +6,9 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
-use support::{is_rfc3339_micros, read_json_lines};
+use support::{files_only, is_rfc3339_micros, read_json_lines};
 use tracing::field::Empty;
 use tracing_subscriber::prelude::*;
-
-/// prodlog writing only files (app `t`) into `dir`, whatever the environment says.
-fn files_only(dir: &Path) -> prodlog::Builder {
-    prodlog::builder()
-        .from_env(false)
-        .console(prodlog::ConsoleMode::Off)
-        .app_name("t")
-        .log_dir(dir)
-}
 
 /// Runs `f` with prodlog writing files into a fresh directory, then drops the guard and
 /// returns the directory and the paths of the main and error-only files.

@@ -12,13 +12,7 @@ use tracing_subscriber::prelude::*;
 fn the_preset_writes_trace_ids_next_to_an_opentelemetry_layer() {
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
     let dir = tempfile::tempdir().unwrap();
-    let (layer, guard) = prodlog::builder()
-        .from_env(false)
-        .console(prodlog::ConsoleMode::Off)
-        .app_name("svc")
-        .log_dir(dir.path())
-        .into_layer()
-        .unwrap();
+    let (layer, guard) = support::files_only(dir.path()).into_layer().unwrap();
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
         .with(layer);
@@ -29,7 +23,7 @@ fn the_preset_writes_trace_ids_next_to_an_opentelemetry_layer() {
         span.context().span().span_context().trace_id().to_string()
     });
     drop(guard);
-    let lines = support::read_json_lines(&dir.path().join("svc.log"));
+    let lines = support::read_json_lines(&dir.path().join("t.log"));
     assert_eq!(
         lines[0]["trace_id"], trace_id,
         "found from the trace, and back"

@@ -41,13 +41,7 @@ fn run(
     String,
 ) {
     let dir = tempfile::tempdir().unwrap();
-    let (layer, guard) = prodlog::builder()
-        .from_env(false)
-        .console(prodlog::ConsoleMode::Off)
-        .app_name("t")
-        .log_dir(dir.path())
-        .into_layer()
-        .unwrap();
+    let (layer, guard) = support::files_only(dir.path()).into_layer().unwrap();
     let capture = support::Capture::default();
     let console = prodlog::format::ConsoleLayer::new(capture.clone());
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer).with(console), f);
@@ -150,11 +144,7 @@ fn a_custom_redactor_reaches_every_output() {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (layer, guard) = prodlog::builder()
-        .from_env(false)
-        .console(prodlog::ConsoleMode::Off)
-        .app_name("t")
-        .log_dir(dir.path())
+    let (layer, guard) = support::files_only(dir.path())
         .redactor(redactor)
         .into_layer()
         .unwrap();

@@ -6,6 +6,15 @@ use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::fmt;
 
+/// prodlog writing only files (app `t`) into `dir`, whatever the environment says.
+pub fn files_only(dir: &std::path::Path) -> prodlog::Builder {
+    prodlog::builder()
+        .from_env(false)
+        .console(prodlog::ConsoleMode::Off)
+        .app_name("t")
+        .log_dir(dir)
+}
+
 /// A sink that keeps every line in memory.
 pub type Capture = prodlog::format::MemorySink;
 

@@ -22,8 +22,11 @@ pub struct Measured {
 /// `request_id`, `user_id` and `db_table`.
 macro_rules! bench_event {
     ($level:ident) => {
+        bench_event!($level, "alice")
+    };
+    ($level:ident, $customer:expr) => {
         tracing::$level!(
-            customer = "alice",
+            customer = $customer,
             amount = 1299u64,
             attempt = -3i64,
             ratio = 0.875f64,
@@ -41,14 +44,7 @@ fn event() {
 /// The bench event with a GitHub token in the `customer` value.
 #[inline(never)]
 fn secret_event() {
-    tracing::info!(
-        customer = "ghp_Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAB7C",
-        amount = 1299u64,
-        attempt = -3i64,
-        ratio = 0.875f64,
-        approved = true,
-        "payment processed"
-    )
+    bench_event!(info, "ghp_Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAB7C");
 }
 
 #[inline(never)]

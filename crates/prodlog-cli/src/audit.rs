@@ -16,24 +16,25 @@ use serde_json::{json, Value};
 const CHUNK: usize = 4 << 20;
 
 /// One leak: where, and what kind (the detectors' rule names).
-struct Finding {
+struct Finding<'r> {
     file: usize,
     line: u64,
-    kinds: Vec<&'static str>,
+    /// Rule names, borrowed from the redactor that found them.
+    kinds: Vec<&'r str>,
 }
 
 #[derive(Default)]
-struct Tally {
+struct Tally<'r> {
     lines: u64,
     bytes: u64,
     non_json: u64,
     levels: HashMap<String, u64>,
     targets: HashMap<String, u64>,
-    findings: Vec<Finding>,
+    findings: Vec<Finding<'r>>,
 }
 
-impl Tally {
-    fn merge(&mut self, other: Tally) {
+impl<'r> Tally<'r> {
+    fn merge(&mut self, other: Tally<'r>) {
         self.lines += other.lines;
         self.bytes += other.bytes;
         self.non_json += other.non_json;
@@ -61,7 +62,7 @@ fn string_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     Some(&rest[..rest.find('"')?])
 }
 
-fn scan(redactor: &Redactor, chunk: &Chunk) -> Tally {
+fn scan<'r>(redactor: &'r Redactor, chunk: &Chunk) -> Tally<'r> {
     let mut t = Tally::default();
     let text = String::from_utf8_lossy(&chunk.data);
     for (i, line) in text.split('\n').enumerate() {
@@ -84,8 +85,6 @@ fn scan(redactor: &Redactor, chunk: &Chunk) -> Tally {
         }
         let kinds = redactor.find(line);
         if !kinds.is_empty() {
-            // The rule names live as long as the redactor; keep static copies.
-            let kinds = kinds.into_iter().map(kind_name).collect();
             t.findings.push(Finding {
                 file: chunk.file,
                 line: chunk.first + i as u64,
@@ -94,32 +93,6 @@ fn scan(redactor: &Redactor, chunk: &Chunk) -> Tally {
         }
     }
     t
-}
-
-/// The built-in rule names, as `'static` strings for the report.
-fn kind_name(kind: &str) -> &'static str {
-    const KINDS: &[&str] = &[
-        "private_key",
-        "jwt",
-        "vendor_token",
-        "url_credentials",
-        "url_key",
-        "authorization",
-        "cookie",
-        "aws_secret_access_key",
-        "bearer",
-        "key_value",
-        "card_number",
-        "us_ssn",
-        "cli_flag",
-        "iban",
-        "email",
-    ];
-    KINDS
-        .iter()
-        .find(|k| **k == kind)
-        .copied()
-        .unwrap_or("secret")
 }
 
 fn files_under(path: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {

@@ -50,8 +50,9 @@
 //!
 //! # Dependencies
 //!
-//! `regex` (linear-time matching: a hostile value cannot make redaction slow) and
-//! `aho-corasick` (the multi-literal prefilter; both from the regex authors).
+//! `regex` (linear-time matching: a hostile value cannot make redaction slow),
+//! `aho-corasick` (the multi-literal prefilter; both from the regex authors) and `smallvec`
+//! (the prefilter's hit positions stay on the stack).
 
 mod names;
 mod pairs;

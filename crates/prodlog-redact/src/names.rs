@@ -157,6 +157,18 @@ pub(crate) fn builtin_sensitive(name: &str) -> bool {
             .any(|(first, second)| eq(last, second) && eq(word(n - 2), first))
 }
 
+/// Do the last words of `name` (split as above) equal `tail` (lower-case words), in any
+/// case? `memberCode` and `x-member-code` end with `["member", "code"]`. No allocation.
+pub(crate) fn ends_with_words(name: &str, tail: &[String]) -> bool {
+    let (ws, n) = words(name);
+    !tail.is_empty()
+        && tail.len() <= n
+        && ws[n - tail.len()..n]
+            .iter()
+            .zip(tail)
+            .all(|(&(s, e), w)| name[s..e].eq_ignore_ascii_case(w))
+}
+
 /// The lower-case words of `name` joined by `_`: how user-given names are compared.
 pub(crate) fn normalize(name: &str) -> String {
     let (ws, n) = words(name);

@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 use regex::Regex;
 
-use crate::names::{builtin_sensitive, normalize};
+use crate::names::{builtin_sensitive, ends_with_words, normalize};
 use crate::rules::{
     is_aws_secret, is_card, is_iban, is_ssn, is_token_like, Builtin, Check, Gate, BUILTINS, EMAIL,
 };
@@ -89,6 +89,8 @@ struct Inner {
     always: u64,
     /// (rule, minimum digits, a byte that must also be present).
     digit_rules: Vec<(usize, usize, Option<u8>)>,
+    /// The fewest digits any of `digit_rules` needs.
+    min_digits: usize,
     key_value: Option<usize>,
     /// Rules that cannot match without a `:` or `=` in the text.
     need_separator: u64,
@@ -277,6 +279,7 @@ impl RedactorBuilder {
                 prefilter,
                 pattern_rules,
                 always,
+                min_digits: digit_rules.iter().map(|r| r.1).min().unwrap_or(usize::MAX),
                 digit_rules,
                 key_value,
                 need_separator,
@@ -351,6 +354,10 @@ fn replace(
     }
 }
 
+/// Where the prefilter saw a secret noun (for the pairs rule): inline for the usual few, so
+/// a clean value that merely mentions `key` next to a `:` allocates nothing.
+type Hits = smallvec::SmallVec<[usize; 16]>;
+
 /// One found secret: its byte range and the rule's check (for the card mask).
 #[derive(Clone, Copy)]
 struct Span {
@@ -379,7 +386,7 @@ impl Redactor {
 
     /// `text` with every secret found in it replaced; borrowed when there is none.
     pub fn redact_text<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let mut hits = Vec::new();
+        let mut hits = Hits::new();
         let mask = self.candidates(text, &mut hits);
         if mask == 0 {
             return Cow::Borrowed(text);
@@ -436,7 +443,7 @@ impl Redactor {
     /// `"key_value"` for a sensitive key whose value is not redacted, …), each once, in rule
     /// order: what an audit reports without showing the secret.
     pub fn find(&self, text: &str) -> Vec<&str> {
-        let mut hits = Vec::new();
+        let mut hits = Hits::new();
         let mask = self.candidates(text, &mut hits);
         let mut found = Vec::new();
         let mut spans = Vec::new();
@@ -500,11 +507,7 @@ impl Redactor {
         if self.inner.names.is_empty() {
             return false;
         }
-        let words = normalize(name);
-        self.inner.names.iter().any(|n| {
-            let joined = n.join("_");
-            words == joined || words.ends_with(&format!("_{joined}"))
-        })
+        self.inner.names.iter().any(|n| ends_with_words(name, n))
     }
 
     /// The rules worth running on `text`, as a bit set.
@@ -513,7 +516,7 @@ impl Redactor {
     /// `:`/`=` (pairs, headers, URLs), a run of at least [`MIN_RUN`] token characters
     /// (vendor tokens, JWTs, PEM armour, bearer tokens), enough digits (cards, SSNs) or an
     /// `@` (e-mail). Only a text that could hold one pays for the Aho-Corasick scan.
-    fn candidates(&self, text: &str, kv_hits: &mut Vec<usize>) -> u64 {
+    fn candidates(&self, text: &str, kv_hits: &mut Hits) -> u64 {
         let inner = &*self.inner;
         let mut mask = inner.always;
         let shape = Shape::of(text.as_bytes());
@@ -533,13 +536,7 @@ impl Redactor {
                 mask &= !inner.need_separator;
             }
         }
-        let min_digits = inner
-            .digit_rules
-            .iter()
-            .map(|r| r.1)
-            .min()
-            .unwrap_or(usize::MAX);
-        if shape.digits >= min_digits {
+        if shape.digits >= inner.min_digits {
             let group = crate::shape::longest_digit_group(text.as_bytes());
             for &(idx, min, byte) in &inner.digit_rules {
                 if group >= min && byte.is_none_or(|b| text.as_bytes().contains(&b)) {
@@ -563,6 +560,19 @@ impl Redactor {
         }
         let rule = &self.inner.rules[idx];
         if !rule.regex.is_match(text) {
+            return;
+        }
+        if rule.groups.is_empty() {
+            // The whole match is the secret: no capture slots to allocate.
+            for m in rule.regex.find_iter(text) {
+                if !m.is_empty() && self.passes(rule.check, m.as_str()) {
+                    spans.push(Span {
+                        start: m.start(),
+                        end: m.end(),
+                        rule: idx,
+                    });
+                }
+            }
             return;
         }
         for caps in rule.regex.captures_iter(text) {

@@ -274,12 +274,13 @@ pub(crate) fn is_card(m: &str) -> bool {
 /// An IBAN whose mod-97 checksum holds (letters count as 10..35, the first four characters
 /// moved to the end).
 pub(crate) fn is_iban(m: &str) -> bool {
-    let chars: Vec<u8> = m.bytes().filter(|b| *b != b' ').collect();
-    if !(15..=34).contains(&chars.len()) {
+    let chars = || m.bytes().filter(|b| *b != b' ');
+    let len = chars().count();
+    if !(15..=34).contains(&len) {
         return false;
     }
     let mut rem: u32 = 0;
-    for &c in chars[4..].iter().chain(&chars[..4]) {
+    for c in chars().skip(4).chain(chars().take(4)) {
         let v = match c {
             b'0'..=b'9' => u32::from(c - b'0'),
             b'A'..=b'Z' => u32::from(c - b'A') + 10,

@@ -15,7 +15,9 @@ use tracing_subscriber::registry::{LookupSpan, Registry};
 use crate::error::{InitError, InitErrorKind};
 use crate::file::{open_files, FileSink};
 use crate::guard::Guard;
-use crate::settings::{Choices, ColorMode, ConsoleMode, EnvLookup, Problem, Settings};
+use crate::settings::{
+    Choices, ColorMode, ConsoleMode, EnvLookup, Problem, RedactorChoice, Settings,
+};
 
 /// Configures the preset: every choice `prodlog::init()` makes, as a setter.
 ///
@@ -228,15 +230,14 @@ impl Builder {
     /// [`Redactor::default()`] unless set. Build one with custom names, rules or a keyed
     /// hash replacement with [`Redactor::builder()`](crate::redact::Redactor::builder).
     pub fn redactor(mut self, redactor: Redactor) -> Self {
-        self.choices.redactor = Some(redactor);
-        self.choices.custom_redactor = true;
+        self.choices.redactor = RedactorChoice::Custom(redactor);
         self
     }
 
     /// Turns redaction off (for tests of a formatter, or a subscriber that redacts
     /// elsewhere). There is deliberately no environment variable for this.
     pub fn without_redaction(mut self) -> Self {
-        self.choices.redactor = None;
+        self.choices.redactor = RedactorChoice::Off;
         self
     }
 
@@ -371,7 +372,7 @@ impl Builder {
             }
         });
 
-        let redactor = redactor(&settings, &mut problems);
+        let redactor = settings.redactor.clone();
         let mut json = match &redactor {
             Some(r) => JsonLayer::default().with_redactor(r.clone()),
             None => JsonLayer::default().without_redaction(),
@@ -446,25 +447,6 @@ impl Builder {
             .and_then(console)
             .with_filter(filter.and(ceiling));
         (layer, guard, problems)
-    }
-}
-
-/// The redactor every output uses: the builder's, with the environment's e-mail choice.
-fn redactor(settings: &Settings, problems: &mut Vec<Problem>) -> Option<Redactor> {
-    match (&settings.redactor, settings.redact_emails) {
-        (None, _) => None,
-        (Some(r), None) => Some(r.clone()),
-        (Some(_), Some(emails)) => match Redactor::builder().emails(emails).build() {
-            Ok(r) => Some(r),
-            Err(e) => {
-                problems.push(Problem {
-                    error: InitError::new(InitErrorKind::InvalidEnv, "PRODLOG_REDACT_EMAILS")
-                        .with_source(e),
-                    fallback: "using the default redaction rules".to_owned(),
-                });
-                Some(Redactor::default())
-            }
-        },
     }
 }
 

@@ -85,16 +85,9 @@ impl Builder {
         let _ = writeln!(
             out,
             "redaction: {}",
-            match (&s.redactor, s.redact_emails) {
-                (None, _) => "off".to_owned(),
-                (Some(r), emails) => format!(
-                    "{r:?}, e-mail addresses {}",
-                    if emails == Some(true) {
-                        "redacted"
-                    } else {
-                        "kept"
-                    }
-                ),
+            match &s.redactor {
+                None => "off".to_owned(),
+                Some(r) => format!("{r:?}"),
             }
         );
         let _ = writeln!(

@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use prodlog_format::stdout_wants_ansi;
+use prodlog_redact::Redactor;
 use tracing_core::LevelFilter;
 
 use crate::error::{InitError, InitErrorKind};
@@ -65,11 +66,21 @@ pub(crate) struct Settings {
     pub(crate) file_level: LevelFilter,
     pub(crate) directives_file: Option<PathBuf>,
     pub(crate) log_bridge: bool,
-    pub(crate) redactor: Option<prodlog_redact::Redactor>,
-    /// `PRODLOG_REDACT_EMAILS`, when set (and the redactor is the default one).
-    pub(crate) redact_emails: Option<bool>,
+    /// The redactor of every output (`None`: redaction off), `PRODLOG_REDACT_EMAILS` applied.
+    pub(crate) redactor: Option<Redactor>,
     pub(crate) files: FileSettings,
     pub(crate) timing: TimingSettings,
+}
+
+/// Which redactor the code chose.
+#[derive(Debug, Clone)]
+pub(crate) enum RedactorChoice {
+    /// The built-in rules; `PRODLOG_REDACT_EMAILS` may add e-mail addresses.
+    Default,
+    /// The caller's own, kept as it is whatever the environment says.
+    Custom(Redactor),
+    /// No redaction (only code can choose this).
+    Off,
 }
 
 /// The values set in code, before the environment.
@@ -87,9 +98,7 @@ pub(crate) struct Choices {
     pub(crate) file_level: LevelFilter,
     pub(crate) directives_file: Option<PathBuf>,
     pub(crate) log_bridge: bool,
-    pub(crate) redactor: Option<prodlog_redact::Redactor>,
-    /// A redactor set in code is kept as it is, whatever the environment says.
-    pub(crate) custom_redactor: bool,
+    pub(crate) redactor: RedactorChoice,
     pub(crate) files: FileSettings,
     pub(crate) timing: TimingSettings,
     /// No files, whatever `log_dir` or `PRODLOG_DIR` say (test captures).
@@ -128,8 +137,7 @@ impl Default for Choices {
             file_level: LevelFilter::TRACE,
             directives_file: None,
             log_bridge: true,
-            redactor: Some(prodlog_redact::Redactor::default()),
-            custom_redactor: false,
+            redactor: RedactorChoice::Default,
             files: FileSettings::default(),
             timing: TimingSettings::default(),
             sinks: Vec::new(),
@@ -388,23 +396,28 @@ impl Choices {
             log_bridge: self.log_bridge,
             files: self.resolve_files(env, problems),
             timing: self.resolve_timing(env, problems),
-            redactor: self.redactor.clone(),
-            redact_emails: if self.custom_redactor {
-                None
-            } else {
-                choice(
-                    env,
-                    "PRODLOG_REDACT_EMAILS",
-                    &[
-                        ("1", Some(true)),
-                        ("0", Some(false)),
-                        ("on", Some(true)),
-                        ("off", Some(false)),
-                    ],
-                    None,
-                    "0",
-                    problems,
-                )
+            redactor: match &self.redactor {
+                RedactorChoice::Off => None,
+                RedactorChoice::Custom(r) => Some(r.clone()),
+                RedactorChoice::Default => {
+                    let emails = choice(
+                        env,
+                        "PRODLOG_REDACT_EMAILS",
+                        &[("1", true), ("0", false), ("on", true), ("off", false)],
+                        false,
+                        "0",
+                        problems,
+                    );
+                    Some(if emails {
+                        // The built-in rules always compile; the default stands in regardless.
+                        Redactor::builder()
+                            .emails(true)
+                            .build()
+                            .unwrap_or_else(|_| Redactor::default())
+                    } else {
+                        Redactor::default()
+                    })
+                }
             },
         }
     }
