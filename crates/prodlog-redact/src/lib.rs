@@ -54,6 +54,7 @@
 //! `aho-corasick` (the multi-literal prefilter; both from the regex authors) and `smallvec`
 //! (the prefilter's hit positions stay on the stack).
 
+mod builder;
 mod names;
 mod pairs;
 mod redactor;
@@ -61,5 +62,6 @@ mod rules;
 mod sensitive;
 mod shape;
 
-pub use redactor::{BuildError, CardMask, Redactor, RedactorBuilder, Replacement};
+pub use builder::{BuildError, RedactorBuilder};
+pub use redactor::{CardMask, Redactor, Replacement};
 pub use sensitive::Sensitive;
