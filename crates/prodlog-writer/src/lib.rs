@@ -66,7 +66,9 @@
 //! `flate2` (gzip of rotated files), `chrono` (local-time boundaries; UTC needs no library),
 //! `tracing-subscriber` (the `MakeWriter` trait).
 
+mod backups;
 mod clock;
+mod lock;
 mod make_writer;
 mod roll;
 mod writer;
@@ -74,4 +76,6 @@ mod writer;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use make_writer::LineWriter;
 pub use roll::Rotation;
-pub use writer::{flush_all, QueuePolicy, Stats, Writer, WriterBuilder};
+pub use writer::{
+    flush_all, QueuePolicy, Stats, Writer, WriterBuilder, MAX_BACKUPS, MAX_QUEUE_BYTES,
+};

@@ -2,15 +2,16 @@
 //! and reopening when an outside tool moved or truncated the file.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Datelike, Local, Timelike};
 
+use crate::backups::{self, Compressor, FileId, Job};
 use crate::clock::Clock;
+use crate::lock::{lock_path, DirLock};
 
 /// When a new file is started because time passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,31 +37,49 @@ pub(crate) struct RollOptions {
     pub(crate) rotation: Rotation,
     pub(crate) local_time: bool,
     pub(crate) compress: bool,
+    /// Permission bits of the files created (the directory gets `x` where `r` is set).
+    pub(crate) mode: u32,
 }
 
 /// The open log file and what is needed to rotate it.
 pub(crate) struct RollingFile {
     path: PathBuf,
     file: File,
+    /// The file's size as this process last left it; any other size means someone else
+    /// (another process, logrotate) changed the file.
     size: u64,
     period: Option<i64>,
     opts: RollOptions,
     clock: Arc<dyn Clock>,
-    compressing: Option<JoinHandle<()>>,
+    lock: Arc<DirLock>,
+    compressor: Option<Compressor>,
 }
 
-fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new().create(true).append(true).open(path)
+/// Opens for appending (and reading, to repair a torn tail), creating with `mode`.
+fn open_append(path: &Path, mode: u32) -> io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.read(true).append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    opts.open(path)
 }
 
-/// `app.log.3` or `app.log.3.gz`.
-fn backup(path: &Path, index: usize, gz: bool) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(format!(".{index}"));
-    if gz {
-        name.push(".gz");
+/// Creates the parent directory (and its parents) with `x` added where `mode` has `r`:
+/// 0640 files live in a 0750 directory. An existing directory keeps its mode.
+pub(crate) fn create_parent(path: &Path, mode: u32) -> io::Result<()> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if dir.is_dir() {
+        return Ok(());
     }
-    PathBuf::from(name)
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, mode | ((mode & 0o444) >> 2));
+    builder.create(dir)
 }
 
 impl RollingFile {
@@ -69,11 +88,16 @@ impl RollingFile {
         opts: RollOptions,
         clock: Arc<dyn Clock>,
     ) -> io::Result<Self> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir)?;
-        }
-        let file = open_append(&path)?;
+        create_parent(&path, opts.mode)?;
+        let lock_file = lock_path(&path);
+        let lock = Arc::new(DirLock::open_with_mode(&lock_file, opts.mode)?);
+        let held = lock.clone();
+        let _held = held.lock()?;
+        let file = open_append(&path, opts.mode)?;
         let meta = file.metadata()?;
+        let compressor = opts
+            .compress
+            .then(|| Compressor::start(path.clone(), lock_file));
         let mut rolling = RollingFile {
             size: meta.len(),
             // A file left by an earlier run belongs to the period it was last written in.
@@ -82,10 +106,17 @@ impl RollingFile {
             file,
             opts,
             clock,
-            compressing: None,
+            lock,
+            compressor,
         };
-        rolling.period = rolling.period_of(meta.modified().unwrap_or_else(|_| rolling.clock.now()));
-        rolling.prune();
+        rolling.period =
+            rolling.period_of(meta.modified().unwrap_or_else(|_| rolling.clock.now()));
+        rolling.repair_tail()?;
+        backups::prune(
+            &rolling.path,
+            rolling.opts.max_backups,
+            rolling.opts.max_total_bytes,
+        )?;
         Ok(rolling)
     }
 
@@ -113,13 +144,18 @@ impl RollingFile {
         })
     }
 
-    /// Writes whole lines, rotating first when time says so and between lines when size
-    /// says so. On an error nothing of the failed chunk stays in the file, and the
-    /// unwritten rest is returned with the error.
+    /// Writes whole lines under the directory lock, rotating first when time says so and
+    /// between lines when size says so. On an error the whole lines that fit stay in the
+    /// file, a line cut short is removed, and the unwritten rest is returned with the error.
     pub(crate) fn write_lines<'d>(
         &mut self,
         mut data: &'d [u8],
     ) -> Result<(), (io::Error, &'d [u8])> {
+        let lock = self.lock.clone();
+        let _held = match lock.lock() {
+            Ok(held) => held,
+            Err(e) => return Err((e, data)),
+        };
         if let Err(e) = self.follow_outside_changes() {
             return Err((e, data));
         }
@@ -151,8 +187,8 @@ impl RollingFile {
                     .map_or(data.len(), |i| i + 1)
             };
             if chunk > 0 {
-                if let Err(e) = self.write_chunk(&data[..chunk]) {
-                    return Err((e, data));
+                if let Err((e, kept)) = self.write_chunk(&data[..chunk]) {
+                    return Err((e, &data[kept..]));
                 }
                 data = &data[chunk..];
             }
@@ -165,25 +201,39 @@ impl RollingFile {
         Ok(())
     }
 
-    /// Appends `chunk`, or leaves the file as it was (a write cut short is truncated away).
-    fn write_chunk(&mut self, chunk: &[u8]) -> io::Result<()> {
-        let before = self.file.metadata().map(|m| m.len()).unwrap_or(self.size);
-        match self.file.write_all(chunk) {
-            Ok(()) => {
-                self.size = before + chunk.len() as u64;
-                Ok(())
+    /// Appends `chunk`. When the disk takes only part of it (full), the whole lines written
+    /// stay, the line cut short is truncated away, and their length is returned with the
+    /// error.
+    fn write_chunk(&mut self, chunk: &[u8]) -> Result<(), (io::Error, usize)> {
+        let mut written = 0;
+        let error = loop {
+            if written == chunk.len() {
+                self.size += chunk.len() as u64;
+                return Ok(());
             }
-            Err(e) => {
-                let _ = self.file.set_len(before);
-                self.size = before;
-                Err(e)
+            match self.file.write(&chunk[written..]) {
+                Ok(0) => break io::Error::from(io::ErrorKind::WriteZero),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break e,
             }
+        };
+        let kept = chunk[..written]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        if kept < written {
+            // If even this fails, the size check of the next write repairs the tail.
+            let _ = self.file.set_len(self.size + kept as u64);
         }
+        self.size += kept as u64;
+        Err((error, kept))
     }
 
-    /// Reopens the file when it was moved or deleted (logrotate `create`), and takes the
-    /// real size when it was truncated (logrotate `copytruncate`: the file is opened in
-    /// append mode, so writes land at the new end and leave no hole).
+    /// Reopens the file when it was moved or deleted (another process's rotation, logrotate
+    /// `create`); takes the real size when someone else wrote to or truncated it
+    /// (`copytruncate`: the file is in append mode, so writes land at the new end and leave
+    /// no hole). A file changed by someone else gets its torn tail repaired.
     fn follow_outside_changes(&mut self) -> io::Result<()> {
         let ours = self.file.metadata()?;
         let moved = match fs::metadata(&self.path) {
@@ -192,98 +242,80 @@ impl RollingFile {
             Err(e) => return Err(e),
         };
         if moved {
-            if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                fs::create_dir_all(dir)?;
-            }
-            self.file = open_append(&self.path)?;
+            create_parent(&self.path, self.opts.mode)?;
+            self.file = open_append(&self.path, self.opts.mode)?;
             self.size = self.file.metadata()?.len();
-        } else {
+            // Whoever moved it started the current period.
+            self.period = self.period_of(self.clock.now());
+            self.repair_tail()?;
+        } else if ours.len() != self.size {
             self.size = ours.len();
+            self.repair_tail()?;
         }
         Ok(())
     }
 
-    /// `app.log` becomes `app.log.1`, every older backup moves up one, the oldest beyond
-    /// `max_backups` is deleted, and a new `app.log` is started.
+    /// A file that does not end with a newline holds the torn last line of a process that
+    /// died mid-write (SIGKILL, power loss): the fragment is cut, so that the next line
+    /// starts on a line of its own and every line parses, and the cut is reported on stderr
+    /// and in the file.
+    fn repair_tail(&mut self) -> io::Result<()> {
+        if self.size == 0 {
+            return Ok(());
+        }
+        let last = self.last_newline_before(self.size)?;
+        if last == Some(self.size - 1) {
+            return Ok(());
+        }
+        let keep = last.map_or(0, |i| i + 1);
+        let cut = self.size - keep;
+        self.file.set_len(keep)?;
+        self.size = keep;
+        let message = format!(
+            "prodlog cut a torn last line of {cut} bytes from {} (a process stopped mid-write)",
+            self.path.display()
+        );
+        eprintln!("prodlog-writer: {message}");
+        let mut note = Vec::new();
+        report_line(&mut note, &message);
+        self.write_chunk(&note).map_err(|(e, _)| e)
+    }
+
+    /// The position of the last `\n` before `end`, reading backwards in blocks.
+    fn last_newline_before(&self, end: u64) -> io::Result<Option<u64>> {
+        let mut buf = [0u8; 8192];
+        let mut end = end;
+        while end > 0 {
+            let start = end.saturating_sub(buf.len() as u64);
+            let block = &mut buf[..(end - start) as usize];
+            read_at(&self.file, block, start)?;
+            if let Some(i) = block.iter().rposition(|&b| b == b'\n') {
+                return Ok(Some(start + i as u64));
+            }
+            end = start;
+        }
+        Ok(None)
+    }
+
+    /// `app.log` becomes `app.log.1`, every older backup moves up one, those beyond
+    /// `max_backups` are deleted, and a new `app.log` is started (under the lock).
     pub(crate) fn rotate(&mut self) -> io::Result<()> {
-        self.finish_compression();
-        self.file.flush()?;
         let keep = self.opts.max_backups;
-        // Backups are contiguous from 1: shift only the ones that exist.
-        let mut last = 0;
-        while last < keep
-            && (backup(&self.path, last + 1, false).exists()
-                || backup(&self.path, last + 1, true).exists())
-        {
-            last += 1;
-        }
-        for i in (1..=last).rev() {
-            for gz in [false, true] {
-                let from = backup(&self.path, i, gz);
-                if from.exists() {
-                    fs::rename(&from, backup(&self.path, i + 1, gz))?;
-                }
-            }
-        }
-        let first = backup(&self.path, 1, false);
+        backups::shift(&self.path, keep)?;
+        let first = backups::backup_path(&self.path, 1, false);
         fs::rename(&self.path, &first)?;
-        self.file = open_append(&self.path)?;
+        if keep == 0 {
+            fs::remove_file(&first)?;
+        }
+        let fresh = open_append(&self.path, self.opts.mode)?;
+        let mut old = std::mem::replace(&mut self.file, fresh);
         self.size = 0;
-        self.prune();
-        if self.opts.compress && keep > 0 {
-            self.compressing = std::thread::Builder::new()
-                .name("prodlog-gzip".into())
-                .spawn(move || {
-                    if let Err(e) = gzip(&first) {
-                        eprintln!("prodlog-writer: cannot compress {}: {e}", first.display());
-                    }
-                })
-                .ok();
+        if let (Some(compressor), true) = (&self.compressor, keep > 0) {
+            let id = FileId::of(&old.metadata()?);
+            old.seek(SeekFrom::Start(0))?;
+            compressor.send(Job { file: old, id });
         }
-        Ok(())
-    }
-
-    /// Deletes backups beyond `max_backups`, then the oldest ones while all backups
-    /// together exceed `max_total_bytes`.
-    fn prune(&self) {
-        let keep = self.opts.max_backups;
-        let mut index = keep + 1;
-        loop {
-            let mut found = false;
-            for gz in [false, true] {
-                let p = backup(&self.path, index, gz);
-                if p.exists() {
-                    found = true;
-                    let _ = fs::remove_file(&p);
-                }
-            }
-            // Stop at the first gap past the limit (a backup set is contiguous).
-            if !found && index > keep + 1 {
-                break;
-            }
-            index += 1;
-        }
-        let Some(cap) = self.opts.max_total_bytes else {
-            return;
-        };
-        let mut total = 0u64;
-        for i in 1..=keep {
-            for gz in [false, true] {
-                let p = backup(&self.path, i, gz);
-                if let Ok(m) = fs::metadata(&p) {
-                    total += m.len();
-                    if total > cap {
-                        let _ = fs::remove_file(&p);
-                    }
-                }
-            }
-        }
-    }
-
-    fn finish_compression(&mut self) {
-        if let Some(t) = self.compressing.take() {
-            let _ = t.join();
-        }
+        backups::prune(&self.path, keep, self.opts.max_total_bytes)
     }
 
     pub(crate) fn flush(&mut self) -> io::Result<()> {
@@ -294,11 +326,41 @@ impl RollingFile {
         self.file.sync_data()
     }
 
-    /// Waits for a compression in progress (at shutdown).
+    /// Waits for the compressions in progress (at shutdown) and syncs the file.
     pub(crate) fn close(&mut self) -> io::Result<()> {
-        self.finish_compression();
+        if let Some(c) = &mut self.compressor {
+            c.finish();
+        }
         self.file.sync_all()
     }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
+}
+
+#[cfg(not(unix))]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, at).map(|_| ())
+}
+
+/// Appends a JSON line in prodlog's format reporting the writer's own trouble.
+pub(crate) fn report_line(out: &mut Vec<u8>, message: &str) {
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let mut escaped = String::with_capacity(message.len());
+    for c in message.chars() {
+        match c {
+            '"' => escaped.push_str("\\\""),
+            '\\' => escaped.push_str("\\\\"),
+            c if (c as u32) < 0x20 => escaped.push_str(&format!("\\u{:04x}", c as u32)),
+            c => escaped.push(c),
+        }
+    }
+    out.extend_from_slice(
+        format!("{{\"timestamp\":\"{now}\",\"level\":\"WARN\",\"target\":\"prodlog_writer\",\"message\":\"{escaped}\"}}\n")
+            .as_bytes(),
+    );
 }
 
 #[cfg(unix)]
@@ -310,22 +372,4 @@ fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn same_file(_: &fs::Metadata, _: &fs::Metadata) -> bool {
     true
-}
-
-/// `app.log.1` → `app.log.1.gz` (through a temporary name, so a reader never sees half a
-/// gzip file under the final name).
-fn gzip(path: &Path) -> io::Result<()> {
-    let mut gz_name = path.as_os_str().to_owned();
-    gz_name.push(".gz");
-    let gz_path = PathBuf::from(gz_name);
-    let mut tmp_name = gz_path.as_os_str().to_owned();
-    tmp_name.push(".tmp");
-    let tmp = PathBuf::from(tmp_name);
-    let mut input = File::open(path)?;
-    let mut enc =
-        flate2::write::GzEncoder::new(File::create(&tmp)?, flate2::Compression::default());
-    io::copy(&mut input, &mut enc)?;
-    enc.finish()?.sync_all()?;
-    fs::rename(&tmp, &gz_path)?;
-    fs::remove_file(path)
 }

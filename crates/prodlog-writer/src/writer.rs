@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use crate::clock::{Clock, SystemClock};
-use crate::roll::{RollOptions, RollingFile, Rotation};
+use crate::roll::{report_line, RollOptions, RollingFile, Rotation};
 
 /// What a caller does when the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,6 +44,13 @@ const TICK: Duration = Duration::from_millis(10);
 /// How often a failed write is retried.
 const RETRY: Duration = Duration::from_millis(200);
 
+/// The most backups a writer keeps: beyond this, [`WriterBuilder::max_backups`] clamps
+/// (rotation renames every backup, so a larger number only makes rotation slow).
+pub const MAX_BACKUPS: usize = 100_000;
+
+/// The largest queue (larger sizes are clamped): 1 GiB.
+pub const MAX_QUEUE_BYTES: usize = 1 << 30;
+
 struct State {
     queue: Vec<u8>,
     /// The worker's previous batch, handed back for reuse (no allocation per batch).
@@ -58,6 +65,9 @@ struct State {
     flush_requested: u64,
     flush_done: u64,
     stop: bool,
+    /// At shutdown: until when a failing disk is retried before what is left is counted
+    /// as lost.
+    give_up_at: Option<Instant>,
     /// The worker is gone: lines are written straight through.
     stopped: bool,
 }
@@ -122,6 +132,7 @@ impl std::fmt::Debug for Writer {
 /// | [`queue_bytes`](Self::queue_bytes) | 8 MiB |
 /// | [`policy`](Self::policy) | [`QueuePolicy::Block`] |
 /// | [`fsync_every`](Self::fsync_every) | none (fsync at shutdown only) |
+/// | [`file_mode`](Self::file_mode) | `0o640` (directory `0o750`) |
 #[derive(Clone)]
 #[must_use]
 pub struct WriterBuilder {
@@ -151,9 +162,10 @@ impl WriterBuilder {
         self
     }
 
-    /// Keeps exactly this many rotated files (`app.log.1` newest … `app.log.N`).
+    /// Keeps exactly this many rotated files (`app.log.1` newest … `app.log.N`), at most
+    /// [`MAX_BACKUPS`].
     pub fn max_backups(mut self, n: usize) -> Self {
-        self.roll.max_backups = n;
+        self.roll.max_backups = n.min(MAX_BACKUPS);
         self
     }
 
@@ -183,8 +195,9 @@ impl WriterBuilder {
 
     /// The most bytes the queue holds (the worker may hold one more batch of this size
     /// while it writes).
+    /// Between 4 KiB and [`MAX_QUEUE_BYTES`].
     pub fn queue_bytes(mut self, bytes: usize) -> Self {
-        self.queue_bytes = bytes.max(4096);
+        self.queue_bytes = bytes.clamp(4096, MAX_QUEUE_BYTES);
         self
     }
 
@@ -197,6 +210,15 @@ impl WriterBuilder {
     /// Syncs the file to disk at most this often while lines are written.
     pub fn fsync_every(mut self, every: Option<Duration>) -> Self {
         self.fsync_every = every;
+        self
+    }
+
+    /// Permission bits of the files this writer creates (the lock file and backups too);
+    /// the directory, when it must be created, gets `x` where the mode has `r` (0640 →
+    /// 0750). The process umask still applies. A file that exists keeps its mode, and
+    /// rotated or gzipped backups keep the mode of the file they were.
+    pub fn file_mode(mut self, mode: u32) -> Self {
+        self.roll.mode = mode & 0o7777;
         self
     }
 
@@ -222,6 +244,7 @@ impl WriterBuilder {
                 flush_requested: 0,
                 flush_done: 0,
                 stop: false,
+                give_up_at: None,
                 stopped: false,
             }),
             wake: Condvar::new(),
@@ -263,6 +286,7 @@ impl Writer {
                 rotation: Rotation::Never,
                 local_time: false,
                 compress: false,
+                mode: 0o640,
             },
             queue_bytes: 8 * 1024 * 1024,
             policy: QueuePolicy::Block,
@@ -322,13 +346,17 @@ impl Writer {
     /// the queue. Lines written afterwards go straight to the file.
     pub fn shutdown(&self, timeout: Duration) -> io::Result<()> {
         let s = &*self.shared;
+        let deadline = Instant::now().checked_add(timeout);
+        let lost_before = s.lost_total.load(Ordering::Relaxed);
         let drained = s.flush(timeout);
         let mut st = lock(&s.state);
         st.stop = true;
+        st.give_up_at = deadline;
         s.wake.notify_one();
-        let deadline = Instant::now() + timeout;
         while !st.stopped {
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = deadline.map_or(Duration::from_secs(3600), |d| {
+                d.saturating_duration_since(Instant::now())
+            });
             if left.is_zero() {
                 break;
             }
@@ -341,8 +369,14 @@ impl Writer {
         let stopped = st.stopped;
         drop(st);
         lock(&s.file).close()?;
-        if drained && stopped {
+        let lost = s.lost_total.load(Ordering::Relaxed) - lost_before;
+        if drained && stopped && lost == 0 {
             Ok(())
+        } else if stopped {
+            Err(io::Error::other(format!(
+                "{lost} lines could not be written to {} (the disk kept failing)",
+                s.path.display()
+            )))
         } else {
             Err(io::Error::new(
                 io::ErrorKind::TimedOut,
@@ -386,9 +420,11 @@ impl Shared {
         let target = st.flush_requested;
         st.deep_sleep = false;
         self.wake.notify_one();
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now().checked_add(timeout);
         while st.flush_done < target && !st.stopped {
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = deadline.map_or(Duration::from_secs(3600), |d| {
+                d.saturating_duration_since(Instant::now())
+            });
             if left.is_zero() {
                 return false;
             }
@@ -429,14 +465,20 @@ impl Shared {
         let mut last_sync = Instant::now();
         let mut unsynced = false;
         let mut idle_ticks = 0u32;
+        // Lines waiting for a failing disk (0: writing works).
+        let mut fault_lines = 0usize;
         loop {
             let mut st = lock(&self.state);
             let wait = if st.faulted { RETRY } else { TICK };
-            if !pending.is_empty() && !st.stop {
-                // The disk is failing: retry at a steady pace, whatever callers do meanwhile.
+            if !pending.is_empty() {
+                // The disk is failing: retry at a steady pace, whatever callers do meanwhile
+                // (at shutdown too, until the shutdown timeout).
+                let pause = st.give_up_at.map_or(RETRY, |t| {
+                    RETRY.min(t.saturating_duration_since(Instant::now()))
+                });
                 st = self
                     .wake
-                    .wait_timeout(st, RETRY)
+                    .wait_timeout(st, pause)
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
             } else if st.queue.is_empty()
@@ -552,9 +594,22 @@ impl Shared {
                 st.spare = batch;
             }
             self.done.notify_all();
-            // Stop once the queue is written — or, when the disk still fails, give up on what
-            // is left and count it.
-            if stop && (st.queue.is_empty() || !pending.is_empty()) {
+            if fault_lines > 0 && pending.is_empty() {
+                eprintln!(
+                    "prodlog-writer: writing to {} again after {} failed writes ({} lines lost meanwhile)",
+                    self.path.display(),
+                    self.failed_writes.load(Ordering::Relaxed),
+                    self.lost_total.load(Ordering::Relaxed),
+                );
+                fault_lines = 0;
+            } else if !pending.is_empty() {
+                fault_lines = pending.iter().filter(|&&b| b == b'\n').count();
+            }
+            // Stop once the queue is written — or, when the disk still fails at the shutdown
+            // deadline, give up on what is left and count it.
+            let give_up = !pending.is_empty()
+                && st.give_up_at.is_none_or(|t| Instant::now() >= t);
+            if stop && ((st.queue.is_empty() && pending.is_empty()) || give_up) {
                 let left = pending
                     .iter()
                     .chain(&st.queue)
@@ -563,6 +618,11 @@ impl Shared {
                 if left > 0 {
                     self.lost_total.fetch_add(left, Ordering::Relaxed);
                     st.queue.clear();
+                    eprintln!(
+                        "prodlog-writer: {left} lines could not be written to {} before shutdown ({} lost in all)",
+                        self.path.display(),
+                        self.lost_total.load(Ordering::Relaxed),
+                    );
                 }
                 st.stopped = true;
                 self.room.notify_all();
@@ -571,13 +631,4 @@ impl Shared {
             }
         }
     }
-}
-
-/// Appends a JSON line in prodlog's format reporting the writer's own trouble.
-fn report_line(out: &mut Vec<u8>, message: &str) {
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    out.extend_from_slice(
-        format!("{{\"timestamp\":\"{now}\",\"level\":\"WARN\",\"target\":\"prodlog_writer\",\"message\":\"{message}\"}}\n")
-            .as_bytes(),
-    );
 }

@@ -46,6 +46,8 @@ use crate::settings::{
 /// | [`queue_policy`](Self::queue_policy) | block | `PRODLOG_QUEUE` (`block`, `drop`) |
 /// | [`fsync_every`](Self::fsync_every) | off | `PRODLOG_FSYNC_MS` |
 /// | [`shutdown_timeout`](Self::shutdown_timeout) | 5 s | `PRODLOG_SHUTDOWN_MS` |
+/// | [`file_mode`](Self::file_mode) | `0o640` (directory `0o750`) | `PRODLOG_FILE_MODE` |
+/// | [`flush_on_signal`](Self::flush_on_signal) | on | `PRODLOG_FLUSH_ON_SIGNAL` |
 /// | [`slow`](Self::slow) | no thresholds | `PRODLOG_SLOW` (`query=100ms,app::http=1s,*=5s`) |
 /// | [`timing_report`](Self::timing_report) | slow spans only | `PRODLOG_TIMING` (`off`, `slow`, `all`) |
 /// | [`log_latencies_every`](Self::log_latencies_every) | off | `PRODLOG_TIMING_REPORT_S` |
@@ -189,6 +191,23 @@ impl Builder {
     /// How long the guard waits for the file queues to drain when dropped. Default 5 s.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.choices.files.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Permission bits of the files prodlog creates (default `0o640`: owner and group);
+    /// a directory it creates gets `x` where the mode has `r` (`0o750`). Files that exist
+    /// keep their mode; rotated and gzipped backups keep the mode of the file they were.
+    pub fn file_mode(mut self, mode: u32) -> Self {
+        self.choices.files.file_mode = mode & 0o777;
+        self
+    }
+
+    /// Whether `init()` makes SIGTERM and SIGINT flush the files before the process ends,
+    /// for signals that still have their default disposition (default on). An
+    /// application's own handler, installed before or after `init()`, is never changed:
+    /// see the [signals](crate#signals) section of the crate docs.
+    pub fn flush_on_signal(mut self, on: bool) -> Self {
+        self.choices.files.flush_on_signal = on;
         self
     }
 
@@ -381,19 +400,20 @@ impl Builder {
             json = json.with_sink(*level, sink.clone());
         }
         let mut files = Vec::new();
+        // The most verbose level any opened file takes.
+        let mut files_level = LevelFilter::OFF;
         if let Some(dir) = &settings.dir {
-            match open_files(dir, &settings.app, settings.error_file, &settings.files) {
-                Ok(opened) => {
-                    for (writer, level) in opened {
-                        json = json
-                            .with_sink(level.min(settings.file_level), FileSink(writer.clone()));
-                        files.push(writer);
-                    }
-                }
-                Err(error) => problems.push(Problem {
-                    error,
-                    fallback: "writing no log files".to_owned(),
-                }),
+            let opened = open_files(
+                dir,
+                &settings.app,
+                settings.error_file,
+                &settings.files,
+                &mut problems,
+            );
+            for (writer, level) in opened {
+                files_level = files_level.max(level);
+                json = json.with_sink(level.min(settings.file_level), FileSink(writer.clone()));
+                files.push(writer);
             }
         }
         let console = match settings.console {
@@ -417,10 +437,7 @@ impl Builder {
             ceiling = ceiling.max(settings.console_level);
         }
         if !files.is_empty() {
-            ceiling = ceiling.max(settings.file_level);
-            if settings.error_file {
-                ceiling = ceiling.max(LevelFilter::ERROR);
-            }
+            ceiling = ceiling.max(settings.file_level.min(files_level));
         }
         let handle = filter.handle();
         let guard = Guard::new(
@@ -428,7 +445,8 @@ impl Builder {
             settings.files.shutdown_timeout,
             settings.console != ConsoleMode::Off,
         )
-        .with_filter(handle, watch, ceiling, settings.log_bridge);
+        .with_filter(handle, watch, ceiling, settings.log_bridge)
+        .with_signal_flush(settings.files.flush_on_signal);
         let context = match &redactor {
             Some(r) => ContextLayer::new().with_redactor(r.clone()),
             None => ContextLayer::new().without_redaction(),
@@ -492,6 +510,7 @@ where
         .with_source(e)
     })?;
     guard.bridge_log();
+    guard.install_signal_flush();
     crate::guard::install_panic_flush();
     Ok(())
 }

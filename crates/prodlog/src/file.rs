@@ -12,7 +12,7 @@ use tracing_core::LevelFilter;
 use std::ffi::OsString;
 
 use crate::error::{InitError, InitErrorKind};
-use crate::settings::{choice, number, Choices, Problem};
+use crate::settings::{choice, flag, number, Choices, Problem};
 
 /// How the log files are written and rotated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,12 @@ pub(crate) struct FileSettings {
     pub(crate) queue: QueuePolicy,
     pub(crate) fsync: Option<Duration>,
     pub(crate) shutdown_timeout: Duration,
+    pub(crate) file_mode: u32,
+    pub(crate) flush_on_signal: bool,
 }
+
+/// The longest shutdown wait accepted (longer values are refused with a message).
+const MAX_SHUTDOWN: Duration = Duration::from_secs(3600);
 
 impl Default for FileSettings {
     fn default() -> Self {
@@ -42,6 +47,8 @@ impl Default for FileSettings {
             queue: QueuePolicy::Block,
             fsync: None,
             shutdown_timeout: Duration::from_secs(5),
+            file_mode: 0o640,
+            flush_on_signal: true,
         }
     }
 }
@@ -62,22 +69,16 @@ impl LineSink for FileSink {
     }
 }
 
-/// `<app>.log` (everything) and, when asked, `<app>.error.log` (ERROR only) in `dir`.
+/// `<app>.log` (everything) and, when asked, `<app>.error.log` (ERROR only) in `dir`, each
+/// opened on its own: one that fails is reported (with the variables that chose it) and
+/// the other is still written.
 pub(crate) fn open_files(
     dir: &Path,
     app: &str,
     error_file: bool,
     files: &FileSettings,
-) -> Result<Vec<(Writer, LevelFilter)>, InitError> {
-    let fail = |what: &str, path: PathBuf, e: io::Error| {
-        InitError::new(
-            InitErrorKind::LogFile,
-            format!("cannot {what} {}", path.display()),
-        )
-        .with_path(path)
-        .with_source(e)
-    };
-    std::fs::create_dir_all(dir).map_err(|e| fail("create log directory", dir.to_owned(), e))?;
+    problems: &mut Vec<Problem>,
+) -> Vec<(Writer, LevelFilter)> {
     let open = |path: PathBuf| {
         Writer::builder(&path)
             .max_bytes(files.max_bytes)
@@ -89,17 +90,49 @@ pub(crate) fn open_files(
             .compress(files.compress)
             .policy(files.queue)
             .fsync_every(files.fsync)
+            .file_mode(files.file_mode)
             .build()
-            .map_err(|e| fail("open log file", path, e))
     };
-    let mut out = vec![(open(dir.join(format!("{app}.log")))?, LevelFilter::TRACE)];
+    let mut wanted = vec![(
+        dir.join(format!("{app}.log")),
+        LevelFilter::TRACE,
+        "PRODLOG_DIR, PRODLOG_APP",
+    )];
     if error_file {
-        out.push((
-            open(dir.join(format!("{app}.error.log")))?,
+        wanted.push((
+            dir.join(format!("{app}.error.log")),
             LevelFilter::ERROR,
+            "PRODLOG_DIR, PRODLOG_APP; PRODLOG_ERROR_FILE=off turns it off",
         ));
     }
-    Ok(out)
+    let mut out = Vec::new();
+    for (path, level, vars) in wanted {
+        match open(path.clone()) {
+            Ok(writer) => out.push((writer, level)),
+            Err(e) => problems.push(Problem {
+                error: InitError::new(
+                    InitErrorKind::LogFile,
+                    format!("cannot open log file {} (set by {vars})", path.display()),
+                )
+                .with_path(path.clone())
+                .with_source(e),
+                fallback: format!("not writing {}", path.display()),
+            }),
+        }
+    }
+    out
+}
+
+/// `0640`, `640`, `0o600`: permission bits in octal (at most `0777`), readable by the owner.
+pub(crate) fn parse_mode(s: &str) -> Option<u32> {
+    let s = s.trim();
+    let digits = s.strip_prefix("0o").unwrap_or(s);
+    if digits.is_empty() || digits.len() > 4 {
+        return None;
+    }
+    u32::from_str_radix(digits, 8)
+        .ok()
+        .filter(|m| *m <= 0o777 && m & 0o600 == 0o600)
 }
 
 /// `100M`, `512k`, `1G`, `4096`: bytes, with binary suffixes.
@@ -144,8 +177,13 @@ impl Choices {
                 "PRODLOG_MAX_BACKUPS",
                 code.max_backups,
                 "the configured count",
-                "a number of files",
-                |v| v.trim().parse().ok(),
+                "a number of files, at most 100000",
+                |v| {
+                    v.trim()
+                        .parse()
+                        .ok()
+                        .filter(|n| *n <= prodlog_writer::MAX_BACKUPS)
+                },
                 problems,
             ),
             max_total_bytes: number(
@@ -162,11 +200,11 @@ impl Choices {
                 "PRODLOG_QUEUE_BYTES",
                 code.queue_bytes,
                 "the configured size",
-                "a size such as 8M (at least 4k)",
+                "a size such as 8M (at least 4k, at most 1G)",
                 |v| {
                     parse_bytes(v)
                         .and_then(|b| usize::try_from(b).ok())
-                        .filter(|b| *b >= 4096)
+                        .filter(|b| (4096..=prodlog_writer::MAX_QUEUE_BYTES).contains(b))
                 },
                 problems,
             ),
@@ -191,12 +229,20 @@ impl Choices {
                 if code.local_time { "local" } else { "utc" },
                 problems,
             ),
-            compress: choice(
+            compress: flag(env, "PRODLOG_COMPRESS", code.compress, problems),
+            flush_on_signal: flag(
                 env,
-                "PRODLOG_COMPRESS",
-                &[("1", true), ("0", false), ("on", true), ("off", false)],
-                code.compress,
-                if code.compress { "1" } else { "0" },
+                "PRODLOG_FLUSH_ON_SIGNAL",
+                code.flush_on_signal,
+                problems,
+            ),
+            file_mode: number(
+                env,
+                "PRODLOG_FILE_MODE",
+                code.file_mode,
+                "the configured mode",
+                "octal permission bits such as 0640 or 0600",
+                parse_mode,
                 problems,
             ),
             queue: choice(
@@ -221,8 +267,8 @@ impl Choices {
                 "PRODLOG_SHUTDOWN_MS",
                 code.shutdown_timeout,
                 "the configured timeout",
-                "milliseconds",
-                ms,
+                "milliseconds, at most 3600000",
+                |v| ms(v).filter(|d| *d <= MAX_SHUTDOWN),
                 problems,
             ),
         }

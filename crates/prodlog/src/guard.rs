@@ -25,6 +25,7 @@ pub struct Guard {
     ceiling: LevelFilter,
     log_bridge: bool,
     latency_log: Option<prodlog_timing::ReportThread>,
+    signal_flush: bool,
 }
 
 /// A guard with nothing to flush (what `init()` returns when it installs nothing).
@@ -45,6 +46,21 @@ impl Guard {
             ceiling: LevelFilter::OFF,
             log_bridge: false,
             latency_log: None,
+            signal_flush: false,
+        }
+    }
+
+    pub(crate) fn with_signal_flush(mut self, on: bool) -> Self {
+        self.signal_flush = on;
+        self
+    }
+
+    /// SIGTERM/SIGINT flush the files first (see `signals`), when asked and where the
+    /// signals still have their default disposition.
+    pub(crate) fn install_signal_flush(&self) {
+        #[cfg(unix)]
+        if self.signal_flush {
+            crate::signals::install(self.shutdown_timeout);
         }
     }
 

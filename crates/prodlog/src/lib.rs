@@ -60,6 +60,9 @@ mod errors;
 mod file;
 mod guard;
 mod settings;
+#[cfg(unix)]
+#[allow(unsafe_code)]
+mod signals;
 mod timing_settings;
 
 #[cfg(feature = "testing")]

@@ -204,6 +204,29 @@ pub(crate) fn choice<T: Copy>(
     default
 }
 
+/// The spellings every on/off variable accepts (case-insensitive).
+pub(crate) const BOOLS: &[(&str, bool)] = &[
+    ("on", true),
+    ("off", false),
+    ("1", true),
+    ("0", false),
+    ("true", true),
+    ("false", false),
+    ("yes", true),
+    ("no", false),
+];
+
+/// Parses an on/off variable: one set of spellings everywhere ([`BOOLS`]).
+pub(crate) fn flag(
+    env: &dyn Fn(&str) -> Option<OsString>,
+    var: &'static str,
+    default: bool,
+    problems: &mut Vec<Problem>,
+) -> bool {
+    let name = if default { "on" } else { "off" };
+    choice(env, var, BOOLS, default, name, problems)
+}
+
 /// A name usable as a file name stem: letters, digits, `.`, `_`, `-`, not starting with `.`.
 pub(crate) fn valid_app_name(name: &str) -> bool {
     !name.is_empty()
@@ -305,21 +328,7 @@ impl Choices {
             &color_name,
             problems,
         );
-        let error_file = choice(
-            env,
-            "PRODLOG_ERROR_FILE",
-            &[
-                ("on", true),
-                ("off", false),
-                ("1", true),
-                ("0", false),
-                ("true", true),
-                ("false", false),
-            ],
-            self.error_file,
-            if self.error_file { "on" } else { "off" },
-            problems,
-        );
+        let error_file = flag(env, "PRODLOG_ERROR_FILE", self.error_file, problems);
         let dir = read(env, "PRODLOG_DIR", problems, "no log files")
             .map(PathBuf::from)
             .or_else(|| self.dir.clone())
@@ -400,14 +409,7 @@ impl Choices {
                 RedactorChoice::Off => None,
                 RedactorChoice::Custom(r) => Some(r.clone()),
                 RedactorChoice::Default => {
-                    let emails = choice(
-                        env,
-                        "PRODLOG_REDACT_EMAILS",
-                        &[("1", true), ("0", false), ("on", true), ("off", false)],
-                        false,
-                        "0",
-                        problems,
-                    );
+                    let emails = flag(env, "PRODLOG_REDACT_EMAILS", false, problems);
                     Some(if emails {
                         // The built-in rules always compile; the default stands in regardless.
                         Redactor::builder()

@@ -1,0 +1,208 @@
+//! The numbered backups of one log file (`app.log.1` newest … `app.log.N`, or `.N.gz`):
+//! found with one directory listing (never by probing every number up to the limit), moved
+//! up one at rotation, pruned, and gzipped on a background thread that finds its file by
+//! inode, so another process rotating meanwhile never makes it delete the wrong file.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::JoinHandle;
+
+use crate::lock::DirLock;
+
+/// One backup on disk.
+#[derive(Debug, Clone)]
+pub(crate) struct Backup {
+    pub(crate) index: usize,
+    pub(crate) gz: bool,
+    pub(crate) path: PathBuf,
+}
+
+/// `app.log.3` or `app.log.3.gz`.
+pub(crate) fn backup_path(path: &Path, index: usize, gz: bool) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{index}"));
+    if gz {
+        name.push(".gz");
+    }
+    PathBuf::from(name)
+}
+
+/// The backups of `path`, newest (lowest index) first, from one listing of its directory.
+pub(crate) fn list(path: &Path) -> io::Result<Vec<Backup>> {
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(d) => d.to_owned(),
+        None => PathBuf::from("."),
+    };
+    let Some(base) = path.file_name().and_then(|n| n.to_str()) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for entry in fs::read_dir(&dir)? {
+        let Ok(entry) = entry else { continue };
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(rest) = name.strip_prefix(base).and_then(|r| r.strip_prefix('.')) else {
+            continue;
+        };
+        let (digits, gz) = match rest.strip_suffix(".gz") {
+            Some(d) => (d, true),
+            None => (rest, false),
+        };
+        // Plain decimal numbers only: `app.log.01` or `app.log.1.gz.tmp` are not backups.
+        if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(index) = digits.parse::<usize>() else {
+            continue;
+        };
+        out.push(Backup {
+            index,
+            gz,
+            path: dir.join(name),
+        });
+    }
+    out.sort_by_key(|b| (b.index, b.gz));
+    Ok(out)
+}
+
+/// Moves every backup up one (`.1` → `.2`, …), deleting those that would pass `keep`.
+pub(crate) fn shift(path: &Path, keep: usize) -> io::Result<()> {
+    for b in list(path)?.into_iter().rev() {
+        if b.index >= keep {
+            remove(&b.path)?;
+        } else {
+            fs::rename(&b.path, backup_path(path, b.index + 1, b.gz))?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes backups beyond `keep`, then the oldest while all together exceed `cap` bytes.
+pub(crate) fn prune(path: &Path, keep: usize, cap: Option<u64>) -> io::Result<()> {
+    let mut total = 0u64;
+    for b in list(path)? {
+        if b.index > keep {
+            remove(&b.path)?;
+            continue;
+        }
+        if let Some(cap) = cap {
+            total = total.saturating_add(fs::metadata(&b.path).map_or(0, |m| m.len()));
+            if total > cap {
+                remove(&b.path)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn remove(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// A rotated file to gzip: an open handle (its content, wherever it is renamed to) and its
+/// identity (to find its current name when done).
+pub(crate) struct Job {
+    pub(crate) file: File,
+    pub(crate) id: FileId,
+}
+
+/// Device and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileId(u64, u64);
+
+impl FileId {
+    #[cfg(unix)]
+    pub(crate) fn of(meta: &fs::Metadata) -> FileId {
+        use std::os::unix::fs::MetadataExt;
+        FileId(meta.dev(), meta.ino())
+    }
+
+    #[cfg(not(unix))]
+    pub(crate) fn of(meta: &fs::Metadata) -> FileId {
+        FileId(0, meta.len())
+    }
+}
+
+/// The background gzip thread of one log file.
+pub(crate) struct Compressor {
+    jobs: Option<Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Compressor {
+    pub(crate) fn start(path: PathBuf, lock: PathBuf) -> Compressor {
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("prodlog-gzip".into())
+            .spawn(move || compress_all(&path, &lock, rx))
+            .ok();
+        Compressor {
+            jobs: thread.as_ref().map(|_| tx),
+            thread,
+        }
+    }
+
+    /// Queues a file; without a thread (it could not start) the backup stays uncompressed.
+    pub(crate) fn send(&self, job: Job) {
+        if let Some(tx) = &self.jobs {
+            let _ = tx.send(job);
+        }
+    }
+
+    /// Waits for every queued file.
+    pub(crate) fn finish(&mut self) {
+        self.jobs = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn compress_all(path: &Path, lock: &Path, jobs: Receiver<Job>) {
+    for job in jobs {
+        if let Err(e) = compress(path, lock, job) {
+            eprintln!(
+                "prodlog-writer: cannot compress a backup of {}: {e}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// Gzips the job's file into a temporary name, then — under the directory lock, so no
+/// rotation moves files meanwhile — gives it the `.gz` name of wherever the file is now and
+/// deletes the original. A file pruned meanwhile leaves nothing behind.
+fn compress(path: &Path, lock: &Path, mut job: Job) -> io::Result<()> {
+    let mut tmp_name = path.as_os_str().to_owned();
+    tmp_name.push(format!(".{}.{}.gz.tmp", std::process::id(), job.id.1));
+    let tmp = PathBuf::from(tmp_name);
+    let meta = job.file.metadata()?;
+    let result = (|| {
+        let out = File::create(&tmp)?;
+        out.set_permissions(meta.permissions())?;
+        let mut enc = flate2::write::GzEncoder::new(out, flate2::Compression::default());
+        io::copy(&mut job.file, &mut enc)?;
+        enc.finish()?.sync_all()?;
+        let lock = DirLock::open(lock)?;
+        let _held = lock.lock()?;
+        let current = list(path)?
+            .into_iter()
+            .find(|b| !b.gz && fs::metadata(&b.path).is_ok_and(|m| FileId::of(&m) == job.id));
+        match current {
+            Some(b) => {
+                fs::rename(&tmp, backup_path(path, b.index, true))?;
+                fs::remove_file(&b.path)
+            }
+            None => remove(&tmp),
+        }
+    })();
+    if result.is_err() {
+        let _ = remove(&tmp);
+    }
+    result
+}
