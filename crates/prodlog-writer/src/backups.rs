@@ -51,7 +51,10 @@ pub(crate) fn list(path: &Path) -> io::Result<Vec<Backup>> {
             None => (rest, false),
         };
         // Plain decimal numbers only: `app.log.01` or `app.log.1.gz.tmp` are not backups.
-        if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if digits.is_empty()
+            || digits.starts_with('0')
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
             continue;
         }
         let Ok(index) = digits.parse::<usize>() else {

@@ -35,23 +35,41 @@
 //!
 //! # Guarantees
 //!
-//! - **Whole lines.** Rotation happens between lines; a write cut short (a full disk) is
-//!   truncated away, so every file holds only complete lines.
+//! - **Whole lines.** Rotation happens between lines. When the disk takes only part of a
+//!   batch (full), the whole lines it took stay and only the line cut short is truncated
+//!   away; the rest waits for room. A file found ending mid-line when opened (a process
+//!   killed mid-write, power loss) has the fragment cut, and the cut is reported.
+//! - **Several processes, one file.** Every write, rotation and backup rename happens under
+//!   an exclusive `flock` on the file's directory; a process that finds the file
+//!   rotated by another reopens it; the gzip thread finds its backup by inode. Replicas
+//!   sharing a directory and name lose, tear and duplicate nothing, and each backup is
+//!   numbered once. (The lock is released by the kernel when a process dies.)
+//! - **Modes.** Files are created with [`file_mode`](WriterBuilder::file_mode)
+//!   (`0640`), a directory the writer creates with `x` added (`0750`); backups keep their
+//!   file's mode.
 //! - **Bounded memory.** At most [`queue_bytes`](WriterBuilder::queue_bytes) queued, plus
 //!   the batch being written.
 //! - **No silent loss.** With [`QueuePolicy::Block`] a full queue makes callers wait. With
 //!   [`QueuePolicy::Drop`] they never wait; each dropped line is counted and the count is
 //!   written into the log as soon as there is room: `"prodlog dropped 1234 lines"`.
 //! - **Faults.** A failing write (ENOSPC, EIO) never panics: the lines wait in memory and
-//!   are retried every 200 ms; while the disk fails, callers neither wait nor grow memory —
-//!   lines that do not fit are counted and reported in the log once writing works again.
-//!   Failures are reported on stderr at most once a minute.
+//!   are retried every 200 ms, each retry writing the whole lines there is room for; while
+//!   the disk fails, callers neither wait nor grow memory — lines that do not fit are
+//!   counted and reported in the log once writing works again. Failures are reported on
+//!   stderr at most once a minute, and again when writing resumes. At shutdown a failing
+//!   disk is retried until the timeout; what is still unwritten is counted in
+//!   [`Stats::lost`], on stderr and in `shutdown`'s error.
 //! - **Outside tools.** A file moved or deleted (logrotate `create`) is reopened under its
 //!   name; a file truncated in place (`copytruncate`) is written at its new end (append
 //!   mode: no hole of NULs).
 //! - **Shutdown.** [`Writer::shutdown`] drains with a timeout and fsyncs;
 //!   [`flush_all`] (for a panic hook or `std::process::exit`) pushes every writer's queue to
-//!   the file.
+//!   the file; [`shutdown_all`] (for a signal about to end the process) drains and stops
+//!   them all, so later lines are written before their call returns.
+//! - **Memory.** Both buffers are reserved once at their bound by the thread that builds
+//!   the writer and never regrown by callers: peak RSS under an 8-thread flood through the
+//!   preset with the 8 MiB queue is about 25 MB (it was 90–97 MB when caller threads grew
+//!   the queue in their own malloc arenas).
 //!
 //! # Rotation and names
 //!
@@ -75,7 +93,8 @@ mod writer;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use make_writer::LineWriter;
-pub use roll::Rotation;
+pub use roll::{create_dir, Rotation};
 pub use writer::{
-    flush_all, QueuePolicy, Stats, Writer, WriterBuilder, MAX_BACKUPS, MAX_QUEUE_BYTES,
+    flush_all, shutdown_all, QueuePolicy, Stats, Writer, WriterBuilder, MAX_BACKUPS,
+    MAX_QUEUE_BYTES,
 };

@@ -1,24 +1,26 @@
 //! The advisory lock that lets several processes share one set of log files.
 //!
 //! Every write, rotation and backup rename happens while holding an exclusive `flock` on
-//! `.<name>.lock` next to the log file (a file of its own, because the log file itself is
-//! renamed at rotation). The lock is released by the kernel when a process dies, so a
-//! killed replica never wedges the others.
+//! the log file's directory. The directory rather than the file, because the file itself is
+//! renamed at rotation, and rather than a lock file of its own, because an extra file in
+//! the log directory confuses the tools that list it (shippers, `ls app.log*`, tests of
+//! "exactly N backups"). The kernel releases the lock when a process dies, so a killed
+//! replica never wedges the others. Held for one batch write at a time (microseconds), it
+//! also serialises unrelated files of the same directory, which costs nothing measurable.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// `.app.log.lock` next to `app.log`.
+/// The directory `path` lives in.
 pub(crate) fn lock_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.lock"))
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => dir.to_owned(),
+        None => PathBuf::from("."),
+    }
 }
 
-/// An open lock file.
+/// An open directory, to lock.
 #[derive(Debug)]
 pub(crate) struct DirLock(File);
 
@@ -26,18 +28,9 @@ pub(crate) struct DirLock(File);
 pub(crate) struct Held<'a>(&'a File);
 
 impl DirLock {
-    pub(crate) fn open(path: &Path) -> io::Result<DirLock> {
-        Self::open_with_mode(path, 0o640)
-    }
-
-    pub(crate) fn open_with_mode(path: &Path, mode: u32) -> io::Result<DirLock> {
-        let mut opts = OpenOptions::new();
-        opts.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, mode);
-        #[cfg(not(unix))]
-        let _ = mode;
-        opts.open(path).map(DirLock)
+    /// Opens the directory (read-only) to lock it.
+    pub(crate) fn open(dir: &Path) -> io::Result<DirLock> {
+        File::open(dir).map(DirLock)
     }
 
     /// Waits for the exclusive lock.

@@ -66,12 +66,17 @@ fn open_append(path: &Path, mode: u32) -> io::Result<File> {
     opts.open(path)
 }
 
-/// Creates the parent directory (and its parents) with `x` added where `mode` has `r`:
-/// 0640 files live in a 0750 directory. An existing directory keeps its mode.
-pub(crate) fn create_parent(path: &Path, mode: u32) -> io::Result<()> {
-    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
-        return Ok(());
-    };
+/// Creates the parent directory of `path` (see [`create_dir`]).
+fn create_parent(path: &Path, mode: u32) -> io::Result<()> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => create_dir(dir, mode),
+        None => Ok(()),
+    }
+}
+
+/// Creates a log directory (and its parents) with `x` added where the files' `mode` has
+/// `r`: 0640 files live in a 0750 directory. An existing directory keeps its mode.
+pub fn create_dir(dir: &Path, mode: u32) -> io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
@@ -90,7 +95,7 @@ impl RollingFile {
     ) -> io::Result<Self> {
         create_parent(&path, opts.mode)?;
         let lock_file = lock_path(&path);
-        let lock = Arc::new(DirLock::open_with_mode(&lock_file, opts.mode)?);
+        let lock = Arc::new(DirLock::open(&lock_file)?);
         let held = lock.clone();
         let _held = held.lock()?;
         let file = open_append(&path, opts.mode)?;
@@ -109,8 +114,7 @@ impl RollingFile {
             lock,
             compressor,
         };
-        rolling.period =
-            rolling.period_of(meta.modified().unwrap_or_else(|_| rolling.clock.now()));
+        rolling.period = rolling.period_of(meta.modified().unwrap_or_else(|_| rolling.clock.now()));
         rolling.repair_tail()?;
         backups::prune(
             &rolling.path,

@@ -249,3 +249,100 @@ fn logrotate_copytruncate_leaves_no_hole() {
         "written at the start of the truncated file, no hole"
     );
 }
+
+/// The disk is full to the last byte, then freed by less than one batch at a time: every
+/// bit of room is used for whole lines, nothing whole is cut away, and at the end every
+/// line is on disk or counted as lost — in the file and in `Stats`.
+#[test]
+fn a_full_disk_freed_a_little_at_a_time_takes_whole_lines_as_room_appears() {
+    let Some(disk) = SmallDisk::mount("1m") else {
+        return;
+    };
+    let filler = disk.0.join("filler");
+    let path = disk.0.join("app.log");
+    let writer = Writer::builder(&path)
+        .max_bytes(None)
+        .queue_bytes(256 * 1024)
+        .build()
+        .unwrap();
+    writer.write_line(line("before", 0).as_bytes());
+    assert!(writer.flush(WAIT));
+    // Fill every byte that is left.
+    {
+        use std::io::Write;
+        let mut f = fs::File::create(&filler).unwrap();
+        let block = vec![b'f'; 4096];
+        while f.write_all(&block).is_ok() {}
+        while f.write_all(b"f").is_ok() {}
+    }
+    let sent = 6_000;
+    for seq in 0..sent {
+        writer.write_line(line("during", seq).as_bytes());
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(writer.stats().failed_writes > 0, "the disk is full");
+    let mut on_disk = count(&whole_lines(&path), "during");
+    assert!(on_disk < sent, "nothing fits yet");
+
+    // Free 8 KiB at a time (a batch here is about 240 KiB): each step must let more
+    // lines through.
+    let mut len = fs::metadata(&filler).unwrap().len();
+    let mut steps_with_progress = 0;
+    for _ in 0..12 {
+        len = len.saturating_sub(8 * 1024);
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&filler)
+            .unwrap()
+            .set_len(len)
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(450));
+        let now = count(&whole_lines(&path), "during");
+        steps_with_progress += usize::from(now > on_disk);
+        on_disk = now;
+    }
+    assert!(
+        steps_with_progress >= 10,
+        "each small step of room was used: {steps_with_progress} of 12"
+    );
+    fs::remove_file(&filler).unwrap();
+    writer.shutdown(WAIT).unwrap();
+
+    let lines = lines_of(&path);
+    let stats = writer.stats();
+    let reported: u64 = lines
+        .iter()
+        .filter_map(|l| l.split("prodlog could not write ").nth(1))
+        .map(|rest| rest.split(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(
+        reported, stats.lost,
+        "every lost line is reported in the log"
+    );
+    assert_eq!(
+        count(&lines, "during") as u64 + stats.lost,
+        sent as u64,
+        "written + lost = sent: {stats:?}"
+    );
+    let mut seen = std::collections::HashSet::new();
+    for l in &lines {
+        assert!(
+            l.ends_with("\"end\":true}") || l.contains("prodlog_writer"),
+            "a torn line: {l}"
+        );
+        assert!(
+            l.contains("prodlog_writer") || seen.insert(l.clone()),
+            "twice: {l}"
+        );
+    }
+}
+
+/// Whole lines only (a retry may be in flight).
+fn whole_lines(path: &Path) -> Vec<String> {
+    fs::read_to_string(path)
+        .unwrap_or_default()
+        .split_inclusive('\n')
+        .filter(|l| l.ends_with('\n'))
+        .map(|l| l.trim_end().to_owned())
+        .collect()
+}

@@ -12,7 +12,7 @@ use tracing_core::LevelFilter;
 use std::ffi::OsString;
 
 use crate::error::{InitError, InitErrorKind};
-use crate::settings::{choice, flag, number, Choices, Problem};
+use crate::settings::{choice, env_error, flag, number, Choices, Problem};
 
 /// How the log files are written and rotated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +93,21 @@ pub(crate) fn open_files(
             .file_mode(files.file_mode)
             .build()
     };
+    if let Err(e) = prodlog_writer::create_dir(dir, files.file_mode) {
+        problems.push(Problem {
+            error: InitError::new(
+                InitErrorKind::LogFile,
+                format!(
+                    "cannot create log directory {} (set by PRODLOG_DIR)",
+                    dir.display()
+                ),
+            )
+            .with_path(dir.to_owned())
+            .with_source(e),
+            fallback: "writing no log files".to_owned(),
+        });
+        return Vec::new();
+    }
     let mut wanted = vec![(
         dir.join(format!("{app}.log")),
         LevelFilter::TRACE,
@@ -172,20 +187,34 @@ impl Choices {
                 |v| parse_bytes(v).map(|b| Some(b).filter(|b| *b > 0)),
                 problems,
             ),
-            max_backups: number(
-                env,
-                "PRODLOG_MAX_BACKUPS",
-                code.max_backups,
-                "the configured count",
-                "a number of files, at most 100000",
-                |v| {
-                    v.trim()
-                        .parse()
-                        .ok()
-                        .filter(|n| *n <= prodlog_writer::MAX_BACKUPS)
-                },
-                problems,
-            ),
+            max_backups: {
+                let n = number(
+                    env,
+                    "PRODLOG_MAX_BACKUPS",
+                    code.max_backups,
+                    "the configured count",
+                    "a number of files",
+                    // Any count parses (saturating), so a huge one is clamped, not refused:
+                    // falling back to the default would delete backups the operator keeps.
+                    |v| {
+                        let v = v.trim();
+                        (!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                            .then(|| v.parse().unwrap_or(usize::MAX))
+                    },
+                    problems,
+                );
+                if n > prodlog_writer::MAX_BACKUPS {
+                    problems.push(Problem {
+                        error: env_error(
+                            "PRODLOG_MAX_BACKUPS",
+                            &n.to_string(),
+                            "at most 100000 backups",
+                        ),
+                        fallback: "keeping 100000".to_owned(),
+                    });
+                }
+                n.min(prodlog_writer::MAX_BACKUPS)
+            },
             max_total_bytes: number(
                 env,
                 "PRODLOG_MAX_TOTAL_BYTES",

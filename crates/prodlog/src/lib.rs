@@ -47,6 +47,35 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Files, replicas and signals
+//!
+//! - **Several processes on one directory** (replicas, a restart overlapping its
+//!   predecessor, a CLI run of the same binary) share `<app>.log` safely: every write and
+//!   rotation happens under an advisory lock (`flock` on the directory), a process reopens the file
+//!   when another one rotated it, and each backup is numbered once. No line is lost, torn
+//!   or written twice.
+//! - **A full disk**: the whole lines that fit are written, the rest wait and are retried
+//!   every 200 ms as room appears; what does not fit in memory meanwhile is counted, and
+//!   the counts are written into the log and on stderr when writing resumes and at
+//!   shutdown.
+//! - **A torn last line** (SIGKILL or power loss mid-write) is cut when the file is next
+//!   opened, and the cut is reported, so every line of a file parses.
+//! - **Modes**: files are created `0640` and a directory prodlog creates `0750` (owner and
+//!   group only: logs hold user ids, addresses, and whatever redaction missed); change it
+//!   with `PRODLOG_FILE_MODE`. Existing files keep their mode; backups keep their file's.
+//!
+//! # Signals
+//!
+//! When SIGTERM or SIGINT still has its default disposition at `init()`, the signal first
+//! makes prodlog log one WARN line naming it and drain every file queue (lines logged from
+//! then on are written before their call returns), then ends the process as the default
+//! disposition would. An application's own handler — installed before `init()`, or after
+//! it by tokio::signal, signal-hook or ctrlc — is never changed or reordered: prodlog then
+//! does nothing, and the application's shutdown drops the guard, which drains the files.
+//! SIGKILL and `abort()` cannot be caught: they lose at most what was queued in the last
+//! 10 ms tick. `PRODLOG_FLUSH_ON_SIGNAL=off` (or [`Builder::flush_on_signal`]) installs no
+//! handler.
+//!
 //! # The parts
 //!
 //! Each part is its own crate, usable alone, and re-exported here as a module:

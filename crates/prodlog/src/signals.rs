@@ -39,8 +39,7 @@ extern "C" fn on_signal(sig: libc::c_int) {
     // SAFETY: a zeroed sigaction is a valid out-parameter; the pointers are valid for the call.
     unsafe {
         let mut now: libc::sigaction = std::mem::zeroed();
-        if libc::sigaction(sig, std::ptr::null(), &mut now) == 0 && now.sa_sigaction != handler()
-        {
+        if libc::sigaction(sig, std::ptr::null(), &mut now) == 0 && now.sa_sigaction != handler() {
             // Another handler replaced ours and chained to it: the application decides.
             return;
         }
@@ -127,8 +126,11 @@ fn flush_on_signal(read: libc::c_int, timeout: Duration) {
             signal = name,
             "received {name}: flushing the logs, then ending the process"
         );
-        prodlog_writer::flush_all(timeout);
-        let _ = std::io::Write::flush(&mut std::io::stdout());
+        // Not stdout: it is line-buffered (every console line is already out), and the
+        // application may hold its lock forever (a loop over `stdout().lock()`).
+        // Drained and stopped: a line logged from now on is written before its call
+        // returns, so every line a caller saw logged is on disk when the signal ends us.
+        prodlog_writer::shutdown_all(timeout);
         default_and_raise(sig);
         // Only if the signal is blocked in this thread.
         std::process::exit(128 + sig);
