@@ -135,7 +135,7 @@ fn check_prints_the_configuration_and_finds_its_canary() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text.contains("FAIL: cannot open log file /dev/null/logs/prodlog.log"),
+        text.contains("FAIL: cannot create log directory /dev/null/logs"),
         "{text}"
     );
 
