@@ -107,8 +107,10 @@ fn main() {
     support::test_main(
         child,
         &[
-            ("two_replicas_share_a_directory", || replicas(2)),
-            ("four_replicas_share_a_directory", || replicas(4)),
+            ("two_replicas_share_a_directory", || replicas(2, false)),
+            ("four_replicas_share_a_directory_with_gzip", || {
+                replicas(4, true)
+            }),
             ("sigterm_keeps_every_acknowledged_line", || {
                 signal_keeps_acknowledged("TERM", libc_signal::TERM)
             }),
@@ -188,7 +190,7 @@ fn flate2_free_gunzip(path: &Path, text: &mut String) {
     text.push_str(&String::from_utf8(out.stdout).unwrap());
 }
 
-fn replicas(n: u64) {
+fn replicas(n: u64, gzip: bool) {
     let dir = tempfile::tempdir().unwrap();
     let lines = 20_000u64;
     let children: Vec<_> = (0..n)
@@ -198,6 +200,7 @@ fn replicas(n: u64) {
                 .env("LINES", lines.to_string())
                 .env("PRODLOG_MAX_BYTES", "64k")
                 .env("PRODLOG_MAX_BACKUPS", "100000")
+                .env("PRODLOG_COMPRESS", if gzip { "on" } else { "off" })
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()
