@@ -36,6 +36,9 @@
 //!   which defeats the cached decisions this filter exists for.
 //! - Noisy dependencies ([`NOISY_TARGETS`]) are at WARN unless a directive names them or a
 //!   parent module; a bare level never makes them louder.
+//! - Levels decide which *lines* are written. [`ContextSpans`] keeps INFO (and more
+//!   severe) spans enabled whatever the directives say, so an ERROR line inside an INFO
+//!   request span keeps the request's context under `RUST_LOG=warn`; the preset uses it.
 
 //!
 //! # Changing levels at run time
@@ -68,9 +71,11 @@
 mod directive;
 mod filter;
 mod rules;
+mod spans;
 mod watch;
 
 pub use directive::{parse_directives, parse_level, Directive, DirectiveError, DirectiveErrorKind};
 pub use filter::{FilterBuilder, FilterHandle, TargetFilter};
 pub use rules::NOISY_TARGETS;
+pub use spans::ContextSpans;
 pub use watch::FileWatch;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use prodlog_context::ContextLayer;
-use prodlog_filter::TargetFilter;
+use prodlog_filter::{ContextSpans, TargetFilter};
 use prodlog_format::{ConsoleLayer, JsonLayer, StdoutSink};
 use prodlog_redact::Redactor;
 use tracing_core::{LevelFilter, Subscriber};
@@ -463,7 +463,15 @@ impl Builder {
             .and_then(timing)
             .and_then(json)
             .and_then(console)
-            .with_filter(filter.and(ceiling));
+            // Directives decide which lines are written; INFO+ spans stay enabled so their
+            // context reaches the lines inside them at any level (ContextSpans' docs).
+            .with_filter(ContextSpans::new(filter.and(ceiling)).with_floor(
+                if ceiling == LevelFilter::OFF {
+                    LevelFilter::OFF
+                } else {
+                    LevelFilter::INFO
+                },
+            ));
         (layer, guard, problems)
     }
 }

@@ -1,0 +1,185 @@
+//! Request context on every written line, whatever the levels: an INFO request span under
+//! `RUST_LOG=warn`, `PRODLOG_FILE_LEVEL=error` with the console off, a directives file
+//! saying `warn`, and slow spans under `warn`. Each scenario runs in a child process.
+//! Run with `cargo test --test context_levels`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+fn child(scenario: &str) {
+    match scenario {
+        "service" => {
+            let _guard = prodlog::init();
+            for n in 0..3 {
+                let request = prodlog::context::request_with_id(Some(&format!("req-{n}")));
+                let _entered = request.enter();
+                prodlog::context::add("user_id", 40 + n);
+                {
+                    let _query = tracing::info_span!("query", table = "orders").entered();
+                    std::thread::sleep(Duration::from_millis(5));
+                    tracing::error!(code = 502, "upstream failed inside the query");
+                }
+                let _handler = tracing::debug_span!("handler", step = "render").entered();
+                tracing::info!("info inside");
+                tracing::warn!("warn inside");
+                tracing::error!("error inside");
+            }
+            tracing::error!("error outside any request");
+        }
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+fn main() {
+    support::test_main(
+        child,
+        &[
+            ("rust_log_warn_keeps_the_request_context", rust_log_warn),
+            (
+                "file_level_error_with_the_console_off_keeps_the_context",
+                file_level_error,
+            ),
+            (
+                "a_directives_file_saying_warn_keeps_the_context",
+                directives_file_warn,
+            ),
+            (
+                "slow_spans_are_flagged_under_rust_log_warn",
+                slow_under_warn,
+            ),
+        ],
+    );
+}
+
+fn run(dir: &Path, vars: &[(&str, &str)]) -> Output {
+    let mut cmd = support::child_command("service");
+    cmd.env("PRODLOG_DIR", dir).env("PRODLOG_APP", "svc");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    out
+}
+
+/// Every line inside a request carries that request's id and user, and no line is below
+/// `min` severity.
+fn check(lines: &[Map<String, Value>], allowed: &[&str]) {
+    assert!(!lines.is_empty());
+    let mut errors_inside = 0;
+    for l in lines {
+        let level = l["level"].as_str().unwrap();
+        assert!(allowed.contains(&level), "a {level} line: {l:?}");
+        let message = l["message"].as_str().unwrap();
+        if message == "error outside any request" {
+            assert!(!l.contains_key("request_id"));
+            continue;
+        }
+        let id = l["request_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no request_id: {l:?}"));
+        let n: i64 = id.strip_prefix("req-").unwrap().parse().unwrap();
+        assert_eq!(l["user_id"], 40 + n, "{l:?}");
+        if level == "ERROR" {
+            errors_inside += 1;
+        }
+        if message == "upstream failed inside the query" {
+            assert_eq!(l["table"], "orders", "the inner INFO span's fields too");
+        }
+    }
+    assert_eq!(errors_inside, 6, "two ERROR lines per request");
+}
+
+fn stdout_lines(out: &Output) -> Vec<Map<String, Value>> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(support::parse)
+        .collect()
+}
+
+fn rust_log_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &[("RUST_LOG", "warn"), ("PRODLOG_CONSOLE", "json")],
+    );
+    check(&stdout_lines(&out), &["WARN", "ERROR"]);
+    check(
+        &support::read_json_lines(&dir.path().join("svc.log")),
+        &["WARN", "ERROR"],
+    );
+    check(
+        &support::read_json_lines(&dir.path().join("svc.error.log")),
+        &["ERROR"],
+    );
+    // And at `error`, the strictest useful level.
+    let dir = tempfile::tempdir().unwrap();
+    run(
+        dir.path(),
+        &[("RUST_LOG", "error"), ("PRODLOG_CONSOLE", "off")],
+    );
+    check(
+        &support::read_json_lines(&dir.path().join("svc.log")),
+        &["ERROR"],
+    );
+}
+
+fn file_level_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &[("PRODLOG_FILE_LEVEL", "error"), ("PRODLOG_CONSOLE", "off")],
+    );
+    assert!(out.stdout.is_empty());
+    check(
+        &support::read_json_lines(&dir.path().join("svc.log")),
+        &["ERROR"],
+    );
+}
+
+fn directives_file_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("levels");
+    std::fs::write(&file, "warn\n").unwrap();
+    run(
+        dir.path(),
+        &[
+            ("PRODLOG_DIRECTIVES_FILE", file.to_str().unwrap()),
+            ("PRODLOG_CONSOLE", "off"),
+        ],
+    );
+    check(
+        &support::read_json_lines(&dir.path().join("svc.log")),
+        &["WARN", "ERROR"],
+    );
+}
+
+fn slow_under_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    run(
+        dir.path(),
+        &[
+            ("RUST_LOG", "warn"),
+            ("PRODLOG_SLOW", "query=1ms"),
+            ("PRODLOG_CONSOLE", "off"),
+        ],
+    );
+    let lines = support::read_json_lines(&dir.path().join("svc.log"));
+    let slow: Vec<_> = lines
+        .iter()
+        .filter(|l| l.get("slow") == Some(&Value::Bool(true)))
+        .collect();
+    assert_eq!(slow.len(), 3, "one slow query per request: {lines:?}");
+    for (n, l) in slow.iter().enumerate() {
+        assert_eq!(l["level"], "WARN");
+        assert_eq!(l["request_id"], format!("req-{n}"));
+        assert_eq!(l["table"], "orders");
+        assert!(l["duration_ms"].as_f64().unwrap() >= 5.0, "{l:?}");
+    }
+}
