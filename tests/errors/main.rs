@@ -70,6 +70,19 @@ fn child(scenario: &str) {
             let r: Result<(), Layer> = Err(chain(&["boundary", "inner cause"]));
             let back = r.log_err();
             assert!(back.is_err(), "log_err passes the error on");
+            let boxed: Result<(), Box<dyn Error + Send + Sync>> = Err("boxed failure".into());
+            assert!(boxed.log_err().is_err());
+            let start = std::time::Instant::now();
+            let any: anyhow::Result<()> = Err(anyhow::anyhow!("disk gone").context("saving"));
+            assert!(any.log_err().is_err());
+            let took = start.elapsed();
+            let start = std::time::Instant::now();
+            let again: anyhow::Result<()> = Err(anyhow::anyhow!("disk gone").context("again"));
+            assert!(again.log_err().is_err());
+            eprintln!(
+                "log_err on anyhow: first {took:?}, second {:?}",
+                start.elapsed()
+            );
         }
         "critical" => {
             prodlog::critical!(db = "orders", "database unreachable: shutting down");
@@ -104,7 +117,7 @@ fn error_chains_of_every_shape() {
     for with_backtrace in [false, true] {
         let dir = tempfile::tempdir().unwrap();
         let env: &[(&str, &str)] = if with_backtrace {
-            &[("RUST_LIB_BACKTRACE", "1")]
+            &[("RUST_BACKTRACE", "1")]
         } else {
             &[]
         };
@@ -121,19 +134,23 @@ fn error_chains_of_every_shape() {
                 .unwrap()
         };
         assert_eq!(by("one")["error"], "config.toml not found");
-        assert_eq!(by("one")["error_chain"], json!(["config.toml not found"]));
+        assert!(
+            !by("one").contains_key("error_chain"),
+            "no causes, no chain"
+        );
+        assert_eq!(by("five")["error"], "request failed");
         assert_eq!(
             by("five")["error_chain"],
             json!([
-                "request failed",
                 "calling billing",
                 "connect refused",
                 "dns failed",
                 "no route"
-            ])
+            ]),
+            "the causes, each once"
         );
         assert_eq!(
-            by("secret")["error_chain"][1],
+            by("secret")["error_chain"][0],
             "upstream said: password=[REDACTED] rejected"
         );
         let anyhow_line = all
@@ -142,9 +159,10 @@ fn error_chains_of_every_shape() {
             .unwrap();
         assert_eq!(
             anyhow_line["error_chain"],
-            json!(["export failed", "reading invoice 7", "socket closed"]),
-            "anyhow's context chain"
+            json!(["reading invoice 7", "socket closed"]),
+            "anyhow's context chain, the message not repeated"
         );
+        assert!(!anyhow_line.contains_key("error"));
         assert!(anyhow_line["location"]
             .as_str()
             .unwrap()
@@ -155,9 +173,54 @@ fn error_chains_of_every_shape() {
             "backtrace only when captured"
         );
         let boundary = all.iter().find(|l| l["message"] == "boundary").unwrap();
-        assert_eq!(boundary["error_chain"], json!(["boundary", "inner cause"]));
+        assert_eq!(boundary["error_chain"], json!(["inner cause"]));
+        let boxed = all
+            .iter()
+            .find(|l| l["message"] == "boxed failure")
+            .unwrap();
+        assert!(boxed["location"]
+            .as_str()
+            .unwrap()
+            .contains("tests/errors/main.rs:"));
+        let saving = all.iter().find(|l| l["message"] == "saving").unwrap();
+        assert_eq!(saving["error_chain"], json!(["disk gone"]));
+        if with_backtrace {
+            for line in [anyhow_line, boundary, saving] {
+                let frames = line["backtrace"].as_array().expect("frames as an array");
+                assert!(!frames.is_empty() && frames.len() < 30, "{frames:?}");
+                assert!(
+                    frames[0].as_str().unwrap().starts_with("errors::child"),
+                    "the application's frame first: {frames:?}"
+                );
+                for f in frames {
+                    let f = f.as_str().unwrap();
+                    assert!(!f.contains("REDACTED"), "a frame mangled: {f}");
+                    assert!(!f.starts_with("std::") && !f.starts_with("core::"), "{f}");
+                }
+            }
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        println!(
+            "    {}",
+            err.lines().find(|l| l.starts_with("log_err")).unwrap()
+        );
 
         let console = String::from_utf8(out.stdout).unwrap();
+        // One line per event, plus its causes and at most 5 frames (and a "more" line).
+        let saving = console.find("saving").unwrap();
+        let extra = console[saving..]
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with("    "))
+            .count();
+        assert!(
+            extra <= 1 + 5 + 1,
+            "{extra} lines under one error:\n{console}"
+        );
+        assert_eq!(
+            console[saving..].contains("    at errors::child"),
+            with_backtrace
+        );
         let five = console.find("five levels").unwrap();
         assert!(
             console[five..].contains(
@@ -211,7 +274,10 @@ fn a_panic_leaves_its_event_with_context_on_disk() {
         .as_str()
         .unwrap()
         .contains("tests/errors/main.rs:"));
-    assert!(!p["backtrace"].as_str().unwrap().is_empty(), "a backtrace");
+    assert!(
+        !p["backtrace"].as_array().unwrap().is_empty(),
+        "a backtrace, as frames"
+    );
     let all = lines(dir.path(), "svc.log");
     assert_eq!(all[0]["message"], "about to fail");
     // The default hook still ran after prodlog's.

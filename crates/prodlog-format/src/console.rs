@@ -17,7 +17,7 @@ use crate::escape::console_escape_into;
 use crate::keys::KeySet;
 use crate::sink::{Destination, LineSink, StdoutSink, WriteFailures};
 use crate::span_fields::SpanFields;
-use crate::time::write_rfc3339;
+use crate::time::{event_time, write_rfc3339};
 
 const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
@@ -56,7 +56,7 @@ pub(crate) fn format_console<S>(
     if ansi {
         buf.push_str(DIM);
     }
-    write_rfc3339(buf, std::time::SystemTime::now());
+    write_rfc3339(buf, event_time(event));
     if ansi {
         buf.push_str(RESET);
         buf.push(' ');

@@ -39,8 +39,14 @@ pub(crate) trait Encode {
         buf.push_str(itoa::Buffer::new().format(v));
     }
     fn f64(buf: &mut String, v: f64);
-    /// The messages of an error's sources, after the error itself was written.
-    fn chain(visitor: &mut FieldVisitor<'_, Self>, name: &'static str, messages: &[String])
+    /// The messages of an error's sources under `key` (an array in JSON, `caused by:`
+    /// lines on the console).
+    fn chain(visitor: &mut FieldVisitor<'_, Self>, key: &'static str, messages: &[String])
+    where
+        Self: Sized;
+    /// A backtrace, one frame per line of `frames` (an array in JSON, a few indented lines
+    /// on the console).
+    fn frames(visitor: &mut FieldVisitor<'_, Self>, frames: &str)
     where
         Self: Sized;
     fn bool(buf: &mut String, v: bool) {
@@ -71,8 +77,7 @@ impl Encode for Json {
     fn debug_text(buf: &mut String, v: &str) {
         json_str(buf, v);
     }
-    fn chain(visitor: &mut FieldVisitor<'_, Self>, name: &'static str, messages: &[String]) {
-        let key = crate::keys::chain_key(name);
+    fn chain(visitor: &mut FieldVisitor<'_, Self>, key: &'static str, messages: &[String]) {
         if !visitor.keys.insert(key) {
             return;
         }
@@ -83,6 +88,19 @@ impl Encode for Json {
                 visitor.buf.push(',');
             }
             json_str(visitor.buf, m);
+        }
+        visitor.buf.push(']');
+    }
+    fn frames(visitor: &mut FieldVisitor<'_, Self>, frames: &str) {
+        visitor.buf.push('[');
+        for (i, frame) in backtrace_frames(frames).enumerate() {
+            if i > 0 {
+                visitor.buf.push(',');
+            }
+            match visitor.redactor {
+                Some(r) => json_str(visitor.buf, &r.redact_text(frame)),
+                None => json_str(visitor.buf, frame),
+            }
         }
         visitor.buf.push(']');
     }
@@ -132,10 +150,10 @@ impl Encode for Console {
     fn debug_text(buf: &mut String, v: &str) {
         console_escape_into(buf, v, false);
     }
-    fn chain(visitor: &mut FieldVisitor<'_, Self>, _name: &'static str, messages: &[String]) {
+    fn chain(visitor: &mut FieldVisitor<'_, Self>, _key: &'static str, messages: &[String]) {
         // The causes go on lines of their own after the event's line (indented, so a reader
         // tells them from events); without a place for them, they stay on the line.
-        for m in messages.iter().skip(1) {
+        for m in messages {
             match visitor.tail.as_deref_mut() {
                 Some(tail) => {
                     tail.push_str("\n    caused by: ");
@@ -146,6 +164,29 @@ impl Encode for Console {
                     Console::str(visitor.buf, m);
                 }
             }
+        }
+    }
+    fn frames(visitor: &mut FieldVisitor<'_, Self>, frames: &str) {
+        // A few frames under the line, where the application's own code usually is; the
+        // JSON file has them all.
+        let total = backtrace_frames(frames).count();
+        visitor.buf.push('"');
+        visitor.buf.push_str(itoa::Buffer::new().format(total));
+        visitor.buf.push_str(" frames\"");
+        let Some(tail) = visitor.tail.as_deref_mut() else {
+            return;
+        };
+        for frame in backtrace_frames(frames).take(CONSOLE_FRAMES) {
+            tail.push_str("\n    at ");
+            match visitor.redactor {
+                Some(r) => console_escape_into(tail, &r.redact_text(frame), false),
+                None => console_escape_into(tail, frame, false),
+            }
+        }
+        if total > CONSOLE_FRAMES {
+            tail.push_str("\n    … ");
+            tail.push_str(itoa::Buffer::new().format(total - CONSOLE_FRAMES));
+            tail.push_str(" more frames in the JSON log");
         }
     }
     fn bytes(buf: &mut String, v: &[u8]) {
@@ -161,6 +202,14 @@ impl Encode for Console {
     fn f64(buf: &mut String, v: f64) {
         let _ = write!(buf, "{v}");
     }
+}
+
+/// Frames of a backtrace shown under a console line.
+const CONSOLE_FRAMES: usize = 5;
+
+/// The frames of a `backtrace` field's text: its non-blank lines, trimmed.
+fn backtrace_frames(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty())
 }
 
 /// Integers this large may be card numbers: they go through the redactor as text.
@@ -280,12 +329,20 @@ impl<'a, E: Encode> FieldVisitor<'a, E> {
 }
 
 impl<E: Encode> FieldVisitor<'_, E> {
-    /// An error and every link of its source chain, each redacted.
+    /// An error and its source chain, each redacted: `name` holds the error's message and
+    /// `<name>_chain` its causes (none: no chain). A field named `error_chain` holds the
+    /// whole chain of the error given (what `log_error` uses, its message being the event's).
     fn error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        let secret = match self.start(field) {
-            Write::Skip => return,
-            Write::Secret => true,
-            Write::Value => false,
+        let name = field.name();
+        let whole_chain = name == "error_chain";
+        let secret = if whole_chain {
+            false // its key is written with the chain (once, like any key)
+        } else {
+            match self.start(field) {
+                Write::Skip => return,
+                Write::Secret => true,
+                Write::Value => false,
+            }
         };
         let mut messages = Vec::new();
         let mut next: Option<&(dyn std::error::Error + 'static)> = Some(value);
@@ -300,8 +357,23 @@ impl<E: Encode> FieldVisitor<'_, E> {
             messages.push(text);
             next = e.source();
         }
+        if whole_chain {
+            E::chain(self, "error_chain", &messages);
+            return;
+        }
         E::str(self.buf, messages.first().map_or("", String::as_str));
-        E::chain(self, field.name(), &messages);
+        if messages.len() > 1 {
+            E::chain(self, crate::keys::chain_key(name), &messages[1..]);
+        }
+    }
+
+    /// A `backtrace` field: frames, one per line of its text.
+    fn backtrace(&mut self, field: &Field, text: &str) {
+        match self.start(field) {
+            Write::Skip => {}
+            Write::Secret => self.secret(&text),
+            Write::Value => E::frames(self, text),
+        }
     }
 }
 
@@ -336,6 +408,9 @@ impl<E: Encode> Visit for FieldVisitor<'_, E> {
         }
     }
     fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "backtrace" {
+            return self.backtrace(field, value);
+        }
         self.text(field, value);
     }
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
@@ -356,6 +431,12 @@ impl<E: Encode> Visit for FieldVisitor<'_, E> {
         });
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "backtrace" {
+            return with_scratch(|s| {
+                let _ = write!(s, "{value:?}");
+                self.backtrace(field, s);
+            });
+        }
         match (self.start(field), self.redactor) {
             (Write::Skip, _) => {}
             (Write::Secret, _) => self.secret(&DebugAsDisplay(value)),

@@ -16,7 +16,7 @@ use crate::escape::{json_escape_into, json_str};
 use crate::keys::KeySet;
 use crate::sink::{Destination, LineSink, MakeWriterSink, WriteFailures};
 use crate::span_fields::SpanFields;
-use crate::time::write_rfc3339;
+use crate::time::{event_time, write_rfc3339};
 
 /// Appends one JSON object for `event`, followed by `\n`.
 ///
@@ -35,7 +35,7 @@ pub(crate) fn format_json<S>(
     let normalized = event.normalized_metadata();
     let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
     buf.push_str("{\"timestamp\":\"");
-    write_rfc3339(buf, std::time::SystemTime::now());
+    write_rfc3339(buf, event_time(event));
     buf.push_str("\",\"level\":\"");
     buf.push_str(crate::encode::level_label(event, meta));
     buf.push_str("\",\"target\":\"");

@@ -101,3 +101,4 @@ pub use console::{stdout_wants_ansi, ConsoleFormat, ConsoleLayer};
 pub use json::{JsonFormat, JsonLayer};
 pub use sink::{LineSink, MakeWriterSink, MemorySink, StderrSink, StdoutSink, WriteFailures};
 pub use span_fields::{ContextValue, SpanFields};
+pub use time::TimestampLayer;

@@ -4,12 +4,53 @@
 //! and only recomputed when the second changes, so an event pays for a clock read, a
 //! 20-byte copy and six digits.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use tracing_core::{Event, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
 
 thread_local! {
     /// The last second seen by this thread, and its `YYYY-MM-DDTHH:MM:SS`.
     static CACHE: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+}
+
+thread_local! {
+    /// The event being dispatched on this thread (its address and its callsite's) and the
+    /// time [`TimestampLayer`] read for it.
+    static STAMP: Cell<(usize, usize, SystemTime)> = const { Cell::new((0, 0, UNIX_EPOCH)) };
+}
+
+fn key(event: &Event<'_>) -> (usize, usize) {
+    (
+        std::ptr::from_ref(event) as usize,
+        std::ptr::from_ref(event.metadata()) as usize,
+    )
+}
+
+/// The time of `event`: the one [`TimestampLayer`] read for it, else now.
+pub(crate) fn event_time(event: &Event<'_>) -> SystemTime {
+    let (a, b) = key(event);
+    match STAMP.try_with(Cell::get) {
+        Ok((x, y, t)) if x == a && y == b => t,
+        _ => SystemTime::now(),
+    }
+}
+
+/// Reads the clock once per event for every destination after it, so the console line
+/// and the file line of one event carry the same timestamp (and the clock is read once).
+///
+/// Put it before [`JsonLayer`](crate::JsonLayer) and [`ConsoleLayer`](crate::ConsoleLayer)
+/// under the same filter (the preset does): `TimestampLayer.and_then(json).and_then(console)`.
+/// Without it each formatter reads the clock itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimestampLayer;
+
+impl<S: Subscriber> Layer<S> for TimestampLayer {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let (a, b) = key(event);
+        let _ = STAMP.try_with(|s| s.set((a, b, SystemTime::now())));
+    }
 }
 
 /// Appends `now` as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (times before 1970 are clamped to the epoch).

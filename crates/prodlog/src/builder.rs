@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use prodlog_context::ContextLayer;
 use prodlog_filter::{ContextSpans, TargetFilter};
-use prodlog_format::{ConsoleLayer, JsonLayer, StdoutSink};
+use prodlog_format::{ConsoleLayer, JsonLayer, StdoutSink, TimestampLayer};
 use prodlog_redact::Redactor;
 use tracing_core::{LevelFilter, Subscriber};
 use tracing_subscriber::filter::FilterExt;
@@ -459,7 +459,8 @@ impl Builder {
                 .log_every
                 .and_then(|every| latencies.log_every(every).ok()),
         );
-        let layer = context
+        let layer = TimestampLayer
+            .and_then(context)
             .and_then(timing)
             .and_then(json)
             .and_then(console)

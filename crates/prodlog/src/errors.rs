@@ -4,36 +4,134 @@ use std::backtrace::{Backtrace, BacktraceStatus};
 use std::error::Error;
 use std::panic::Location;
 
-/// Logs `err` at ERROR with its whole source chain (`error`, `error_chain`), where it was
-/// logged (`location`) and, when backtraces are enabled (`RUST_BACKTRACE` or
-/// `RUST_LIB_BACKTRACE`), a `backtrace`. Target `prodlog::error`.
-///
-/// For an `anyhow::Error`, pass `err.as_ref()`: its context chain is its source chain.
+/// Logs `err` at ERROR: its message as the event's `message`, its causes as
+/// `error_chain` (each redacted), where it was logged (`location`) and, when backtraces are
+/// enabled (`RUST_BACKTRACE` or `RUST_LIB_BACKTRACE`), a `backtrace`: an array of frames in
+/// JSON (the runtime's and std's own frames left out), a few indented lines on the console.
+/// Target `prodlog::error`.
 ///
 /// ```
 /// # let _guard = prodlog::builder().from_env(false).console(prodlog::ConsoleMode::Off).init();
 /// let err = std::fs::read("/no/such/file").unwrap_err();
 /// prodlog::log_error(&err);
 /// ```
+///
+/// For an `anyhow::Error` (or a `Box<dyn Error + Send + Sync>`), use
+/// [`LogErr::log_err`] on its `Result`, or pass `err.as_ref()` here.
 #[track_caller]
 pub fn log_error(err: &(dyn Error + 'static)) {
-    let location = Location::caller();
-    let backtrace = Backtrace::capture();
-    if backtrace.status() == BacktraceStatus::Captured {
-        tracing::error!(
-            target: "prodlog::error",
-            error = err,
-            location = %location,
-            backtrace = %backtrace,
-            "{err}"
-        );
-    } else {
-        tracing::error!(target: "prodlog::error", error = err, location = %location, "{err}");
+    log_error_at(err, None, Location::caller());
+}
+
+/// One capture per error: the error's own backtrace when it carries one (anyhow captures
+/// one when backtraces are enabled), else one captured here.
+fn log_error_at(
+    err: &(dyn Error + 'static),
+    carried: Option<&Backtrace>,
+    location: &'static Location<'static>,
+) {
+    let captured;
+    let backtrace = match carried.filter(|b| b.status() == BacktraceStatus::Captured) {
+        Some(b) => Some(b),
+        None => {
+            captured = Backtrace::capture();
+            (captured.status() == BacktraceStatus::Captured).then_some(&captured)
+        }
+    };
+    let frames = backtrace.map(frames);
+    tracing::error!(
+        target: "prodlog::error",
+        error_chain = err.source(),
+        location = %location,
+        backtrace = frames.as_deref(),
+        "{err}"
+    );
+}
+
+/// A backtrace as one frame per line, `symbol (file:line:col)`, without the frames of
+/// the capture itself, of std, core, alloc, the async runtime and prodlog, and nothing
+/// past the program's entry point: what is left is the application's (and its
+/// libraries') code, usually a handful of frames instead of a hundred.
+pub(crate) fn frames(backtrace: &Backtrace) -> String {
+    const NOISE: &[&str] = &[
+        "std::",
+        "core::",
+        "alloc::",
+        "backtrace::",
+        "anyhow::",
+        "tokio::",
+        "futures_",
+        "tracing::",
+        "tracing_core::",
+        "prodlog::",
+        "prodlog_",
+        "__",
+        "rust_",
+        "<",
+    ];
+    const ENTRY: &[&str] = &["main", "_start", "start_thread", "clone", "clone3"];
+    let text = backtrace.to_string();
+    let mut out = String::new();
+    let mut lines = text.lines().peekable();
+    let mut kept = 0;
+    while let Some(line) = lines.next() {
+        let Some((number, symbol)) = line.trim().split_once(": ") else {
+            continue;
+        };
+        if !number.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let at = lines
+            .next_if(|l| l.trim_start().starts_with("at "))
+            .map(|l| l.trim_start().trim_start_matches("at ").trim());
+        if symbol.contains("__rust_begin_short_backtrace") || symbol.starts_with("std::rt::") {
+            break;
+        }
+        // `<T as app::Trait>::method` is the application's: keep trait impls on own types.
+        let is_noise = ENTRY.contains(&symbol)
+            || (NOISE.iter().any(|p| symbol.starts_with(p))
+                && !(symbol.starts_with('<') && !symbol_is_runtime(symbol)));
+        if is_noise || kept == 64 {
+            continue;
+        }
+        kept += 1;
+        out.push_str(symbol);
+        if let Some(at) = at {
+            out.push_str(" (");
+            out.push_str(at.strip_prefix("./").unwrap_or(at));
+            out.push(')');
+        }
+        out.push('\n');
     }
+    out
+}
+
+/// `<F as core::future::Future>::poll` and the like: glue of std or the runtime.
+fn symbol_is_runtime(symbol: &str) -> bool {
+    let inner = symbol.trim_start_matches('<');
+    [
+        "core::",
+        "alloc::",
+        "std::",
+        "tokio::",
+        "futures_",
+        "tracing::",
+        "F as ",
+        "T as core::",
+        "T as alloc::",
+    ]
+    .iter()
+    .any(|p| inner.starts_with(p))
+        || symbol.contains(" as core::future::")
+        || symbol.contains(" as core::ops::function::")
 }
 
 /// `result.log_err()?`: logs the error of a `Result` (see [`log_error`]) and passes the
 /// `Result` on unchanged, so an error is never swallowed silently at a boundary.
+///
+/// Works on `Result`s of any `std::error::Error`, of `Box<dyn Error + Send + Sync>`
+/// (and `Box<dyn Error>`), and, with the `anyhow` feature, of `anyhow::Error` — whose own
+/// backtrace is used instead of capturing a second one.
 ///
 /// ```
 /// use prodlog::LogErr;
@@ -42,17 +140,69 @@ pub fn log_error(err: &(dyn Error + 'static)) {
 ///     std::fs::read("/no/such/file").log_err()
 /// }
 /// assert!(load().is_err());
+///
+/// fn parse() -> Result<u8, Box<dyn std::error::Error + Send + Sync>> {
+///     Ok("x".parse::<u8>()?)
+/// }
+/// assert!(parse().log_err().is_err());
 /// ```
-pub trait LogErr {
+///
+/// The type parameter only tells the kinds of error apart (it is inferred; nobody writes
+/// it): one trait covers them all without overlapping impls.
+pub trait LogErr<Kind = StdError> {
     /// Logs the error, if any, and returns `self`.
     fn log_err(self) -> Self;
 }
 
-impl<T, E: Error + 'static> LogErr for Result<T, E> {
+/// [`LogErr`] for a `Result` of a `std::error::Error`.
+#[derive(Debug)]
+pub enum StdError {}
+
+/// [`LogErr`] for a `Result` of a boxed `dyn Error`.
+#[derive(Debug)]
+pub enum BoxedError {}
+
+/// [`LogErr`] for a `Result` of an `anyhow::Error`.
+#[cfg(feature = "anyhow")]
+#[derive(Debug)]
+pub enum AnyhowError {}
+
+impl<T, E: Error + 'static> LogErr<StdError> for Result<T, E> {
     #[track_caller]
     fn log_err(self) -> Self {
         if let Err(e) = &self {
-            log_error(e);
+            log_error_at(e, None, Location::caller());
+        }
+        self
+    }
+}
+
+impl<T> LogErr<BoxedError> for Result<T, Box<dyn Error + Send + Sync>> {
+    #[track_caller]
+    fn log_err(self) -> Self {
+        if let Err(e) = &self {
+            log_error_at(&**e, None, Location::caller());
+        }
+        self
+    }
+}
+
+impl<T> LogErr<BoxedError> for Result<T, Box<dyn Error>> {
+    #[track_caller]
+    fn log_err(self) -> Self {
+        if let Err(e) = &self {
+            log_error_at(&**e, None, Location::caller());
+        }
+        self
+    }
+}
+
+#[cfg(feature = "anyhow")]
+impl<T> LogErr<AnyhowError> for Result<T, anyhow::Error> {
+    #[track_caller]
+    fn log_err(self) -> Self {
+        if let Err(e) = &self {
+            log_error_at(e.as_ref(), Some(e.backtrace()), Location::caller());
         }
         self
     }
@@ -99,13 +249,13 @@ pub(crate) fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
         |l| format!("{}:{}:{}", l.file(), l.line(), l.column()),
     );
     let thread = std::thread::current();
-    let backtrace = Backtrace::force_capture();
+    let backtrace = frames(&Backtrace::force_capture());
     tracing::error!(
         target: "panic",
         panic = true,
         thread = thread.name().unwrap_or("<unnamed>"),
         location = %location,
-        backtrace = %backtrace,
+        backtrace = backtrace.as_str(),
         "panicked: {message}"
     );
     let _ = IN_HOOK.try_with(|h| h.set(false));

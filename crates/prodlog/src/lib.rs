@@ -100,7 +100,9 @@ pub mod testing;
 pub use builder::Builder;
 pub use describe::Description;
 pub use error::{InitError, InitErrorKind};
-pub use errors::{log_error, LogErr};
+#[cfg(feature = "anyhow")]
+pub use errors::AnyhowError;
+pub use errors::{log_error, BoxedError, LogErr, StdError};
 
 pub use guard::Guard;
 pub use settings::{ColorMode, ConsoleMode};
