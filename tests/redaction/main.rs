@@ -50,7 +50,7 @@ fn log_case(case: &Value) {
 }
 
 fn corpora() -> Vec<(&'static str, PathBuf)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut out = vec![(
         "own",
         root.join("crates/prodlog-redact/tests/corpus/corpus.jsonl"),

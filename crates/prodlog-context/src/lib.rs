@@ -134,6 +134,36 @@ where
             }
         }
     }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
+        // Only ERROR events pay: the request they belong to remembers that it logged one.
+        if *event.metadata().level() != tracing::Level::ERROR {
+            return;
+        }
+        if let Some(request) = ctx
+            .event_scope(event)
+            .and_then(|mut scope| scope.find(|s| s.name() == "request"))
+        {
+            request.extensions_mut().replace(ErrorLogged);
+        }
+    }
+}
+
+/// Marks a `request` span inside which an ERROR event was logged.
+#[derive(Debug, Clone, Copy)]
+struct ErrorLogged;
+
+/// Whether an ERROR event was logged inside `span` (a `request` span) so far: the tower
+/// middleware logs a 5xx completion at WARN instead of ERROR when the handler already
+/// logged the error, so one failed request puts one line into the error-only file.
+pub fn error_logged(span: &tracing::Span) -> bool {
+    span.with_subscriber(|(id, dispatch)| {
+        dispatch
+            .downcast_ref::<tracing_subscriber::Registry>()
+            .and_then(|registry| registry.span(id))
+            .is_some_and(|s| s.extensions().get::<ErrorLogged>().is_some())
+    })
+    .unwrap_or(false)
 }
 
 /// A span for one request, named `request`, with a fresh [`RequestId`] in `request_id`.
@@ -161,17 +191,41 @@ pub fn request_with_id(incoming: Option<&str>) -> tracing::Span {
 /// named `request` (else the current span) — from anywhere inside it, so every later event
 /// of the request carries it (`prodlog_context::add("user_id", 42)` once the user is
 /// known). Unlike `Span::record`, the field need not be declared when the span is created.
-/// Returns `false` when there is no current span or no prodlog context layer.
+///
+/// Any string (borrowed or owned), integer, float or boolean, and any `Display` or `Debug`
+/// value through tracing's wrappers:
+///
+/// ```
+/// use tracing::field::{debug, display};
+///
+/// let _guard = prodlog_context::request().entered();
+/// prodlog_context::add("user_id", 42usize);
+/// prodlog_context::add("tenant", String::from("acme"));
+/// prodlog_context::add("order", display(std::net::Ipv4Addr::LOCALHOST));
+/// prodlog_context::add("plan", debug(Some("pro")));
+/// ```
+///
+/// Returns `false` when there is no current span or no prodlog context layer; the missing
+/// layer (a subscriber without [`ContextLayer`], where nothing can keep the value) is also
+/// said once on stderr.
 pub fn add<'a>(name: &'static str, value: impl Into<ContextValue<'a>>) -> bool {
-    let value = value.into();
+    let mut value = Some(value.into());
     let Some(id) = tracing::Span::current().id() else {
         return false;
     };
     tracing::dispatcher::get_default(|d| {
-        let Some(registry) = d.downcast_ref::<tracing_subscriber::Registry>() else {
-            return false;
-        };
-        let Some(layer) = d.downcast_ref::<ContextLayer>() else {
+        let (Some(registry), Some(layer)) = (
+            d.downcast_ref::<tracing_subscriber::Registry>(),
+            d.downcast_ref::<ContextLayer>(),
+        ) else {
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                eprintln!(
+                    "prodlog: context::add({name:?}) found no prodlog ContextLayer in the subscriber, \
+                     so the value is not logged (use prodlog::init(), or add \
+                     prodlog_context::ContextLayer to a tracing_subscriber::Registry)"
+                );
+            });
             return false;
         };
         let Some(current) = registry.span(&id) else {
@@ -181,6 +235,9 @@ pub fn add<'a>(name: &'static str, value: impl Into<ContextValue<'a>>) -> bool {
             .scope()
             .find(|s| s.name() == "request")
             .unwrap_or(current);
+        let Some(value) = value.take() else {
+            return false;
+        };
         let mut ext = target.extensions_mut();
         match ext.get_mut::<SpanFields>() {
             Some(fields) => fields.insert(name, value, layer.redactor()),

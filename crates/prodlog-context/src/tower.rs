@@ -13,7 +13,9 @@ use crate::RequestId;
 /// Wraps a service so that each request runs in a `request` span with `method`, `path`
 /// and `request_id` — the caller's `x-request-id` when it is sane, a fresh UUIDv7
 /// otherwise — echoes the id in the response header, and logs one completion event with
-/// `status` and `duration_ms` (ERROR for 5xx, WARN for 4xx, INFO otherwise).
+/// `status` and `duration_ms` (ERROR for 5xx — WARN when the handler already logged an
+/// ERROR inside the request, so one failure is one line of the error-only file — WARN for
+/// 4xx, INFO otherwise).
 ///
 /// ```
 /// # async fn handler() -> &'static str { "ok" }
@@ -109,6 +111,10 @@ where
                         response.headers_mut().insert(header, value);
                     }
                     match status {
+                        // The handler already logged why: the error file gets one line.
+                        500.. if crate::error_logged(&span) => {
+                            tracing::warn!(status, duration_ms, "request completed")
+                        }
                         500.. => tracing::error!(status, duration_ms, "request completed"),
                         400..=499 => tracing::warn!(status, duration_ms, "request completed"),
                         _ => tracing::info!(status, duration_ms, "request completed"),

@@ -10,11 +10,17 @@ use crate::encode::{Console, Encode, FieldVisitor, Json};
 use crate::keys::KeySet;
 
 /// A value added to a span's context after its creation (see [`SpanFields::insert`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
+///
+/// Made from strings (borrowed or owned), integers, floats and booleans, and from any
+/// `Display` or `Debug` value through tracing's wrappers:
+/// `tracing::field::display(&uuid)`, `tracing::field::debug(&status)`.
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ContextValue<'a> {
     /// A string (redacted like any value).
     Str(&'a str),
+    /// An owned string, or the text of a `Display`/`Debug` value (redacted like any value).
+    Owned(String),
     /// A signed integer.
     I64(i64),
     /// An unsigned integer.
@@ -37,6 +43,25 @@ impl<'a> From<&'a String> for ContextValue<'a> {
     }
 }
 
+impl From<String> for ContextValue<'_> {
+    fn from(v: String) -> Self {
+        ContextValue::Owned(v)
+    }
+}
+
+impl<T: std::fmt::Display> From<tracing_core::field::DisplayValue<T>> for ContextValue<'_> {
+    fn from(v: tracing_core::field::DisplayValue<T>) -> Self {
+        // DisplayValue's Debug is its Display.
+        ContextValue::Owned(format!("{v:?}"))
+    }
+}
+
+impl<T: std::fmt::Debug> From<tracing_core::field::DebugValue<T>> for ContextValue<'_> {
+    fn from(v: tracing_core::field::DebugValue<T>) -> Self {
+        ContextValue::Owned(format!("{v:?}"))
+    }
+}
+
 macro_rules! context_from {
     ($($t:ty => $variant:ident as $as:ty),*) => {$(
         impl From<$t> for ContextValue<'_> {
@@ -47,7 +72,23 @@ macro_rules! context_from {
     )*};
 }
 
-context_from!(i64 => I64 as i64, i32 => I64 as i64, u64 => U64 as u64, u32 => U64 as u64, f64 => F64 as f64, bool => Bool as bool);
+context_from!(
+    i64 => I64 as i64, i32 => I64 as i64, i16 => I64 as i64, i8 => I64 as i64,
+    u64 => U64 as u64, u32 => U64 as u64, u16 => U64 as u64, u8 => U64 as u64,
+    f64 => F64 as f64, f32 => F64 as f64, bool => Bool as bool
+);
+
+impl From<usize> for ContextValue<'_> {
+    fn from(v: usize) -> Self {
+        ContextValue::U64(v as u64)
+    }
+}
+
+impl From<isize> for ContextValue<'_> {
+    fn from(v: isize) -> Self {
+        ContextValue::I64(v as i64)
+    }
+}
 
 /// The fields of one span, pre-rendered as JSON members (`"key":value`) and console pairs
 /// (`key=value`), kept in the span's extensions.
@@ -133,6 +174,11 @@ impl SpanFields {
         match value {
             ContextValue::Str(v) => {
                 let v = text(v);
+                Json::str(&mut fresh.json, &v);
+                Console::str(&mut fresh.console, &v);
+            }
+            ContextValue::Owned(v) => {
+                let v = text(&v);
                 Json::str(&mut fresh.json, &v);
                 Console::str(&mut fresh.console, &v);
             }

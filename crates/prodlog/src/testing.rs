@@ -45,6 +45,53 @@ pub struct Captured {
 /// When the configuration is invalid (use [`Builder::try_init`] to test that) or a line is
 /// not a JSON object (a formatter bug).
 pub fn capture<R>(config: Builder, f: impl FnOnce() -> R) -> (R, Captured) {
+    let (dispatch, sink, guard) = capturing(config);
+    let out = tracing::dispatcher::with_default(&dispatch, f);
+    drop(guard);
+    (out, Captured::from_sink(&sink))
+}
+
+/// [`capture`] for async code: runs `fut` with `config`'s layers as its subscriber and
+/// returns its output and what it wrote. Inside `#[tokio::test]`, around an axum router
+/// (called in the test's task, as axum's own testing guide does with `oneshot`):
+///
+/// ```ignore
+/// use tower::ServiceExt; // oneshot
+///
+/// #[tokio::test]
+/// async fn orders_are_logged_with_their_request() {
+///     let app = axum::Router::new()
+///         .route("/orders/{id}", axum::routing::get(get_order))
+///         .layer(prodlog::context::tower::RequestContextLayer::new());
+///     let config = prodlog::builder().from_env(false);
+///     let request = axum::http::Request::get("/orders/7").body(axum::body::Body::empty())?;
+///     let (response, logs) = prodlog::testing::capture_async(config, app.oneshot(request)).await;
+///     assert_eq!(response?.status(), 200);
+///     logs.assert_logged("request completed", &[("status", serde_json::json!(200))]);
+///     logs.assert_no_secrets();
+/// }
+/// ```
+///
+/// The subscriber follows `fut` wherever it is polled (whatever thread). A task `fut`
+/// spawns runs outside it unless it is given the subscriber too:
+/// `tokio::spawn(task.with_current_subscriber())` (`tracing::instrument::WithSubscriber`).
+///
+/// # Panics
+///
+/// As [`capture`].
+pub async fn capture_async<F: std::future::Future>(
+    config: Builder,
+    fut: F,
+) -> (F::Output, Captured) {
+    use tracing::instrument::WithSubscriber;
+    let (dispatch, sink, guard) = capturing(config);
+    let out = fut.with_subscriber(dispatch).await;
+    drop(guard);
+    (out, Captured::from_sink(&sink))
+}
+
+/// The subscriber of a capture: the configuration's layers writing into a memory sink.
+fn capturing(config: Builder) -> (tracing::Dispatch, prodlog_format::MemorySink, crate::Guard) {
     let sink = prodlog_format::MemorySink::default();
     let (layer, guard) = config
         .console(ConsoleMode::Off)
@@ -52,18 +99,8 @@ pub fn capture<R>(config: Builder, f: impl FnOnce() -> R) -> (R, Captured) {
         .json_sink(LevelFilter::TRACE, sink.clone())
         .into_layer()
         .unwrap_or_else(|e| panic!("prodlog::testing::capture: invalid configuration: {e}"));
-    let subscriber = tracing_subscriber::registry().with(layer);
-    let out = tracing::subscriber::with_default(subscriber, f);
-    drop(guard);
-    let lines = sink.lines();
-    let events = lines
-        .iter()
-        .map(|l| match serde_json::from_str::<Value>(l) {
-            Ok(Value::Object(m)) => m,
-            _ => panic!("prodlog::testing::capture: not a JSON object: {l}"),
-        })
-        .collect();
-    (out, Captured { lines, events })
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    (dispatch, sink, guard)
 }
 
 fn rank(level: &str) -> u8 {
@@ -77,6 +114,18 @@ fn rank(level: &str) -> u8 {
 }
 
 impl Captured {
+    fn from_sink(sink: &prodlog_format::MemorySink) -> Captured {
+        let lines = sink.lines();
+        let events = lines
+            .iter()
+            .map(|l| match serde_json::from_str::<Value>(l) {
+                Ok(Value::Object(m)) => m,
+                _ => panic!("prodlog::testing::capture: not a JSON object: {l}"),
+            })
+            .collect();
+        Captured { lines, events }
+    }
+
     /// The events, in order.
     pub fn events(&self) -> &[Map<String, Value>] {
         &self.events
