@@ -32,6 +32,39 @@ fn child(scenario: &str) {
             }
             tracing::error!("error outside any request");
         }
+        "stamps" => {
+            let _guard = prodlog::init();
+            for seq in 0..300 {
+                tracing::info!(seq, "stamped");
+            }
+        }
+        "add" => {
+            let _guard = prodlog::init();
+            let _request = prodlog::context::request_with_id(Some("req-add")).entered();
+            assert!(prodlog::context::add("tenant", String::from("acme")));
+            assert!(prodlog::context::add("items", 3usize));
+            assert!(prodlog::context::add(
+                "peer",
+                tracing::field::display(std::net::Ipv4Addr::new(10, 0, 0, 7))
+            ));
+            assert!(prodlog::context::add(
+                "plan",
+                tracing::field::debug(Some("pro"))
+            ));
+            assert!(prodlog::context::add(
+                "api_key",
+                String::from("sk_live_abcdefghijklmnop")
+            ));
+            tracing::error!("with everything added");
+        }
+        "add_without_layer" => {
+            let subscriber = tracing_subscriber::registry();
+            tracing::subscriber::with_default(subscriber, || {
+                let _span = tracing::info_span!("request").entered();
+                assert!(!prodlog::context::add("user_id", 1));
+                assert!(!prodlog::context::add("user_id", 2));
+            });
+        }
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -53,12 +86,21 @@ fn main() {
                 "slow_spans_are_flagged_under_rust_log_warn",
                 slow_under_warn,
             ),
+            (
+                "one_timestamp_across_console_and_file",
+                one_timestamp_across_console_and_file,
+            ),
+            ("context_add_takes_any_value", context_add_takes_any_value),
         ],
     );
 }
 
 fn run(dir: &Path, vars: &[(&str, &str)]) -> Output {
-    let mut cmd = support::child_command("service");
+    run_scenario("service", dir, vars)
+}
+
+fn run_scenario(scenario: &str, dir: &Path, vars: &[(&str, &str)]) -> Output {
+    let mut cmd = support::child_command(scenario);
     cmd.env("PRODLOG_DIR", dir).env("PRODLOG_APP", "svc");
     for (k, v) in vars {
         cmd.env(k, v);
@@ -182,4 +224,48 @@ fn slow_under_warn() {
         assert_eq!(l["table"], "orders");
         assert!(l["duration_ms"].as_f64().unwrap() >= 5.0, "{l:?}");
     }
+}
+
+fn one_timestamp_across_console_and_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_scenario(
+        "stamps",
+        dir.path(),
+        &[("PRODLOG_CONSOLE", "human"), ("PRODLOG_COLOR", "never")],
+    );
+    let console = String::from_utf8(out.stdout).unwrap();
+    let file = support::read_json_lines(&dir.path().join("svc.log"));
+    assert_eq!(file.len(), 300);
+    let console_stamps: Vec<&str> = console
+        .lines()
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(console_stamps.len(), 300);
+    for (line, stamp) in file.iter().zip(&console_stamps) {
+        assert_eq!(line["timestamp"], *stamp, "one event, one timestamp");
+    }
+}
+
+fn context_add_takes_any_value() {
+    let dir = tempfile::tempdir().unwrap();
+    run_scenario("add", dir.path(), &[("PRODLOG_CONSOLE", "off")]);
+    let lines = support::read_json_lines(&dir.path().join("svc.log"));
+    let l = &lines[0];
+    assert_eq!(l["request_id"], "req-add");
+    assert_eq!(l["tenant"], "acme");
+    assert_eq!(l["items"], 3);
+    assert_eq!(l["peer"], "10.0.0.7");
+    assert_eq!(l["plan"], "Some(\"pro\")");
+    assert_eq!(l["api_key"], "[REDACTED]");
+
+    let out = support::child_command("add_without_layer")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches("found no prodlog ContextLayer").count(),
+        1,
+        "said once: {err}"
+    );
 }

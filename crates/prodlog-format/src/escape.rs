@@ -147,10 +147,16 @@ impl Write for JsonEscaper<'_> {
 /// C0 controls (newline, carriage return, ESC, …), DEL, C1 controls (U+0080–U+009F, which
 /// include the 8-bit CSI), the Unicode line/paragraph separators and the bidirectional
 /// overrides used in "trojan source" tricks.
+///
+/// Also every other invisible formatting character that changes how a line reads: the
+/// direction marks (U+200E, U+200F, U+061C), zero-width characters (U+200B–U+200D,
+/// U+2060–U+2064, U+FEFF) and the deprecated format characters U+206A–U+206F.
 fn console_unsafe(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}'
-        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        | '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}'
+        | '\u{206a}'..='\u{206f}' | '\u{feff}')
 }
 
 /// Appends `s` for a terminal or a plain-text file: control characters and escape sequences
@@ -163,6 +169,7 @@ pub(crate) fn console_escape_into(buf: &mut String, s: &str, quote_chars: bool) 
         b < 0x20
             || b == 0x7f
             || (0xC2..=0xE2).contains(&b)
+            || b == 0xEF
             || quote_chars && (b == b'"' || b == b'\\')
     });
     if !needs {
@@ -203,6 +210,7 @@ pub(crate) fn console_needs_quotes(s: &str) -> bool {
                 || b == b'\\'
                 || b == 0x7f
                 || (0xC2..=0xE2).contains(&b)
+                || b == 0xEF
         })
 }
 
@@ -259,6 +267,16 @@ mod tests {
         let mut b = String::new();
         console_escape_into(&mut b, "a\nb\u{1b}[2J\u{9b}c\u{202e}d \u{e9}", false);
         assert_eq!(b, "a\\nb\\x1b[2J\\u{9b}c\\u{202e}d \u{e9}");
+        for mark in [
+            '\u{200e}', '\u{200f}', '\u{61c}', '\u{200b}', '\u{feff}', '\u{2066}',
+        ] {
+            let mut b = String::new();
+            console_escape_into(&mut b, &format!("x{mark}y"), false);
+            assert_eq!(b, format!("x\\u{{{:x}}}y", mark as u32), "{mark:?}");
+        }
+        let mut b = String::new();
+        console_escape_into(&mut b, "ｆｕｌｌ ｗｉｄｔｈ", false);
+        assert_eq!(b, "ｆｕｌｌ ｗｉｄｔｈ", "visible text stays");
         assert!(console_needs_quotes("a b"));
         assert!(!console_needs_quotes("abc"));
     }

@@ -73,9 +73,28 @@ impl Choices {
             "the configured reporting",
             problems,
         );
+        // Like every variable, a bad PRODLOG_SLOW falls back to the code's value as a whole.
         let (slow, slow_from) =
             match read(env, "PRODLOG_SLOW", problems, "the configured thresholds") {
-                Some(spec) => (spec, "PRODLOG_SLOW"),
+                Some(spec) => {
+                    let (_, errors) = TimingLayer::builder().slow_lossy(&spec);
+                    if errors.is_empty() {
+                        (spec, "PRODLOG_SLOW")
+                    } else {
+                        let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                        problems.push(Problem {
+                            error: InitError::new(
+                                InitErrorKind::InvalidEnv,
+                                format!(
+                                    "invalid slow thresholds in PRODLOG_SLOW: {}",
+                                    all.join("; ")
+                                ),
+                            ),
+                            fallback: "using the thresholds set in code".to_owned(),
+                        });
+                        (code.slow.clone(), code.slow_from)
+                    }
+                }
                 None => (code.slow.clone(), code.slow_from),
             };
         let log_every = number(
