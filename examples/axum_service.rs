@@ -3,7 +3,7 @@
 //! and one completion event with `status` and `duration_ms`.
 //!
 //! ```sh
-//! PRODLOG_CONSOLE=human cargo run --example axum_service
+//! PRODLOG_CONSOLE=human cargo run --example axum_service --features web
 //! curl -i -H 'x-request-id: demo-1' 'http://127.0.0.1:3000/orders/7'
 //! ```
 //!

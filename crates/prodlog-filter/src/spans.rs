@@ -21,8 +21,12 @@ use tracing_subscriber::layer::{Context, Filter};
 /// use tracing_subscriber::prelude::*;
 ///
 /// let filter = TargetFilter::builder().parse("warn").unwrap();
-/// let layer = tracing_subscriber::fmt::layer().with_filter(ContextSpans::new(filter));
-/// # let _ = layer;
+/// let subscriber = tracing_subscriber::registry()
+///     .with(tracing_subscriber::fmt::layer().with_filter(ContextSpans::new(filter)));
+/// tracing::subscriber::with_default(subscriber, || {
+///     let _request = tracing::info_span!("request", request_id = "r-1").entered();
+///     tracing::error!("carries request_id"); // the INFO span is enabled under `warn`
+/// });
 /// ```
 ///
 /// Cost: an INFO span under `RUST_LOG=warn` is created, entered, exited and closed like any

@@ -67,7 +67,6 @@ pub(crate) fn frames(backtrace: &Backtrace) -> String {
         "prodlog_",
         "__",
         "rust_",
-        "<",
     ];
     const ENTRY: &[&str] = &["main", "_start", "start_thread", "clone", "clone3"];
     let text = backtrace.to_string();
@@ -88,9 +87,12 @@ pub(crate) fn frames(backtrace: &Backtrace) -> String {
             break;
         }
         // `<T as app::Trait>::method` is the application's: keep trait impls on own types.
-        let is_noise = ENTRY.contains(&symbol)
-            || (NOISE.iter().any(|p| symbol.starts_with(p))
-                && !(symbol.starts_with('<') && !symbol_is_runtime(symbol)));
+        let glue = if symbol.starts_with('<') {
+            symbol_is_runtime(symbol)
+        } else {
+            NOISE.iter().any(|p| symbol.starts_with(p))
+        };
+        let is_noise = ENTRY.contains(&symbol) || glue;
         if is_noise || kept == 64 {
             continue;
         }

@@ -109,12 +109,18 @@ pub use settings::{ColorMode, ConsoleMode};
 #[doc(hidden)]
 pub use tracing as __tracing;
 
+#[doc(inline)]
 pub use prodlog_context as context;
+#[doc(inline)]
 pub use prodlog_filter as filter;
+#[doc(inline)]
 pub use prodlog_format as format;
+#[doc(inline)]
 pub use prodlog_redact as redact;
 pub use prodlog_redact::Sensitive;
+#[doc(inline)]
 pub use prodlog_timing as timing;
+#[doc(inline)]
 pub use prodlog_writer as writer;
 
 /// Pushes every queued log line to its file and flushes stdout, waiting at most 5 s per
