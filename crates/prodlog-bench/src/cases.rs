@@ -141,6 +141,9 @@ pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
     if row.starts_with("span-") {
         return crate::timing::run(row, imp, n);
     }
+    if row == "log-err" {
+        return log_err(imp, n);
+    }
     match (row, imp) {
         ("disabled" | "sink", "fmt-json") => fmt_json(io::sink),
         ("disabled" | "sink", "json-subscriber") => json_subscriber(io::sink),
@@ -216,4 +219,39 @@ fn file(imp: &str, n: u64, dir: &Path) -> Measured {
         ns_per_event: elapsed.as_nanos() as f64 / n as f64,
         allocs_per_event: (alloc::count() - a0) as f64 / n as f64,
     }
+}
+
+/// `log_err` on an error with one cause, in a request span, to `io::sink`; with
+/// `prodlog-backtrace`, `RUST_BACKTRACE=1` (one capture per error, symbols resolved; the
+/// first resolution, which loads the debug info, is in the warm-up).
+fn log_err(imp: &str, n: u64) -> Option<Measured> {
+    use prodlog::LogErr;
+    if imp == "prodlog-backtrace" {
+        std::env::set_var("RUST_BACKTRACE", "1");
+    } else {
+        std::env::remove_var("RUST_BACKTRACE");
+        std::env::remove_var("RUST_LIB_BACKTRACE");
+    }
+    prodlog_sink();
+    let fail = || -> Result<(), std::io::Error> {
+        Err(std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "connection reset by peer",
+        )))
+    };
+    let request = tracing::info_span!("request", request_id = "req-7f3a9c");
+    let _r = request.enter();
+    for _ in 0..warm_up(n).max(10) {
+        let _ = std::hint::black_box(fail().log_err());
+    }
+    let a0 = alloc::count();
+    let t0 = Instant::now();
+    for _ in 0..n {
+        let _ = std::hint::black_box(fail().log_err());
+    }
+    let elapsed = t0.elapsed();
+    Some(Measured {
+        ns_per_event: elapsed.as_nanos() as f64 / n as f64,
+        allocs_per_event: (alloc::count() - a0) as f64 / n as f64,
+    })
 }

@@ -68,6 +68,22 @@ const ROWS: &[(&str, &str, u64, &[&str])] = &[
         &["prodlog-timing", "no-timing", "fmt-timing"],
     ),
     (
+        "span-warn",
+        "create, enter, exit, close an INFO request span under RUST_LOG=warn",
+        1_000_000,
+        &[
+            "prodlog-context-spans",
+            "prodlog-spans-off",
+            "fmt-envfilter",
+        ],
+    ),
+    (
+        "log-err",
+        "result.log_err() on an error with a cause, to io::sink",
+        20_000,
+        &["prodlog", "prodlog-backtrace"],
+    ),
+    (
         "span-histogram",
         "record one duration in the latency aggregate",
         5_000_000,

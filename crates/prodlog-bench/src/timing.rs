@@ -56,8 +56,45 @@ fn measure(n: u64, mut f: impl FnMut()) -> Measured {
     }
 }
 
-/// `row` is `span-enter`, `span-life` or `span-histogram`.
+/// prodlog's layers (context, timing, JSON to `io::sink`) under `warn` directives, with
+/// INFO spans kept for context (`ContextSpans`, what the preset does now) or not (before).
+fn install_warn(imp: &str) -> Option<()> {
+    use prodlog::context::ContextLayer;
+    use prodlog::filter::{ContextSpans, TargetFilter};
+    use prodlog::format::JsonLayer;
+    let layers = || {
+        ContextLayer::new()
+            .and_then(prodlog::timing::TimingLayer::builder().build())
+            .and_then(JsonLayer::with_make_writer(std::io::sink))
+    };
+    let warn = || TargetFilter::builder().parse("warn").ok();
+    match imp {
+        "prodlog-context-spans" => {
+            set(tracing_subscriber::registry()
+                .with(layers().with_filter(ContextSpans::new(warn()?))))
+        }
+        "prodlog-spans-off" => {
+            set(tracing_subscriber::registry().with(layers().with_filter(warn()?)))
+        }
+        "fmt-envfilter" => set(tracing_subscriber::fmt()
+            .json()
+            .with_writer(std::io::sink)
+            .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+            .finish()),
+        _ => return None,
+    }
+    Some(())
+}
+
+/// `row` is `span-enter`, `span-life`, `span-warn` or `span-histogram`.
 pub fn run(row: &str, imp: &str, n: u64) -> Option<Measured> {
+    if row == "span-warn" {
+        install_warn(imp)?;
+        return Some(measure(n, || {
+            let span = tracing::info_span!("request", request_id = "req-7f3a9c");
+            let _g = black_box(span.enter());
+        }));
+    }
     if row == "span-histogram" {
         // The aggregate alone: one duration recorded under a name (lookup + atomic adds).
         let latencies = prodlog::timing::TimingLayer::builder().build().latencies();

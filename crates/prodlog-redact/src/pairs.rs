@@ -110,6 +110,10 @@ pub(crate) fn find_pairs(
         while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
             i += 1;
         }
+        // `auth::password::check`, `core::pin::Pin`: a path segment, not a key.
+        if b[i..].starts_with(b"::") {
+            continue;
+        }
         let sep = if b[i..].starts_with(b"=>") || b[i..].starts_with(b":=") {
             2
         } else if i < b.len() && (b[i] == b'=' || b[i] == b':') {
@@ -166,5 +170,6 @@ mod tests {
         assert!(values("password=\nnext").is_empty());
         assert!(values("password=[REDACTED]").is_empty());
         assert!(values(r#"{"message":"PASSWORD=","target":"x"}"#).is_empty());
+        assert!(values("app::auth::password::check (src/auth.rs:10:5)").is_empty());
     }
 }
