@@ -3,7 +3,7 @@
 use std::fmt;
 use std::hash::RandomState;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasickBuilder, AhoCorasickKind};
 use regex::Regex;
@@ -11,6 +11,7 @@ use regex::Regex;
 use crate::names::normalize;
 use crate::redactor::{CardMask, Inner, Redactor, Replacement, Rule};
 use crate::rules::{Builtin, Check, Gate, BUILTINS, EMAIL};
+use crate::vendors::VENDORS;
 
 /// Literals one of which is in every key the built-in name rule finds sensitive.
 #[rustfmt::skip]
@@ -124,16 +125,23 @@ impl RedactorBuilder {
         let mut pattern_rules: Vec<u64> = Vec::new();
         let mut digit_rules = Vec::new();
         let mut key_value = None;
+        let mut vendor_rule = None;
+        // For each prefilter literal, the vendor formats whose prefix it is.
+        let mut pattern_vendors: Vec<Vec<u16>> = Vec::new();
         let mut need_separator = 0u64;
-        let mut add_literal = |lit: &str, rule: usize| {
+        let mut add_literal = |lit: &str, rule: usize, vendor: Option<u16>| {
             let lit = lit.to_ascii_lowercase();
-            match literals.iter().position(|l| *l == lit) {
-                Some(i) => pattern_rules[i] |= 1 << rule,
+            let i = match literals.iter().position(|l| *l == lit) {
+                Some(i) => i,
                 None => {
                     literals.push(lit);
-                    pattern_rules.push(1 << rule);
+                    pattern_rules.push(0);
+                    pattern_vendors.push(Vec::new());
+                    literals.len() - 1
                 }
-            }
+            };
+            pattern_rules[i] |= 1 << rule;
+            pattern_vendors[i].extend(vendor);
         };
         for b in builtins {
             let idx = rules.len();
@@ -146,16 +154,22 @@ impl RedactorBuilder {
                 need_separator |= 1 << idx;
             }
             match b.gate {
-                Gate::Literals(lits) => lits.iter().for_each(|l| add_literal(l, idx)),
+                Gate::Literals(lits) => lits.iter().for_each(|l| add_literal(l, idx, None)),
                 Gate::Digits(min, byte) => digit_rules.push((idx, min, byte)),
             }
             if b.check == Check::SensitiveKey {
                 key_value = Some(idx);
-                KEY_LITERALS.iter().for_each(|l| add_literal(l, idx));
+                KEY_LITERALS.iter().for_each(|l| add_literal(l, idx, None));
                 for name in &self.names {
                     if let Some(last) = name.rsplit('_').next().filter(|w| !w.is_empty()) {
-                        add_literal(last, idx);
+                        add_literal(last, idx, None);
                     }
+                }
+            }
+            if b.check == Check::Vendor {
+                vendor_rule = Some(idx);
+                for (i, v) in VENDORS.iter().enumerate() {
+                    add_literal(v.prefix, idx, u16::try_from(i).ok());
                 }
             }
         }
@@ -185,6 +199,9 @@ impl RedactorBuilder {
                 min_digits: digit_rules.iter().map(|r| r.1).min().unwrap_or(usize::MAX),
                 digit_rules,
                 key_value,
+                vendor_rule,
+                vendors: VENDORS.iter().map(|_| OnceLock::new()).collect(),
+                pattern_vendors,
                 need_separator,
                 emails: self.emails,
                 names: self

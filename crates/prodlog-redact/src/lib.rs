@@ -61,6 +61,7 @@ mod redactor;
 mod rules;
 mod sensitive;
 mod shape;
+mod vendors;
 
 pub use builder::{BuildError, RedactorBuilder};
 pub use redactor::{CardMask, Redactor, Replacement};

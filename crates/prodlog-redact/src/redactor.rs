@@ -67,6 +67,13 @@ pub(crate) struct Inner {
     /// The fewest digits any of `digit_rules` needs.
     pub(crate) min_digits: usize,
     pub(crate) key_value: Option<usize>,
+    /// The rule that tries the vendor table at its prefixes' hits.
+    pub(crate) vendor_rule: Option<usize>,
+    /// Each vendor format's anchored regex, compiled the first time its prefix is seen
+    /// (`None`: it does not compile, which a unit test rules out).
+    pub(crate) vendors: Vec<OnceLock<Option<Regex>>>,
+    /// For each prefilter pattern, the vendor formats whose prefix it is.
+    pub(crate) pattern_vendors: Vec<Vec<u16>>,
     /// Rules that cannot match without a `:` or `=` in the text.
     pub(crate) need_separator: u64,
     pub(crate) emails: bool,
@@ -139,9 +146,14 @@ fn replace(
     }
 }
 
-/// Where the prefilter saw a secret noun (for the pairs rule): inline for the usual few, so
-/// a clean value that merely mentions `key` next to a `:` allocates nothing.
-type Hits = smallvec::SmallVec<[usize; 16]>;
+/// Where the prefilter saw a secret noun (for the pairs rule) or a vendor prefix (its
+/// position and prefilter pattern): inline for the usual few, so a clean value that merely
+/// mentions `key` next to a `:` allocates nothing.
+#[derive(Default)]
+struct Hits {
+    keys: smallvec::SmallVec<[usize; 16]>,
+    vendors: smallvec::SmallVec<[(usize, usize); 8]>,
+}
 
 /// One found secret: its byte range and the rule's check (for the card mask).
 #[derive(Clone, Copy)]
@@ -150,6 +162,8 @@ struct Span {
     end: usize,
     /// The rule that found it (`usize::MAX` once merged with another rule's span).
     rule: usize,
+    /// The vendor format, for the vendor rule.
+    vendor: Option<&'static str>,
 }
 
 impl Redactor {
@@ -171,7 +185,7 @@ impl Redactor {
 
     /// `text` with every secret found in it replaced; borrowed when there is none.
     pub fn redact_text<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let mut hits = Hits::new();
+        let mut hits = Hits::default();
         let mask = self.candidates(text, &mut hits);
         if mask == 0 {
             return Cow::Borrowed(text);
@@ -224,11 +238,12 @@ impl Redactor {
         Cow::Owned(out)
     }
 
-    /// The names of the rules that find a secret in `text` (`"vendor_token"`, `"jwt"`,
-    /// `"key_value"` for a sensitive key whose value is not redacted, …), each once, in rule
-    /// order: what an audit reports without showing the secret.
+    /// The names of the rules that find a secret in `text` (`"jwt"`, `"key_value"` for a
+    /// sensitive key whose value is not redacted, a vendor format such as
+    /// `"github_pat"`, …), each once, in rule order: what an audit reports without showing
+    /// the secret.
     pub fn find(&self, text: &str) -> Vec<&str> {
-        let mut hits = Hits::new();
+        let mut hits = Hits::default();
         let mask = self.candidates(text, &mut hits);
         let mut found = Vec::new();
         let mut spans = Vec::new();
@@ -236,8 +251,13 @@ impl Redactor {
             if mask & (1 << idx) != 0 {
                 spans.clear();
                 self.find_spans(idx, text, &hits, &mut spans);
-                if !spans.is_empty() {
-                    found.push(self.inner.rules[idx].name.as_str());
+                for span in &spans {
+                    let name = span
+                        .vendor
+                        .unwrap_or(self.inner.rules[idx].name.as_str());
+                    if !found.contains(&name) {
+                        found.push(name);
+                    }
                 }
             }
         }
@@ -301,20 +321,29 @@ impl Redactor {
     /// `:`/`=` (pairs, headers, URLs), a run of at least [`MIN_RUN`] token characters
     /// (vendor tokens, JWTs, PEM armour, bearer tokens), enough digits (cards, SSNs) or an
     /// `@` (e-mail). Only a text that could hold one pays for the Aho-Corasick scan.
-    fn candidates(&self, text: &str, kv_hits: &mut Hits) -> u64 {
+    fn candidates(&self, text: &str, hits: &mut Hits) -> u64 {
         let inner = &*self.inner;
         let mut mask = inner.always;
         let shape = Shape::of(text.as_bytes());
         if shape.separator || shape.long_run || shape.armour || (inner.emails && shape.at) {
             let kv_bit = inner.key_value.map_or(0, |kv| 1u64 << kv);
+            let vendor_bit = inner.vendor_rule.map_or(0, |v| 1u64 << v);
             for m in inner
                 .prefilter
                 .find_overlapping_iter(aho_corasick::Input::new(text))
             {
-                let rules = inner.pattern_rules[m.pattern().as_usize()];
-                mask |= rules;
+                let pattern = m.pattern().as_usize();
+                let rules = inner.pattern_rules[pattern];
+                mask |= rules & !vendor_bit;
                 if rules & kv_bit != 0 && shape.separator {
-                    kv_hits.push(m.start());
+                    hits.keys.push(m.start());
+                }
+                // A vendor prefix counts only at the start of a word.
+                if rules & vendor_bit != 0
+                    && (m.start() == 0 || !text.as_bytes()[m.start() - 1].is_ascii_alphanumeric())
+                {
+                    mask |= vendor_bit;
+                    hits.vendors.push((m.start(), pattern));
                 }
             }
             if !shape.separator {
@@ -332,14 +361,19 @@ impl Redactor {
         mask
     }
 
-    fn find_spans(&self, idx: usize, text: &str, kv_hits: &[usize], spans: &mut Vec<Span>) {
+    fn find_spans(&self, idx: usize, text: &str, hits: &Hits, spans: &mut Vec<Span>) {
+        if Some(idx) == self.inner.vendor_rule {
+            self.vendor_spans(idx, text, &hits.vendors, spans);
+            return;
+        }
         if Some(idx) == self.inner.key_value {
             let mut ranges = Vec::new();
-            crate::pairs::find_pairs(text, kv_hits, |k| self.is_sensitive_name(k), &mut ranges);
+            crate::pairs::find_pairs(text, &hits.keys, |k| self.is_sensitive_name(k), &mut ranges);
             spans.extend(ranges.into_iter().map(|(start, end)| Span {
                 start,
                 end,
                 rule: idx,
+                vendor: None,
             }));
             return;
         }
@@ -355,6 +389,7 @@ impl Redactor {
                         start: m.start(),
                         end: m.end(),
                         rule: idx,
+                        vendor: None,
                     });
                 }
             }
@@ -371,6 +406,48 @@ impl Redactor {
                     start: m.start(),
                     end: m.end(),
                     rule: idx,
+                    vendor: None,
+                });
+            }
+        }
+    }
+
+    /// The vendor formats whose prefix starts a word at a hit, each tried anchored there;
+    /// the longest match that ends a word wins.
+    fn vendor_spans(
+        &self,
+        idx: usize,
+        text: &str,
+        hits: &[(usize, usize)],
+        spans: &mut Vec<Span>,
+    ) {
+        let bytes = text.as_bytes();
+        for &(pos, pattern) in hits {
+            let mut best = (0, "");
+            for &v in &self.inner.pattern_vendors[pattern] {
+                let vendor = &crate::vendors::VENDORS[usize::from(v)];
+                if !text[pos..].starts_with(vendor.prefix) {
+                    continue; // the prefilter ignores case; formats do not
+                }
+                let regex = self.inner.vendors[usize::from(v)]
+                    .get_or_init(|| Regex::new(&crate::vendors::anchored(vendor)).ok());
+                let Some(m) = regex.as_ref().and_then(|r| r.find(&text[pos..])) else {
+                    continue;
+                };
+                let end = pos + m.end();
+                let whole_word = bytes.get(end).is_none_or(|b| !b.is_ascii_alphanumeric());
+                let random = !vendor.loose
+                    || crate::vendors::looks_random(&text[pos + vendor.prefix.len()..end]);
+                if whole_word && random && m.end() > best.0 {
+                    best = (m.end(), vendor.name);
+                }
+            }
+            if best.0 > 0 {
+                spans.push(Span {
+                    start: pos,
+                    end: pos + best.0,
+                    rule: idx,
+                    vendor: Some(best.1),
                 });
             }
         }
@@ -384,7 +461,7 @@ impl Redactor {
             Check::AwsSecret => is_aws_secret(m),
             Check::Iban => is_iban(m),
             Check::NotAWord => crate::rules::is_not_a_word(m),
-            Check::None | Check::SensitiveKey => true,
+            Check::None | Check::SensitiveKey | Check::Vendor => true,
         }
     }
 }
