@@ -54,7 +54,7 @@ fn audit_finds_planted_secrets_by_file_and_line_without_echoing_them() {
     let log = dir.path().join("svc.log");
     let gz = dir.path().join("svc.log.1.gz");
     assert!(
-        text.contains(&format!("{}:3: vendor_token", log.display())),
+        text.contains(&format!("{}:3: github_pat", log.display())),
         "{text}"
     );
     assert!(

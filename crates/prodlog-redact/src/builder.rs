@@ -18,7 +18,8 @@ use crate::vendors::VENDORS;
 const KEY_LITERALS: &[&str] = &[
     "pass", "pwd", "pw", "secret", "token", "key", "auth", "cookie", "cred", "ssn", "cvv", "cvc",
     "pin", "otp", "sig", "jwt", "bearer", "session", "iban", "card", "cc", "credit", "debit",
-    "pan", "security", "social", "tax", "account", "routing", "bank", "conn",
+    "pan", "security", "social", "tax", "account", "routing", "bank", "conn", "pat", "psk",
+    "sas", "dsn",
 ];
 
 /// A user rule that does not compile, or too many rules.

@@ -44,7 +44,8 @@ const SUFFIXES: &[&str] = &[
 const WORDS: &[&str] = &[
     "pwd", "pass", "pw", "ssn", "cvv", "cvv2", "cvc", "cvc2", "pin", "otp", "auth",
     "authorization", "sig", "signature", "jwt", "bearer", "creds", "sessionid", "iban",
-    "cardnumber", "ccnumber", "creditcard", "securitycode",
+    "cardnumber", "ccnumber", "creditcard", "securitycode", "pat", "psk", "sas", "dsn",
+    "connectionstring", "connstr", "passphrase", "privatekey", "sharedaccesskey", "accountkey",
 ];
 
 /// Words before `key` that make it a credential (`api_key`, `stripe_key`; not `bucket_key`).
@@ -58,6 +59,34 @@ const KEY_OWNERS: &[&str] = &[
     "twilio", "sendgrid", "mailgun", "datadog", "dd", "sentry", "heroku", "shopify", "paypal",
     "firebase", "mapbox", "algolia", "pusher", "segment", "mixpanel", "cloudflare",
     "digitalocean", "npm", "pypi", "vault", "okta", "auth0",
+    // Credentials by role.
+    "subscription", "preshared", "unseal", "recovery", "storage", "functions", "function",
+    "root", "registry", "ingestion", "ingest", "license", "deploy", "signature", "sas",
+    "encrypt", "crypto", "cipher", "aes", "rsa", "ed25519",
+    // More vendors whose "key" is a credential (the formats' owners in secret scanners).
+    "adafruit", "adobe", "airtable", "asana", "atlassian", "bitbucket", "bittrex", "meraki",
+    "clickhouse", "codecov", "cohere", "coinbase", "confluent", "contentful", "databricks",
+    "discord", "doppler", "dropbox", "droneci", "dynatrace", "easypost", "etsy", "facebook",
+    "fastly", "finicity", "finnhub", "flickr", "flutterwave", "freshbooks", "gitter",
+    "gocardless", "grafana", "hashicorp", "hubspot", "huggingface", "hf", "intercom", "jfrog",
+    "artifactory", "kraken", "kucoin", "launchdarkly", "linear", "linkedin", "lob", "looker",
+    "mailchimp", "mattermost", "messagebird", "netlify", "newrelic", "relic", "nytimes",
+    "plaid", "planetscale", "postman", "prefect", "pulumi", "rapidapi", "readme", "rubygems",
+    "sendbird", "sendinblue", "brevo", "shippo", "snyk", "sonar", "sourcegraph", "square",
+    "squarespace", "sumologic", "telegram", "travis", "twitch", "twitter", "typeform",
+    "yandex", "zendesk", "alibaba", "tencent", "ibm", "oracle", "linode", "vultr", "hetzner",
+    "scaleway", "ovh", "mongodb", "atlas", "redis", "elastic", "pinecone", "groq", "mistral",
+    "replicate", "perplexity", "deepseek", "gemini", "bedrock", "openrouter", "honeycomb",
+    "splunk", "pagerduty", "opsgenie", "rollbar", "bugsnag", "loggly", "logdna", "papertrail",
+    "circleci", "buildkite", "jenkins", "vercel", "render", "railway", "supabase", "neon",
+    "turso", "upstash", "cloudinary", "imgur", "giphy", "spotify", "zoom", "webex", "vonage",
+    "plivo", "nexmo", "mailjet", "postmark", "mandrill", "sparkpost", "klaviyo", "salesforce",
+    "freshdesk", "braintree", "adyen", "razorpay", "paddle", "chargebee", "recurly",
+    "binance", "alchemy", "infura", "etherscan", "moralis", "nasa", "weather", "openweather",
+    "maxmind", "ipinfo", "shodan", "virustotal", "censys", "serpapi", "newsapi", "tomtom",
+    "here", "azure_openai", "openai", "claude", "voyage", "anyscale", "together", "fireworks",
+    "elevenlabs", "assemblyai", "deepgram", "stability", "runway", "langsmith", "langfuse",
+    "helicone", "weaviate", "qdrant", "algolia", "typesense", "meilisearch", "ably", "pubnub",
 ];
 
 /// Secret compounds of two words: (second-to-last, last).

@@ -11,7 +11,11 @@ fn is_key_byte(b: u8) -> bool {
 /// `\"…\"` (escaped JSON), `"…"`, `'…'`, or a bare token (after an optional auth scheme).
 fn value_at(b: &[u8], mut at: usize) -> Option<(usize, usize)> {
     if b[at..].starts_with(b"Some(") {
+        // `{:#?}` puts the value on a line of its own: `Some(\n    "…",\n)`.
         at += 5;
+        while at < b.len() && b[at].is_ascii_whitespace() {
+            at += 1;
+        }
     }
     // `\"…\"` (JSON inside a JSON string), `\\\"…\\\"` (inside that again in a log
     // line), …: the value ends at the same run of backslashes before a quote.
@@ -74,6 +78,83 @@ fn value_at(b: &[u8], mut at: usize) -> Option<(usize, usize)> {
     (end > at).then_some((at, end))
 }
 
+/// A value that is not a secret whatever its key says: a flag (`YES`, `true`, `null`), a
+/// mask (`********`, `[hidden]`), a placeholder (`?`, `$1`, `:pw`, `%s`, `{}`) or a
+/// reference to where the secret really is (`$VAR`, `${VAR}`, `%VAR%`, `{{ var }}`).
+pub(crate) fn is_not_a_secret(v: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "yes",
+        "no",
+        "true",
+        "false",
+        "null",
+        "none",
+        "nil",
+        "undefined",
+        "empty",
+        "on",
+        "off",
+        "ok",
+        "n/a",
+        "na",
+        "unset",
+        "required",
+        "optional",
+        "hidden",
+        "redacted",
+        "masked",
+        "filtered",
+        "removed",
+        "omitted",
+        "-",
+        "bearer",
+        "basic",
+        "digest",
+    ];
+    let b = v.as_bytes();
+    if b.is_empty() || WORDS.iter().any(|w| w.eq_ignore_ascii_case(v)) {
+        return true;
+    }
+    // Masks: one repeated character, or a bracketed word.
+    if b.len() >= 3
+        && b.iter().all(|&c| c == b[0])
+        && matches!(b[0], b'*' | b'x' | b'X' | b'.' | b'#')
+    {
+        return true;
+    }
+    if matches!(
+        (b[0], b[b.len() - 1]),
+        (b'[', b']') | (b'<', b'>') | (b'(', b')')
+    ) && b[1..b.len() - 1]
+        .iter()
+        .all(|c| c.is_ascii_alphabetic() || *c == b'_' || *c == b' ')
+    {
+        return true;
+    }
+    // A variable's name, as scanners allow-list them: `DB_PASSWORD` or `db_password`
+    // (a mixed-case word with digits after a `$` is a password that starts with `$`).
+    let ident = |s: &[u8]| {
+        !s.is_empty()
+            && (s.iter().all(|c| c.is_ascii_uppercase() || *c == b'_')
+                || s.iter().all(|c| c.is_ascii_lowercase() || *c == b'_'))
+    };
+    match b[0] {
+        // SQL and format placeholders.
+        b'?' => b.len() == 1 || b[1..].iter().all(u8::is_ascii_digit),
+        b'$' => {
+            b[1..].iter().all(u8::is_ascii_digit) && b.len() > 1
+                || ident(&b[1..])
+                || b[1..].starts_with(b"{")
+        }
+        b':' | b'@' => ident(&b[1..]),
+        b'%' => {
+            b.len() <= 4 || (b[b.len() - 1] == b'%' && ident(&b[1..b.len() - 1])) || b[1] == b'('
+        }
+        b'{' => true, // `{}`, `{0}`, `{{ var }}`: a template
+        _ => false,
+    }
+}
+
 /// For each prefilter hit, the value of the pair whose key contains it, when the key is
 /// sensitive. Ranges are pushed to `out`, each key considered once.
 pub(crate) fn find_pairs(
@@ -88,6 +169,10 @@ pub(crate) fn find_pairs(
         let mut start = hit;
         while start > 0 && is_key_byte(b[start - 1]) {
             start -= 1;
+        }
+        // `--password=…`, `-Ddb.password=…`: the dashes and a `-D` introduce the key.
+        while start < hit && matches!(b[start], b'-' | b'.') {
+            start += 1;
         }
         if start == last_key {
             continue;
@@ -110,6 +195,13 @@ pub(crate) fn find_pairs(
         while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
             i += 1;
         }
+        // `unseal key 1: …`: a number between a key and its separator.
+        if i > end && i < b.len() && b[i].is_ascii_digit() {
+            let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if b.get(i + digits) == Some(&b':') {
+                i += digits;
+            }
+        }
         // `auth::password::check`, `core::pin::Pin`: a path segment, not a key.
         if b[i..].starts_with(b"::") {
             continue;
@@ -121,23 +213,111 @@ pub(crate) fn find_pairs(
         } else {
             continue;
         };
+        // `auth:user:291326`, `token:refresh`, `/api/auth:login`, `…:secret:orders/db-…`:
+        // a colon with nothing after it joins the parts of a name, not a key to its value.
+        let compact = sep == 1
+            && b[i] == b':'
+            && b.get(i + 1)
+                .is_some_and(|c| !matches!(c, b' ' | b'\t' | b'"' | b'\'' | b'\\'));
+        if compact && start > 0 && matches!(b[start - 1], b':' | b'/') {
+            continue;
+        }
         i += sep;
         while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
             i += 1;
         }
-        if i >= b.len() || !sensitive(&text[start..end]) {
+        if i >= b.len()
+            || !(sensitive(&text[start..end]) || two_words(text, start, end, &sensitive))
+        {
+            continue;
+        }
+        // `{"x-api-key": ["…", "…"]}`: every string of the array.
+        if b[i] == b'['
+            && b.get(i + 1)
+                .is_some_and(|c| matches!(c, b'"' | b'\'' | b' '))
+        {
+            let mut j = i + 1;
+            while j < b.len() && b[j] != b']' {
+                if matches!(b[j], b'"' | b'\'') {
+                    if let Some((vs, ve)) = value_at(b, j) {
+                        push_value(text, vs, ve, out);
+                        j = ve + 1;
+                        continue;
+                    }
+                }
+                j += 1;
+            }
             continue;
         }
         if let Some((vs, ve)) = value_at(b, i) {
-            // Already redacted (plain or keyed-hash form): nothing to do. A "value" of only
-            // JSON punctuation is the end of an enclosing JSON string (`"a=","b":…`).
-            let redacted = text[vs..].starts_with("[REDACTED")
-                || b[vs..ve].iter().all(|c| b",:{}[] ".contains(c));
-            if ve > vs && !redacted && text.is_char_boundary(vs) && text.is_char_boundary(ve) {
-                out.push((vs, ve));
+            let value = &b[vs..ve];
+            let first = value
+                .split(|c| matches!(c, b':' | b'/'))
+                .next()
+                .unwrap_or(value);
+            if compact
+                && first
+                    .iter()
+                    .all(|c| c.is_ascii_lowercase() || matches!(c, b'_' | b'-'))
+            {
+                continue; // `token:refresh`, `auth:user:291326`
             }
+            if plural_count(&text[start..end]) && value.iter().all(u8::is_ascii_digit) {
+                continue; // `max_tokens=4096`
+            }
+            push_value(text, vs, ve, out);
         }
     }
+}
+
+/// Pushes a value's range unless it is not a secret (see [`is_not_a_secret`]), already
+/// redacted, or only the JSON punctuation that ends an enclosing string (`"a=","b":…`).
+fn push_value(text: &str, vs: usize, ve: usize, out: &mut Vec<(usize, usize)>) {
+    if ve <= vs || !text.is_char_boundary(vs) || !text.is_char_boundary(ve) {
+        return;
+    }
+    let b = text.as_bytes();
+    // `[hidden]`, `<redacted>`: the closing bracket ended the bare value.
+    let closed = matches!(
+        (b[vs], b.get(ve)),
+        (b'[', Some(b']')) | (b'<', Some(b'>')) | (b'(', Some(b')'))
+    );
+    let v = &text[vs..ve + usize::from(closed)];
+    let redacted =
+        text[vs..].starts_with("[REDACTED") || v.bytes().all(|c| b",:{}[] ".contains(&c));
+    if !redacted && !is_not_a_secret(v) {
+        out.push((vs, ve));
+    }
+}
+
+/// A key whose last word is a plural noun (`max_tokens`, `secrets`): with a number, a count.
+fn plural_count(key: &str) -> bool {
+    let lower = key.as_bytes();
+    [
+        "tokens",
+        "secrets",
+        "passwords",
+        "keys",
+        "credentials",
+        "cookies",
+    ]
+    .iter()
+    .any(|p| {
+        lower.len() >= p.len() && lower[lower.len() - p.len()..].eq_ignore_ascii_case(p.as_bytes())
+    })
+}
+
+/// `preshared key`, `unseal key`, `api token`: the word before the key, with it.
+fn two_words(text: &str, start: usize, end: usize, sensitive: &impl Fn(&str) -> bool) -> bool {
+    let b = text.as_bytes();
+    if start < 2 || b[start - 1] != b' ' {
+        return false;
+    }
+    let mut s = start - 1;
+    while s > 0 && b[s - 1].is_ascii_alphanumeric() {
+        s -= 1;
+    }
+    s < start - 1 && sensitive(&text[s..end])
 }
 
 #[cfg(test)]

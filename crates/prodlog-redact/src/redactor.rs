@@ -252,9 +252,7 @@ impl Redactor {
                 spans.clear();
                 self.find_spans(idx, text, &hits, &mut spans);
                 for span in &spans {
-                    let name = span
-                        .vendor
-                        .unwrap_or(self.inner.rules[idx].name.as_str());
+                    let name = span.vendor.unwrap_or(self.inner.rules[idx].name.as_str());
                     if !found.contains(&name) {
                         found.push(name);
                     }
@@ -384,10 +382,24 @@ impl Redactor {
         if rule.groups.is_empty() {
             // The whole match is the secret: no capture slots to allocate.
             for m in rule.regex.find_iter(text) {
-                if !m.is_empty() && self.passes(rule.check, m.as_str()) {
+                let mut end = m.end();
+                if rule.check == Check::Card {
+                    // `4111 1111 1111 1111 42`: the number, without the group after it.
+                    while !self.passes(Check::Card, &text[m.start()..end]) {
+                        match text[m.start()..end].rfind([' ', '-']) {
+                            Some(i) => end = m.start() + i,
+                            None => break,
+                        }
+                    }
+                }
+                let found = &text[m.start()..end];
+                if !found.is_empty()
+                    && self.passes(rule.check, found)
+                    && !part_of_an_id(rule.check, text, m.start(), end)
+                {
                     spans.push(Span {
                         start: m.start(),
-                        end: m.end(),
+                        end,
                         rule: idx,
                         vendor: None,
                     });
@@ -396,6 +408,13 @@ impl Redactor {
             return;
         }
         for caps in rule.regex.captures_iter(text) {
+            if rule.check == Check::NamedKey
+                && !caps
+                    .name("k")
+                    .is_some_and(|k| self.is_sensitive_name(k.as_str()))
+            {
+                continue;
+            }
             let m = rule
                 .groups
                 .iter()
@@ -414,13 +433,7 @@ impl Redactor {
 
     /// The vendor formats whose prefix starts a word at a hit, each tried anchored there;
     /// the longest match that ends a word wins.
-    fn vendor_spans(
-        &self,
-        idx: usize,
-        text: &str,
-        hits: &[(usize, usize)],
-        spans: &mut Vec<Span>,
-    ) {
+    fn vendor_spans(&self, idx: usize, text: &str, hits: &[(usize, usize)], spans: &mut Vec<Span>) {
         let bytes = text.as_bytes();
         for &(pos, pattern) in hits {
             let mut best = (0, "");
@@ -453,6 +466,7 @@ impl Redactor {
         }
     }
 
+    #[inline]
     fn passes(&self, check: Check, m: &str) -> bool {
         match check {
             Check::Card => is_card(m),
@@ -461,7 +475,22 @@ impl Redactor {
             Check::AwsSecret => is_aws_secret(m),
             Check::Iban => is_iban(m),
             Check::NotAWord => crate::rules::is_not_a_word(m),
-            Check::None | Check::SensitiveKey | Check::Vendor => true,
+            Check::NotAParamName => {
+                !(m.ends_with('=') && m[..m.len() - 1].bytes().all(|b| b.is_ascii_alphabetic()))
+            }
+            Check::None | Check::SensitiveKey | Check::Vendor | Check::NamedKey => true,
         }
     }
+}
+
+/// Digits joined to more of an identifier by `-`, `_` or `.` (`4532015112830366-0000`, a
+/// UUID's groups, `v1.123-45-6789`): part of an id or a version, not a card number or SSN.
+fn part_of_an_id(check: Check, text: &str, start: usize, end: usize) -> bool {
+    if !matches!(check, Check::Card | Check::Ssn) {
+        return false;
+    }
+    let b = text.as_bytes();
+    let joiner = |c: u8| matches!(c, b'-' | b'_' | b'.');
+    (start >= 2 && joiner(b[start - 1]) && b[start - 2].is_ascii_alphanumeric())
+        || (end + 1 < b.len() && joiner(b[end]) && b[end + 1].is_ascii_alphanumeric())
 }

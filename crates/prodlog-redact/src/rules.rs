@@ -15,6 +15,10 @@ pub(crate) enum Check {
     SensitiveKey,
     /// A vendor format from the table, tried where its prefix occurs.
     Vendor,
+    /// The capture group `k` must be a sensitive name (`<add key="DbPassword" value=…>`).
+    NamedKey,
+    /// Not a parameter's name (`Digest username=` is not a credential).
+    NotAParamName,
     /// 40 base64 characters near "aws"/"secret": mixed case (not a hex digest).
     AwsSecret,
     /// An IBAN: its ISO 13616 mod-97 checksum holds.
@@ -78,12 +82,7 @@ pub(crate) const BUILTINS: &[Builtin] = &[
         Check::None,
     ),
     // Found by hand at the prefilter's hits of each format's prefix (see `vendors.rs`).
-    rule(
-        "vendor_token",
-        r"\A\z",
-        Gate::Literals(&[]),
-        Check::Vendor,
-    ),
+    rule("vendor_token", r"\A\z", Gate::Literals(&[]), Check::Vendor),
     rule(
         "vendor_signature",
         crate::vendors::SIGNATURES,
@@ -92,7 +91,7 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     ),
     with_separator(rule(
         "url_credentials",
-        r#"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s:/?#@"'<>\[\]]{1,256}:(?P<s>[^\s/?#"'<>]{1,256})@"#,
+        r#"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s:/?#@"'<>\[\]]{0,256}:(?P<s>[^\s/?#"'<>]{1,256})@"#,
         Gate::Literals(&["://"]),
         Check::None,
     )),
@@ -106,7 +105,7 @@ pub(crate) const BUILTINS: &[Builtin] = &[
         "authorization",
         r#"(?i)(?-u:\b)(?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:[A-Za-z][A-Za-z0-9-]*[ \t]+)?(?P<s>[^\s"']+)"#,
         Gate::Literals(&["authorization"]),
-        Check::None,
+        Check::NotAParamName,
     )),
     with_separator(rule(
         "cookie",
@@ -135,7 +134,7 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     )),
     rule(
         "card_number",
-        r"(?-u:\b)(?:[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{1,7}|[0-9]{4}[ -]?[0-9]{6}[ -]?[0-9]{4,5})(?-u:\b)",
+        r"(?-u:\b)(?:[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{1,7}(?:[ -][0-9]{1,3})?|[0-9]{4}[ -]?[0-9]{6}[ -]?[0-9]{4,5})(?-u:\b)",
         Gate::Digits(13, None),
         Check::Card,
     ),
@@ -147,7 +146,7 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     ),
     rule(
         "cli_flag",
-        r#"(?i)(?:^|[ \t])--?(?:[a-z0-9]+[-_])*(?:password|passwd|pwd|token|secret|api[-_]?key|access[-_]?key|auth)[ \t]+(?P<s>[^\s"'-][^\s"']*)"#,
+        r#"(?i)(?:^|[ \t])--?(?:[a-z0-9]+[-_])*(?:password|passwd|pwd|token|secret|api[-_]?key|access[-_]?key|auth)[ \t]+(?:"(?P<s2>[^"\r\n]+)"|'(?P<s3>[^'\r\n]+)'|(?P<s>[^\s"'-][^\s"']*))"#,
         Gate::Literals(&[
             "password",
             "passwd",
@@ -162,6 +161,83 @@ pub(crate) const BUILTINS: &[Builtin] = &[
             "auth",
         ]),
         Check::NotAWord,
+    ),
+    rule(
+        "cli_short_password",
+        // mysql-style `-pSECRET` / `-p SECRET`, `sshpass -p SECRET`.
+        r#"(?i)(?-u:\b)(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlsh|mariadb|mariadb-dump|mariadb-admin|sshpass)(?:[ \t]+[^\s]+)*?[ \t]+-p[ \t]?(?P<s>[^\s"'-][^\s"']*)"#,
+        Gate::Literals(&["mysql", "mariadb", "sshpass"]),
+        Check::NotAWord,
+    ),
+    rule(
+        "cli_user_password",
+        // `curl -u user:pass`, `--user user:pass`, `--proxy-user user:pass`.
+        r#"(?:^|[ \t])(?:-u|-U|--user|--proxy-user)[ \t]+["']?[^\s:"']+:(?P<s>[^\s"']+)"#,
+        Gate::Literals(&["-u"]),
+        Check::None,
+    ),
+    rule(
+        "config_key_value",
+        // `<add key="DbPassword" value="…"/>` (.NET app settings) and the like.
+        r#"(?i)key[ \t]*=[ \t]*["'](?P<k>[^"'\r\n]{1,100})["'][ \t]+value[ \t]*=[ \t]*["'](?P<s>[^"'\r\n]*)["']"#,
+        Gate::Literals(&["key=\"", "key='", "key = "]),
+        Check::NamedKey,
+    ),
+    rule(
+        "positional_credentials",
+        // `Credential("user", "…")`, `BasicAuth("user", "…")`, `login("user", "…")`.
+        r#"(?i)(?-u:\b)[A-Za-z_:]*(?:credentials?|basic_?auth|login|userpass(?:word)?|passwordauth)[ \t]*\([ \t]*"[^"\r\n]*"[ \t]*,[ \t]*"(?P<s>[^"\r\n]+)""#,
+        Gate::Literals(&["cred", "auth", "login", "userpass"]),
+        Check::None,
+    ),
+    rule(
+        "digest_response",
+        r#"(?i)(?:^|[\s,])response[ \t]*=[ \t]*"?(?P<s>[0-9a-f]{32,128})"#,
+        Gate::Literals(&["response"]),
+        Check::None,
+    ),
+    rule(
+        "dsn_credentials",
+        // Go's MySQL DSN `user:pass@tcp(host)`, Oracle's `user/pass@//host:1521/svc`.
+        r#"(?-u:\b)[^\s:@/"'=]{1,64}:(?P<s>[^\s@/"']{1,128})@(?:tcp|udp|unix)\(|(?-u:\b)[A-Za-z][A-Za-z0-9_$#]{0,29}/(?P<s2>[^\s/@"']{1,64})@(?://)?[A-Za-z0-9][A-Za-z0-9.-]*(?::[0-9]{1,5})?/[A-Za-z0-9_.]+"#,
+        Gate::Literals(&["@tcp(", "@udp(", "@unix(", "@//", ":1521/"]),
+        Check::None,
+    ),
+    rule(
+        "pgpass_line",
+        // `host:port:database:user:password` (~/.pgpass).
+        r"(?m)^[^\s:]+:(?:[0-9]{1,5}|\*):[^\s:]+:[^\s:]+:(?P<s>\S+)$",
+        Gate::Digits(4, Some(b':')),
+        Check::None,
+    ),
+    rule(
+        "netrc_password",
+        r"(?i)(?-u:\b)machine[ \t]+\S+(?:[ \t]+login[ \t]+\S+)?[ \t]+password[ \t]+(?P<s>\S+)",
+        Gate::Literals(&["machine"]),
+        Check::None,
+    ),
+    rule(
+        "password_hash",
+        // crypt(3) formats (bcrypt, sha256/512-crypt, yescrypt, argon2, …) and Django's.
+        r#"(?:\$(?:2[abxy]?|1|5|6|7|y|gy|md5|sha1|pbkdf2(?:-sha(?:1|256|512))?)\$|\$argon2(?:id|i|d)\$|(?-u:\b)(?:pbkdf2_sha(?:1|256)|bcrypt_sha256|argon2|scrypt)\$)[^\s"';]{20,}"#,
+        Gate::Literals(&[
+            "$2",
+            "$1$",
+            "$5$",
+            "$6$",
+            "$7$",
+            "$y$",
+            "$gy$",
+            "$md5",
+            "$sha1$",
+            "$pbkdf2",
+            "$argon2",
+            "pbkdf2_sha",
+            "bcrypt_sha256$",
+            "argon2$",
+            "scrypt$",
+        ]),
+        Check::None,
     ),
     rule(
         "iban",

@@ -61,8 +61,10 @@ impl Shape {
         }
         Shape {
             separator: flags & SEPARATOR != 0,
-            // PEM armour (`-----`) or a command-line flag (`--password`).
-            armour: flags & DASH != 0 && bytes.windows(2).any(|w| w == b"--"),
+            // PEM armour (`-----`), a command-line flag (`--password`, ` -p`), or a call
+            // with string arguments (`Credential("user", "…")`).
+            armour: (flags & DASH != 0 && bytes.windows(2).any(|w| w == b"--" || w == b" -"))
+                || (bytes.contains(&b'(') && bytes.contains(&b'"')),
             at: flags & AT != 0,
             digits,
             long_run,

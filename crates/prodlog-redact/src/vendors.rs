@@ -26,11 +26,21 @@ pub(crate) struct Vendor {
 }
 
 const fn v(name: &'static str, prefix: &'static str, body: &'static str) -> Vendor {
-    Vendor { name, prefix, body, loose: false }
+    Vendor {
+        name,
+        prefix,
+        body,
+        loose: false,
+    }
 }
 
 const fn loose(name: &'static str, prefix: &'static str, body: &'static str) -> Vendor {
-    Vendor { name, prefix, body, loose: true }
+    Vendor {
+        name,
+        prefix,
+        body,
+        loose: true,
+    }
 }
 
 /// A body that does not read as words: a digit, or upper and lower case letters.
@@ -242,18 +252,18 @@ pub(crate) const VENDORS: &[Vendor] = &[
 pub(crate) const SIGNATURES: &str = concat!(
     r"(?-u:\b)(?:",
     // Microsoft's identifiable keys (security-utilities): a signature at a fixed place.
-    r"[A-Za-z0-9+/]{76}\+ASt[A-Za-z0-9+/]{5}[AD]==",            // storage account key
-    r"|[A-Za-z0-9_-]{44}AzFu[A-Za-z0-9_-]{5}[AD]==",            // Functions key
-    r"|[A-Za-z0-9+/]{42}\+ACR[A-Za-z0-9+/]{6}",                 // Container Registry
-    r"|[A-Za-z0-9]{76}APIM[A-Za-z0-9]{5}[AD]",                  // API Management
-    r"|[A-Za-z0-9+/]{76}ACDb[A-Za-z0-9+/]{5}[AD]==",            // Cosmos DB
-    r"|[A-Za-z0-9+/]{33}\+A(?:Sb|Eh|Rm)[A-Za-z0-9+/]{5}=",      // Service Bus, Event Hubs, Relay
-    r"|[A-Za-z0-9]{42}AzSe[A-Za-z0-9]{6}",                      // AI Search
-    r"|[A-Za-z0-9+/]{33}AIoT[A-Za-z0-9+/]{5}=",                 // IoT Hub
-    r"|[A-Za-z0-9]{33}AzCa[A-Za-z0-9]{5}=",                     // Cache for Redis
+    r"[A-Za-z0-9+/]{76}\+ASt[A-Za-z0-9+/]{5}[AD]==", // storage account key
+    r"|[A-Za-z0-9_-]{44}AzFu[A-Za-z0-9_-]{5}[AD]==", // Functions key
+    r"|[A-Za-z0-9+/]{42}\+ACR[A-Za-z0-9+/]{6}",      // Container Registry
+    r"|[A-Za-z0-9]{76}APIM[A-Za-z0-9]{5}[AD]",       // API Management
+    r"|[A-Za-z0-9+/]{76}ACDb[A-Za-z0-9+/]{5}[AD]==", // Cosmos DB
+    r"|[A-Za-z0-9+/]{33}\+A(?:Sb|Eh|Rm)[A-Za-z0-9+/]{5}=", // Service Bus, Event Hubs, Relay
+    r"|[A-Za-z0-9]{42}AzSe[A-Za-z0-9]{6}",           // AI Search
+    r"|[A-Za-z0-9+/]{33}AIoT[A-Za-z0-9+/]{5}=",      // IoT Hub
+    r"|[A-Za-z0-9]{33}AzCa[A-Za-z0-9]{5}=",          // Cache for Redis
     r"|[A-Za-z0-9]{52}JQQJ9(?:9|D|H)[A-Za-z0-9][A-L][A-Za-z0-9]{16}[A-Za-z][A-Za-z0-9]{7}(?:[A-Za-z0-9]{2}==)?", // AI services
-    r"|[A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4}",                      // DevOps PAT
-    r"|[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}",         // Entra ID client secret
+    r"|[A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4}", // DevOps PAT
+    r"|[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}", // Entra ID client secret
     // Salesforce access tokens: org id, `!`, session.
     r"|00D[A-Za-z0-9]{12,15}![A-Za-z0-9_.]{96}",
     // Terraform Cloud / HCP tokens.

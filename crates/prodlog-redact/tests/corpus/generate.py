@@ -221,6 +221,70 @@ innocent_fields = [("request_id", uid()), ("commit", r(HEX, 40)), ("token_count"
 for name, value in innocent_fields:
     add("innocent", "field", value, field=name, category="innocent_field")
 
+# --- the syntaxes secrets really appear in, with no sensitive field name to help ---------------
+def pw():
+    return r(string.ascii_lowercase, 3) + r(string.digits, 2) + r(string.ascii_uppercase, 2) + r(AN, 4)
+syntaxes = [
+    "mysql --password={} -h db.internal", "mysqldump -u root -p{} orders", "mysql -u app -p {} orders",
+    "curl -u deploy:{} https://api.example.com/v1", "curl --user ci:{} https://x.example.com",
+    "java -Ddb.password={} -jar app.jar", "java -Dspring.datasource.password={} -jar svc.jar",
+    "deploy --token \"{}\" --env prod", "deploy --api-key '{}'", "sshpass -p {} ssh ops@bastion",
+    "<add key=\"DbPassword\" value=\"{}\"/>", "<add key=\"StripeSecretKey\" value=\"{}\" />",
+    "Config {{\n    password: Some(\n        \"{}\",\n    ),\n}}",
+    "{{\"x-api-key\": [\"{}\"]}}", "Credential(\"alice\", \"{}\")", "BasicAuth(\"svc\", \"{}\")",
+    "Authorization: Digest username=\"bob\", realm=\"api\", response=\"{}\"",
+    "Proxy-Authorization: Basic {}", "Set-Cookie: sessionid={}; HttpOnly; Path=/",
+    "dsn app:{}@tcp(db.internal:3306)/orders", "redis://:{}@cache.internal:6379/0",
+    "connecting scott/{}@//db.example.com:1521/ORCL", "Server=tcp:sql.example.net;Database=db;User ID=sa;Password={};Encrypt=true",
+    "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={};EndpointSuffix=core.windows.net",
+    "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey={}",
+    "db.internal:5432:orders:app:{}", "machine api.example.com login bob password {}",
+    "ado_pat={}", "Ocp-Apim-Subscription-Key: {}", "preshared key: {}", "unseal key 1: {}",
+    "vpn_secret_key={}", "export GITLAB_PAT=\"{}\"",
+]
+for t in syntaxes:
+    value = r(HEX, 32) if "response" in t else pw()
+    add("secret", "text", t.format(value), secret=value, category="syntax")
+hashes = ["$2b$12$" + r(AN + "./", 53), "$6$rounds=5000$" + r(AN, 8) + "$" + r(AN + "./", 86),
+          "$argon2id$v=19$m=65536,t=3,p=4$" + r(AN, 22) + "$" + r(AN + "+/", 43),
+          "pbkdf2_sha256$600000$" + r(AN, 22) + "$" + r(AN + "+/", 43) + "="]
+for h in hashes:
+    add("secret", "text", f"stored hash {h} for user 7", secret=h, category="password_hash")
+for _ in range(3):
+    n = luhn_complete(rng.choice(["4", "6011", "35"]), 19)
+    spaced = " ".join([n[0:4], n[4:8], n[8:12], n[12:16], n[16:]])
+    add("secret", "text", f"card {spaced} declined", secret=spaced, category="card_19")
+
+# --- precision: a sensitive key followed by something that is not a secret -----------------------
+precision = [
+    "Access denied for user 'root'@'localhost' (using password: YES)", "(using password: NO)",
+    "UPDATE users SET password_hash = $1 WHERE id = $2", "SELECT id FROM users WHERE password = ?",
+    "update accounts set pw = :pw where id = :id", "password=$DB_PASSWORD", "password=${DB_PASSWORD}",
+    "password=%DB_PASSWORD%", "token={{ vault_token }}",
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:orders/db-password-" + r(AN, 6),
+    "\"Password:\"", "has_password=true", "max_tokens=4096 prompt_tokens=12 completion_tokens=55 tokens_used=67",
+    "core::pin::Pin<P> as core::future::Future", "app::auth::password::check (src/auth.rs:10:5)",
+    "fn login_without_secrets returned", "module auth::http started", "cache key auth:user:291326 missing",
+    "token:refresh scheduled", "secret:rotation done", "GET /api/auth:login 200",
+    "password: ********", "password=[hidden]", "password=<redacted>", "password: null", "api_key=None",
+    "{\"password\": null}", "auth=ok", "auth: bearer", "pin=false",
+]
+for t in precision:
+    add("innocent", "text", t, category="precision")
+
+# --- realistic clean traffic: ids, trace ids, cache keys, routes, URLs ---------------------------
+def luhn_uuid():
+    while True:
+        d = luhn_complete("4", 16)
+        u = f"{d[:8]}-{d[8:12]}-4{r(string.digits, 3)}-8{r(string.digits, 3)}-{r(string.digits, 12)}"
+        return u
+for _ in range(6):
+    add("innocent", "text", f"request_id={luhn_uuid()} status=200", category="traffic")
+    add("innocent", "text", f"trace_id={r(HEX, 32)} span_id={r(HEX, 16)}", category="traffic")
+    add("innocent", "text", f"GET /api/v1/orders/{r(string.digits, 7)}?page=2&limit=50 200 {rng.randrange(1, 900)}ms", category="traffic")
+    add("innocent", "text", f"cache hit session:user:{r(string.digits, 6)} ttl=300", category="traffic")
+    add("innocent", "text", f"request {luhn_complete('4', 16)}-{r(string.digits, 4)} done", category="traffic")
+
 here = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(here, "corpus.jsonl"), "w") as f:
     for c in cases:
