@@ -147,6 +147,19 @@ fn check_corpus(name: &str, path: &Path) {
 
 /// The child: logs every case of the corpus at `path` through the preset.
 fn child(path: &str) {
+    if path == "rules" {
+        let _guard = prodlog::init();
+        tracing::info!("ticket ACME-12345678 opened");
+        tracing::info!(
+            note = "adafruit_key = 'f4c1a9e2b7d3805c6e1f9a0b2c4d6e8f'",
+            "config"
+        );
+        tracing::info!(
+            token = "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+            "built-in"
+        );
+        return;
+    }
     let _guard = prodlog::init();
     for case in read_cases(Path::new(path)) {
         log_case(&case);
@@ -160,6 +173,70 @@ fn all_corpora() {
     }
 }
 
+/// `PRODLOG_REDACT_RULES`: a user's gitleaks-format file and gitleaks' own default file add
+/// to the built-in rules; a bad file is reported and the built-in rules still apply.
+fn rules_files_through_the_preset() {
+    let dir = tempfile::tempdir().unwrap();
+    let own = dir.path().join("rules.toml");
+    std::fs::write(
+        &own,
+        "[[rules]]\nid = \"acme-ticket\"\nregex = 'ACME-[0-9]{8}'\nkeywords = [\"acme-\"]\n",
+    )
+    .unwrap();
+    let gitleaks =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/redact-rules/gitleaks.toml");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[rules]\nid = ").unwrap();
+    let run = |rules: &Path| {
+        let logs = tempfile::tempdir().unwrap();
+        let out = support::child_command("rules")
+            .env("PRODLOG_REDACT_RULES", rules)
+            .env("PRODLOG_DIR", logs.path())
+            .env("PRODLOG_APP", "svc")
+            .env("PRODLOG_CONSOLE", "off")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = std::fs::read_to_string(logs.path().join("svc.log")).unwrap();
+        (text, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (text, _) = run(&own);
+    assert!(!text.contains("ACME-12345678"), "{text}");
+    assert!(!text.contains("ghp_0123"), "the built-in rules still apply");
+    if gitleaks.exists() {
+        let (text, stderr) = run(&gitleaks);
+        assert!(!text.contains("f4c1a9e2b7d3805c6e1f9a0b2c4d6e8f"), "{text}");
+        assert!(
+            stderr.contains("in use") && stderr.contains("skipped"),
+            "{stderr}"
+        );
+    } else {
+        println!(
+            "    skipped the gitleaks file: {} is absent",
+            gitleaks.display()
+        );
+    }
+    let (text, stderr) = run(&bad);
+    assert!(
+        stderr.contains("cannot load redaction rules from") && stderr.contains("bad.toml"),
+        "{stderr}"
+    );
+    assert!(!text.contains("ghp_0123"), "the built-in rules stand in");
+    assert!(
+        text.contains("ACME-12345678"),
+        "no file rule, no redaction of the ticket"
+    );
+}
+
 fn main() {
-    support::test_main(child, &[("redaction_corpora_end_to_end", all_corpora)]);
+    support::test_main(
+        child,
+        &[
+            ("redaction_corpora_end_to_end", all_corpora),
+            (
+                "rules_files_through_the_preset",
+                rules_files_through_the_preset,
+            ),
+        ],
+    );
 }

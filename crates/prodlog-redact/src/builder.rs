@@ -29,6 +29,20 @@ pub struct BuildError {
     message: String,
 }
 
+impl BuildError {
+    pub(crate) fn new(rule: &str, message: impl Into<String>) -> BuildError {
+        BuildError {
+            rule: rule.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The rule (or rules file) at fault.
+    pub fn rule(&self) -> &str {
+        &self.rule
+    }
+}
+
 impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "redaction rule {:?}: {}", self.rule, self.message)
@@ -60,6 +74,14 @@ pub struct RedactorBuilder {
     replacement: Replacement,
     card_mask: CardMask,
     emails: bool,
+    /// gitleaks TOML rule files, read at build.
+    rule_files: Vec<RuleSource>,
+}
+
+#[derive(Debug, Clone)]
+enum RuleSource {
+    Path(std::path::PathBuf),
+    Text(String, String),
 }
 
 impl RedactorBuilder {
@@ -99,6 +121,32 @@ impl RedactorBuilder {
     /// How card numbers are shown ([`CardMask::Full`] by default).
     pub fn card_mask(mut self, mask: CardMask) -> Self {
         self.card_mask = mask;
+        self
+    }
+
+    /// Adds the rules of a gitleaks TOML file (`[[rules]]` with `regex`, `secretGroup`,
+    /// `keywords`, `entropy`, allowlists; see the crate docs). Read at
+    /// [`build`](Self::build): an unreadable or invalid file is an error there; rules that
+    /// cannot apply to log lines are skipped and listed by [`Redactor::skipped_rules`].
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("rules-doc-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("rules.toml");
+    /// std::fs::write(&path, "[[rules]]\nid = \"acme-ticket\"\nregex = 'ACME-[0-9]{8}'\nkeywords = [\"acme-\"]\n")?;
+    /// let r = prodlog_redact::Redactor::builder().rules_file(&path).build()?;
+    /// assert_eq!(r.redact_text("ticket ACME-12345678"), "ticket [REDACTED]");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn rules_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.rule_files.push(RuleSource::Path(path.into()));
+        self
+    }
+
+    /// Adds rules from the text of a gitleaks TOML file (`source` names it in errors).
+    pub fn rules_toml(mut self, source: impl Into<String>, toml: impl Into<String>) -> Self {
+        self.rule_files
+            .push(RuleSource::Text(source.into(), toml.into()));
         self
     }
 
@@ -174,6 +222,41 @@ impl RedactorBuilder {
                 }
             }
         }
+        // Rules files: each keyword feeds the prefilter, pointing at its rules.
+        let mut files = crate::rules_file::LoadedRules::default();
+        for source in &self.rule_files {
+            let loaded = match source {
+                RuleSource::Path(path) => {
+                    let name = path.display().to_string();
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| BuildError::new(&name, format!("cannot read: {e}")))?;
+                    crate::rules_file::parse(&text, &name)?
+                }
+                RuleSource::Text(name, text) => crate::rules_file::parse(text, name)?,
+            };
+            files.rules.extend(loaded.rules);
+            files.global.extend(loaded.global);
+            files.skipped.extend(loaded.skipped);
+        }
+        let mut pattern_files: Vec<Vec<u32>> = vec![Vec::new(); literals.len()];
+        let mut always_files = Vec::new();
+        for (i, rule) in files.rules.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            if rule.keywords.is_empty() {
+                always_files.push(i);
+            }
+            for k in rule.keywords.iter().filter(|k| !k.is_empty()) {
+                match literals.iter().position(|l| l == k) {
+                    Some(p) => pattern_files[p].push(i),
+                    None => {
+                        literals.push(k.clone());
+                        pattern_rules.push(0);
+                        pattern_vendors.push(Vec::new());
+                        pattern_files.push(vec![i]);
+                    }
+                }
+            }
+        }
         let mut always = 0;
         for (name, pattern, replacement) in &self.rules {
             always |= 1 << rules.len();
@@ -203,6 +286,11 @@ impl RedactorBuilder {
                 vendor_rule,
                 vendors: VENDORS.iter().map(|_| OnceLock::new()).collect(),
                 pattern_vendors,
+                pattern_files,
+                always_files,
+                file_rules: files.rules,
+                file_allow: files.global,
+                skipped: files.skipped,
                 need_separator,
                 emails: self.emails,
                 names: self

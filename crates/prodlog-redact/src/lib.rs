@@ -59,6 +59,7 @@ mod names;
 mod pairs;
 mod redactor;
 mod rules;
+mod rules_file;
 mod sensitive;
 mod shape;
 mod vendors;

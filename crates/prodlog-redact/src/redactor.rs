@@ -74,6 +74,15 @@ pub(crate) struct Inner {
     pub(crate) vendors: Vec<OnceLock<Option<Regex>>>,
     /// For each prefilter pattern, the vendor formats whose prefix it is.
     pub(crate) pattern_vendors: Vec<Vec<u16>>,
+    /// For each prefilter pattern, the rules-file rules whose keyword it is.
+    pub(crate) pattern_files: Vec<Vec<u32>>,
+    /// Rules-file rules without keywords (they run on every text that could hold one).
+    pub(crate) always_files: Vec<u32>,
+    pub(crate) file_rules: Vec<crate::rules_file::FileRule>,
+    /// The rules files' global allowlists.
+    pub(crate) file_allow: Vec<crate::rules_file::Allow>,
+    /// Rules-file rules (or allowlists) skipped, and why.
+    pub(crate) skipped: Vec<(String, String)>,
     /// Rules that cannot match without a `:` or `=` in the text.
     pub(crate) need_separator: u64,
     pub(crate) emails: bool,
@@ -153,6 +162,8 @@ fn replace(
 struct Hits {
     keys: smallvec::SmallVec<[usize; 16]>,
     vendors: smallvec::SmallVec<[(usize, usize); 8]>,
+    /// Rules-file rules whose keyword is in the text (may repeat).
+    files: smallvec::SmallVec<[u32; 8]>,
 }
 
 /// One found secret: its byte range and the rule's check (for the card mask).
@@ -187,7 +198,7 @@ impl Redactor {
     pub fn redact_text<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut hits = Hits::default();
         let mask = self.candidates(text, &mut hits);
-        if mask == 0 {
+        if mask == 0 && hits.files.is_empty() {
             return Cow::Borrowed(text);
         }
         let mut spans: Vec<Span> = Vec::new();
@@ -196,6 +207,14 @@ impl Redactor {
                 self.find_spans(idx, text, &hits, &mut spans);
             }
         }
+        self.file_spans(text, &mut hits.files, |_, (start, end)| {
+            spans.push(Span {
+                start,
+                end,
+                rule: usize::MAX,
+                vendor: None,
+            });
+        });
         if spans.is_empty() {
             return Cow::Borrowed(text);
         }
@@ -259,7 +278,52 @@ impl Redactor {
                 }
             }
         }
+        let mut files = Vec::new();
+        self.file_spans(text, &mut hits.files, |i, _| files.push(i));
+        for i in files {
+            let name = self.inner.file_rules[i].id.as_str();
+            if !found.contains(&name) {
+                found.push(name);
+            }
+        }
         found
+    }
+
+    /// The rules-file rules and allowlists that were skipped because they cannot apply to
+    /// log lines (no regex, a regex construct Rust's `regex` lacks, an allowlist of paths),
+    /// each with the reason.
+    pub fn skipped_rules(&self) -> &[(String, String)] {
+        &self.inner.skipped
+    }
+
+    /// How many rules-file rules are in use.
+    pub fn file_rule_count(&self) -> usize {
+        self.inner.file_rules.len()
+    }
+
+    /// Runs each rules-file rule whose keyword was seen, once, reporting (rule, range).
+    fn file_spans(
+        &self,
+        text: &str,
+        candidates: &mut smallvec::SmallVec<[u32; 8]>,
+        mut found: impl FnMut(usize, (usize, usize)),
+    ) {
+        if candidates.is_empty() {
+            return;
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut ranges = Vec::new();
+        for &i in candidates.iter() {
+            let Some(rule) = self.inner.file_rules.get(i as usize) else {
+                continue;
+            };
+            ranges.clear();
+            rule.find(text, &self.inner.file_allow, &mut ranges);
+            for &r in &ranges {
+                found(i as usize, r);
+            }
+        }
     }
 
     /// The replacement this redactor writes.
@@ -343,7 +407,11 @@ impl Redactor {
                     mask |= vendor_bit;
                     hits.vendors.push((m.start(), pattern));
                 }
+                if let Some(files) = inner.pattern_files.get(pattern) {
+                    hits.files.extend(files.iter().copied());
+                }
             }
+            hits.files.extend(inner.always_files.iter().copied());
             if !shape.separator {
                 mask &= !inner.need_separator;
             }

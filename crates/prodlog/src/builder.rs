@@ -30,7 +30,8 @@ use crate::settings::{
 /// | [`directives_file`](Self::directives_file) | none: levels change only through [`Guard::filter`] | `PRODLOG_DIRECTIVES_FILE` |
 /// | [`console_level`](Self::console_level) | `trace`: all the directives enable | `PRODLOG_CONSOLE_LEVEL` |
 /// | [`file_level`](Self::file_level) | `trace`: all the directives enable | `PRODLOG_FILE_LEVEL` |
-/// | [`redactor`](Self::redactor) | [`Redactor::default()`]: secrets and PII redacted in every output | `PRODLOG_REDACT_EMAILS` (`0`/`1`: also e-mail addresses) |
+/// | [`redactor`](Self::redactor) | [`Redactor::default()`]: secrets and PII redacted in every output | `PRODLOG_REDACT_EMAILS` (on/off: also e-mail addresses) |
+/// | [`redact_rules_file`](Self::redact_rules_file) | none | `PRODLOG_REDACT_RULES` (a gitleaks TOML file of extra rules) |
 /// | [`log_bridge`](Self::log_bridge) | `true`: `log` records go through the same filter and outputs | — |
 /// | [`console`](Self::console) | [`ConsoleMode::Auto`]: human on a terminal, JSON otherwise | `PRODLOG_CONSOLE` |
 /// | [`color`](Self::color) | [`ColorMode::Auto`]: on a terminal unless `NO_COLOR` | `PRODLOG_COLOR` |
@@ -242,6 +243,15 @@ impl Builder {
     /// Logs latency percentiles per span name every `every`, and once more at shutdown.
     pub fn log_latencies_every(mut self, every: Option<Duration>) -> Self {
         self.choices.timing.log_every = every;
+        self
+    }
+
+    /// Adds the rules of a gitleaks TOML file (the format teams keep for repository
+    /// scanning) to the built-in redaction rules. `PRODLOG_REDACT_RULES` wins over it. An
+    /// unreadable or invalid file is an init problem (the built-in rules stay); rules that
+    /// cannot apply to log lines are skipped and counted on stderr.
+    pub fn redact_rules_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.choices.redact_rules = Some(path.into());
         self
     }
 

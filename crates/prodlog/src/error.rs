@@ -18,6 +18,8 @@ pub enum InitErrorKind {
     DirectivesFile,
     /// A global `tracing` subscriber was already set (a second `init()`).
     AlreadyInitialized,
+    /// A redaction rules file (`PRODLOG_REDACT_RULES`) cannot be read or is invalid.
+    RedactionRules,
 }
 
 /// A configuration problem found at initialization, naming the bad input and where it came from.

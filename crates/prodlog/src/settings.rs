@@ -101,6 +101,8 @@ pub(crate) struct Choices {
     pub(crate) redactor: RedactorChoice,
     pub(crate) files: FileSettings,
     pub(crate) timing: TimingSettings,
+    /// A gitleaks TOML rules file added to the built-in redaction rules.
+    pub(crate) redact_rules: Option<PathBuf>,
     /// No files, whatever `log_dir` or `PRODLOG_DIR` say (test captures).
     pub(crate) no_files: bool,
     /// Extra JSON destinations set in code: (most verbose level, sink).
@@ -141,6 +143,7 @@ impl Default for Choices {
             files: FileSettings::default(),
             timing: TimingSettings::default(),
             sinks: Vec::new(),
+            redact_rules: None,
             no_files: false,
         }
     }
@@ -202,6 +205,59 @@ pub(crate) fn choice<T: Copy>(
         fallback: format!("using {default_name}"),
     });
     default
+}
+
+/// The built-in rules, with e-mail addresses when asked and a rules file's rules when
+/// given. A file that cannot be loaded is a problem; the built-in rules stand in.
+fn default_redactor(
+    emails: bool,
+    rules: Option<&std::path::Path>,
+    problems: &mut Vec<Problem>,
+) -> Redactor {
+    let builtin = || {
+        // The built-in rules always compile; the default stands in regardless.
+        Redactor::builder()
+            .emails(emails)
+            .build()
+            .unwrap_or_else(|_| Redactor::default())
+    };
+    let Some(path) = rules else {
+        return if emails {
+            builtin()
+        } else {
+            Redactor::default()
+        };
+    };
+    match Redactor::builder().emails(emails).rules_file(path).build() {
+        Ok(r) => {
+            let skipped = r.skipped_rules();
+            if !skipped.is_empty() {
+                let list: Vec<String> = skipped
+                    .iter()
+                    .map(|(id, why)| format!("{id}: {why}"))
+                    .collect();
+                eprintln!(
+                    "prodlog: redaction rules from {}: {} in use, {} skipped ({})",
+                    path.display(),
+                    r.file_rule_count(),
+                    skipped.len(),
+                    list.join("; ")
+                );
+            }
+            r
+        }
+        Err(e) => {
+            problems.push(Problem {
+                error: InitError::new(
+                    InitErrorKind::RedactionRules,
+                    format!("cannot load redaction rules from {}: {e}", path.display()),
+                )
+                .with_path(path.to_owned()),
+                fallback: "redacting with the built-in rules only".to_owned(),
+            });
+            builtin()
+        }
+    }
 }
 
 /// The spellings every on/off variable accepts (case-insensitive).
@@ -410,15 +466,10 @@ impl Choices {
                 RedactorChoice::Custom(r) => Some(r.clone()),
                 RedactorChoice::Default => {
                     let emails = flag(env, "PRODLOG_REDACT_EMAILS", false, problems);
-                    Some(if emails {
-                        // The built-in rules always compile; the default stands in regardless.
-                        Redactor::builder()
-                            .emails(true)
-                            .build()
-                            .unwrap_or_else(|_| Redactor::default())
-                    } else {
-                        Redactor::default()
-                    })
+                    let rules = read(env, "PRODLOG_REDACT_RULES", problems, "no rules file")
+                        .map(PathBuf::from)
+                        .or_else(|| self.redact_rules.clone());
+                    Some(default_redactor(emails, rules.as_deref(), problems))
                 }
             },
         }
