@@ -71,8 +71,8 @@ fn scan<'r>(redactor: &'r Redactor, chunk: &Chunk) -> Tally<'r> {
         }
         t.lines += 1;
         t.bytes += line.len() as u64 + 1;
-        let is_json =
-            line.starts_with('{') && serde_json::from_str::<serde::de::IgnoredAny>(line).is_ok();
+        // A JSON object line (the writers never split one); its fields are read by hand.
+        let is_json = line.starts_with('{') && line.trim_end().ends_with('}');
         if is_json {
             if let Some(level) = string_field(line, "\"level\":\"") {
                 *t.levels.entry(level.to_owned()).or_default() += 1;
@@ -83,6 +83,14 @@ fn scan<'r>(redactor: &'r Redactor, chunk: &Chunk) -> Tally<'r> {
         } else {
             t.non_json += 1;
         }
+        // A console capture: colours would split `key=value` apart.
+        let plain;
+        let line = if line.contains('\x1b') {
+            plain = strip_ansi(line);
+            plain.as_str()
+        } else {
+            line
+        };
         let kinds = redactor.find(line);
         if !kinds.is_empty() {
             t.findings.push(Finding {
@@ -93,6 +101,36 @@ fn scan<'r>(redactor: &'r Redactor, chunk: &Chunk) -> Tally<'r> {
         }
     }
     t
+}
+
+/// `line` without terminal escape sequences (CSI `ESC [ … letter`, OSC `ESC ] … BEL`).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('[') => {
+                for n in chars.by_ref() {
+                    if n.is_ascii_alphabetic() || n == '~' {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                while let Some(n) = chars.next() {
+                    if n == '\x07' || (n == '\x1b' && chars.next_if_eq(&'\\').is_some()) {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn files_under(path: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {

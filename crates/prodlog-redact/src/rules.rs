@@ -206,7 +206,8 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     rule(
         "pgpass_line",
         // `host:port:database:user:password` (~/.pgpass).
-        r"(?m)^[^\s:]+:(?:[0-9]{1,5}|\*):[^\s:]+:[^\s:]+:(?P<s>\S+)$",
+        // A whole text of its own (anchored: a JSON line, full of colons, fails at once).
+        r"^[^\s:]+:(?:[0-9]{1,5}|\*):[^\s:]+:[^\s:]+:(?P<s>\S+)$",
         Gate::Digits(4, Some(b':')),
         Check::None,
     ),

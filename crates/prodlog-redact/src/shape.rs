@@ -11,15 +11,12 @@ pub(crate) struct Shape {
     pub(crate) armour: bool,
     pub(crate) at: bool,
     pub(crate) digits: usize,
-    /// A run of at least [`MIN_RUN`] token characters.
+    /// A run of at least [`MIN_RUN`] token characters (only measured when `separator` and
+    /// `armour` are false: it would change nothing otherwise).
     pub(crate) long_run: bool,
 }
 
 const TOKEN: u8 = 1;
-const DIGIT: u8 = 2;
-const SEPARATOR: u8 = 4;
-const AT: u8 = 8;
-const DASH: u8 = 16;
 
 /// The class bits of every byte, so the pass is one table load per byte.
 static CLASS: [u8; 256] = {
@@ -31,18 +28,6 @@ static CLASS: [u8; 256] = {
         if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'+' | b'/' | b'~') {
             c |= TOKEN;
         }
-        if b.is_ascii_digit() {
-            c |= DIGIT;
-        }
-        if b == b':' || b == b'=' {
-            c |= SEPARATOR;
-        }
-        if b == b'@' {
-            c |= AT;
-        }
-        if b == b'-' {
-            c |= DASH;
-        }
         t[i] = c;
         i += 1;
     }
@@ -50,22 +35,29 @@ static CLASS: [u8; 256] = {
 };
 
 impl Shape {
+    /// Separators, `@`, dashes and digits are found with vectorised scans (memchr, and a
+    /// count LLVM vectorises); the run of token characters — a byte-class table walk — is
+    /// only measured when nothing cheaper already sends the text to the prefilter.
     pub(crate) fn of(bytes: &[u8]) -> Shape {
-        let (mut flags, mut digits, mut run, mut long_run) = (0u8, 0usize, 0u32, false);
-        for &b in bytes {
-            let c = CLASS[usize::from(b)];
-            flags |= c;
-            digits += usize::from((c & DIGIT) >> 1);
-            run = (run + 1) * u32::from(c & TOKEN);
-            long_run |= run as usize >= MIN_RUN;
-        }
+        let separator = memchr::memchr2(b':', b'=', bytes).is_some();
+        let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
+        let at = memchr::memchr(b'@', bytes).is_some();
+        // PEM armour (`-----`), a command-line flag (`--password`, ` -p`), or a call with
+        // string arguments (`Credential("user", "…")`).
+        let armour = memchr::memmem::find(bytes, b"--").is_some()
+            || memchr::memmem::find(bytes, b" -").is_some()
+            || (memchr::memchr(b'(', bytes).is_some() && memchr::memchr(b'"', bytes).is_some());
+        let long_run = !separator && !armour && {
+            let mut run = 0u32;
+            bytes.iter().any(|&b| {
+                run = (run + 1) * u32::from(CLASS[usize::from(b)] & TOKEN);
+                run as usize >= MIN_RUN
+            })
+        };
         Shape {
-            separator: flags & SEPARATOR != 0,
-            // PEM armour (`-----`), a command-line flag (`--password`, ` -p`), or a call
-            // with string arguments (`Credential("user", "…")`).
-            armour: (flags & DASH != 0 && bytes.windows(2).any(|w| w == b"--" || w == b" -"))
-                || (bytes.contains(&b'(') && bytes.contains(&b'"')),
-            at: flags & AT != 0,
+            separator,
+            armour,
+            at,
             digits,
             long_run,
         }
