@@ -17,6 +17,12 @@ pub(crate) struct Shape {
 }
 
 const TOKEN: u8 = 1;
+const DIGIT: u8 = 2;
+const SEPARATOR: u8 = 4;
+const AT: u8 = 8;
+const DASH: u8 = 16;
+const PAREN: u8 = 32;
+const QUOTE: u8 = 64;
 
 /// The class bits of every byte, so the pass is one table load per byte.
 static CLASS: [u8; 256] = {
@@ -28,6 +34,24 @@ static CLASS: [u8; 256] = {
         if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'+' | b'/' | b'~') {
             c |= TOKEN;
         }
+        if b.is_ascii_digit() {
+            c |= DIGIT;
+        }
+        if b == b':' || b == b'=' {
+            c |= SEPARATOR;
+        }
+        if b == b'@' {
+            c |= AT;
+        }
+        if b == b'-' {
+            c |= DASH;
+        }
+        if b == b'(' {
+            c |= PAREN;
+        }
+        if b == b'"' {
+            c |= QUOTE;
+        }
         t[i] = c;
         i += 1;
     }
@@ -35,18 +59,21 @@ static CLASS: [u8; 256] = {
 };
 
 impl Shape {
-    /// Separators, `@`, dashes and digits are found with vectorised scans (memchr, and a
-    /// count LLVM vectorises); the run of token characters — a byte-class table walk — is
-    /// only measured when nothing cheaper already sends the text to the prefilter.
+    /// One table walk collects the byte classes and counts digits; dashes are looked at
+    /// again only when there is one, and the run of token characters is measured only when
+    /// nothing cheaper already sends the text to the prefilter.
     pub(crate) fn of(bytes: &[u8]) -> Shape {
-        let separator = memchr::memchr2(b':', b'=', bytes).is_some();
-        let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
-        let at = memchr::memchr(b'@', bytes).is_some();
+        let (mut flags, mut digits) = (0u8, 0usize);
+        for &b in bytes {
+            let c = CLASS[usize::from(b)];
+            flags |= c;
+            digits += usize::from((c & DIGIT) >> 1);
+        }
+        let separator = flags & SEPARATOR != 0;
         // PEM armour (`-----`), a command-line flag (`--password`, ` -p`), or a call with
         // string arguments (`Credential("user", "…")`).
-        let armour = memchr::memmem::find(bytes, b"--").is_some()
-            || memchr::memmem::find(bytes, b" -").is_some()
-            || (memchr::memchr(b'(', bytes).is_some() && memchr::memchr(b'"', bytes).is_some());
+        let armour = (flags & DASH != 0 && bytes.windows(2).any(|w| w == b"--" || w == b" -"))
+            || flags & (PAREN | QUOTE) == PAREN | QUOTE;
         let long_run = !separator && !armour && {
             let mut run = 0u32;
             bytes.iter().any(|&b| {
@@ -57,7 +84,7 @@ impl Shape {
         Shape {
             separator,
             armour,
-            at,
+            at: flags & AT != 0,
             digits,
             long_run,
         }
