@@ -91,7 +91,19 @@ fn scan<'r>(redactor: &'r Redactor, chunk: &Chunk) -> Tally<'r> {
         } else {
             line
         };
-        let kinds = redactor.find(line);
+        let kinds = match is_json
+            .then(|| serde_json::from_str::<Value>(line).ok())
+            .flatten()
+        {
+            // What the formatters redact: each value on its own (decoded), and every value
+            // under a sensitive name.
+            Some(v) => {
+                let mut kinds = Vec::new();
+                find_in_value(redactor, None, &v, &mut kinds);
+                kinds
+            }
+            None => redactor.find(line),
+        };
         if !kinds.is_empty() {
             t.findings.push(Finding {
                 file: chunk.file,
@@ -101,6 +113,47 @@ fn scan<'r>(redactor: &'r Redactor, chunk: &Chunk) -> Tally<'r> {
         }
     }
     t
+}
+
+/// The leaks in one JSON value, as the formatters see values: strings decoded, integers
+/// as their digits, a value under a sensitive name (`"password": "x"`) unless redacted.
+fn find_in_value<'r>(
+    redactor: &'r Redactor,
+    name: Option<&str>,
+    v: &Value,
+    kinds: &mut Vec<&'r str>,
+) {
+    let mut add = |k: &'r str| {
+        if !kinds.contains(&k) {
+            kinds.push(k);
+        }
+    };
+    match v {
+        Value::String(s) => {
+            if name.is_some_and(|n| redactor.is_sensitive_name(n)) && !s.starts_with("[REDACTED") {
+                add("key_value");
+            }
+            for k in redactor.find(s) {
+                add(k);
+            }
+        }
+        Value::Number(n) if n.as_u64().is_some_and(|n| n >= 1_000_000_000_000) => {
+            for k in redactor.find(&n.to_string()) {
+                add(k);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                find_in_value(redactor, name, item, kinds);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                find_in_value(redactor, Some(k), item, kinds);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `line` without terminal escape sequences (CSI `ESC [ … letter`, OSC `ESC ] … BEL`).

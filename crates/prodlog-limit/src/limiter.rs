@@ -1,0 +1,307 @@
+//! The per-callsite token buckets, and the filter that consults them.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use tracing_core::field::{Field, Visit};
+use tracing_core::subscriber::Interest;
+use tracing_core::{Event, LevelFilter, Metadata};
+use tracing_subscriber::layer::{Context, Filter};
+
+use crate::clock;
+use crate::spec::LimitSpec;
+
+/// Callsites tracked; a program has fewer callsites that log than this (a callsite that
+/// finds the table full is not limited, and counted in [`Stats::untracked`]).
+const SLOTS: usize = 4096;
+
+/// The target of the summaries (never limited themselves).
+pub const SUMMARY_TARGET: &str = "prodlog::limit";
+
+/// One callsite's bucket and what it held back since its last summary.
+pub(crate) struct Slot {
+    /// The callsite's metadata address (0: free).
+    key: AtomicUsize,
+    /// The limits are in place.
+    ready: AtomicBool,
+    pub(crate) meta: OnceLock<&'static Metadata<'static>>,
+    /// Microseconds one event's token takes to come back (0: unlimited).
+    interval: AtomicU64,
+    /// The most the theoretical arrival time may run ahead of now (burst × interval).
+    window: AtomicU64,
+    /// Generic cell rate algorithm: when the bucket will be full again, in µs.
+    tat: AtomicU64,
+    pub(crate) suppressed: AtomicU64,
+    /// Wall-clock ms of the first and last suppressed event since the last summary.
+    pub(crate) first_ms: AtomicU64,
+    pub(crate) last_ms: AtomicU64,
+    /// The next suppressed event records its fields (set after each summary and tick).
+    pub(crate) capture: AtomicBool,
+    /// The message and the other fields of a recent held-back event.
+    pub(crate) fields: Mutex<(String, String)>,
+    pub(crate) last_summary_ms: AtomicU64,
+}
+
+impl Slot {
+    fn new() -> Slot {
+        Slot {
+            key: AtomicUsize::new(0),
+            ready: AtomicBool::new(false),
+            meta: OnceLock::new(),
+            interval: AtomicU64::new(0),
+            window: AtomicU64::new(0),
+            tat: AtomicU64::new(0),
+            suppressed: AtomicU64::new(0),
+            first_ms: AtomicU64::new(0),
+            last_ms: AtomicU64::new(0),
+            capture: AtomicBool::new(true),
+            fields: Mutex::new((String::new(), String::new())),
+            last_summary_ms: AtomicU64::new(0),
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) spec: LimitSpec,
+    /// Nothing is limited: every event passes without a lookup.
+    pub(crate) off: bool,
+    pub(crate) slots: Box<[Slot]>,
+    pub(crate) untracked: AtomicU64,
+    pub(crate) suppressed_total: AtomicU64,
+    pub(crate) summaries: AtomicU64,
+    /// How often a callsite that stays suppressed gets a summary.
+    pub(crate) summary_every: Duration,
+}
+
+/// Counters of a [`RateLimit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Events held back, in all.
+    pub suppressed: u64,
+    /// Summary events written.
+    pub summaries: u64,
+    /// Events of callsites that found the table full (let through, not limited).
+    pub untracked: u64,
+}
+
+/// Per-callsite rate limiting as a `tracing_subscriber` [`Filter`]: each callsite (so each
+/// level of each `info!`/`error!` in the code) has a token bucket; an event that finds its
+/// bucket empty is held back and counted, and a summary event says how many were held back,
+/// when, and what the last one looked like — written when the callsite calms down, every
+/// few seconds while it does not, and at shutdown ([`RateLimit::flush`]).
+///
+/// ```
+/// use prodlog_limit::{Limit, LimitSpec, RateLimit};
+/// use tracing_subscriber::prelude::*;
+///
+/// let limit = RateLimit::new(LimitSpec::default().with_default(Some(Limit::new(10, 10))));
+/// let subscriber = tracing_subscriber::registry()
+///     .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink).with_filter(limit.clone()));
+/// tracing::subscriber::with_default(subscriber, || {
+///     for i in 0..1000 {
+///         tracing::error!(i, "retrying");
+///     }
+///     limit.flush(); // the summary of what was held back, on this thread's subscriber
+/// });
+/// assert!(limit.stats().suppressed >= 980);
+/// ```
+///
+/// Cost: a callsite that is not flooding pays one lookup in a fixed table keyed by the
+/// callsite's address and one compare-and-swap on its bucket (time comes from a clock a
+/// background thread advances every 10 ms, not from a syscall). A held-back event pays two
+/// atomic adds, and formats nothing.
+#[derive(Clone)]
+pub struct RateLimit {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimit")
+            .field("spec", &self.shared.spec)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+fn hash(addr: usize) -> usize {
+    (addr >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize) >> 20
+}
+
+impl RateLimit {
+    /// A limiter with these limits (starts the clock and summary thread once per process).
+    pub fn new(spec: LimitSpec) -> RateLimit {
+        let shared = Arc::new(Shared {
+            off: spec.is_off(),
+            spec,
+            slots: (0..SLOTS).map(|_| Slot::new()).collect(),
+            untracked: AtomicU64::new(0),
+            suppressed_total: AtomicU64::new(0),
+            summaries: AtomicU64::new(0),
+            summary_every: Duration::from_secs(5),
+        });
+        clock::start();
+        crate::summary::register(&shared);
+        RateLimit { shared }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> Stats {
+        let s = &*self.shared;
+        Stats {
+            suppressed: s.suppressed_total.load(Ordering::Relaxed),
+            summaries: s.summaries.load(Ordering::Relaxed),
+            untracked: s.untracked.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Writes a summary for every callsite with events held back, now, on the calling
+    /// thread's subscriber (the guard calls this at shutdown; tests call it to see them).
+    pub fn flush(&self) {
+        crate::summary::emit_due(&self.shared, true);
+    }
+
+    /// The slot of a callsite, claimed on first sight (`None`: the table is full).
+    fn slot(&self, meta: &'static Metadata<'static>) -> Option<&Slot> {
+        let addr = std::ptr::from_ref(meta) as usize;
+        let slots = &self.shared.slots;
+        let mut i = hash(addr) % SLOTS;
+        for _ in 0..SLOTS {
+            let slot = &slots[i];
+            match slot.key.load(Ordering::Acquire) {
+                k if k == addr => return Some(slot),
+                0 => {
+                    if slot
+                        .key
+                        .compare_exchange(0, addr, Ordering::AcqRel, Ordering::Acquire)
+                        .is_ok()
+                    {
+                        let limit = if meta.target().starts_with(SUMMARY_TARGET) {
+                            None
+                        } else {
+                            self.shared.spec.limit_for(meta)
+                        };
+                        if let Some(l) = limit {
+                            let interval = l.interval().as_micros().max(1) as u64;
+                            slot.interval.store(interval, Ordering::Relaxed);
+                            slot.window
+                                .store(interval * u64::from(l.burst), Ordering::Relaxed);
+                        }
+                        let _ = slot.meta.set(meta);
+                        slot.ready.store(true, Ordering::Release);
+                        return Some(slot);
+                    }
+                    if slot.key.load(Ordering::Acquire) == addr {
+                        return Some(slot);
+                    }
+                }
+                _ => {}
+            }
+            i = (i + 1) % SLOTS;
+        }
+        None
+    }
+
+    /// Takes a token from the event's bucket, or counts it as held back.
+    fn admit(&self, event: &Event<'_>) -> bool {
+        let meta = event.metadata();
+        let Some(slot) = self.slot(meta) else {
+            self.shared.untracked.fetch_add(1, Ordering::Relaxed);
+            return true;
+        };
+        if !slot.ready.load(Ordering::Acquire) {
+            return true;
+        }
+        let interval = slot.interval.load(Ordering::Relaxed);
+        if interval == 0 {
+            return true;
+        }
+        let window = slot.window.load(Ordering::Relaxed);
+        let now = clock::now_us();
+        let mut tat = slot.tat.load(Ordering::Relaxed);
+        loop {
+            let next = tat.max(now) + interval;
+            if next - now > window {
+                break;
+            }
+            match slot
+                .tat
+                .compare_exchange_weak(tat, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(t) => tat = t,
+            }
+        }
+        // Held back: counted, and now and then its fields kept for the summary.
+        let ms = clock::unix_ms();
+        if slot.suppressed.fetch_add(1, Ordering::Relaxed) == 0 {
+            slot.first_ms.store(ms, Ordering::Relaxed);
+        }
+        slot.last_ms.store(ms, Ordering::Relaxed);
+        self.shared.suppressed_total.fetch_add(1, Ordering::Relaxed);
+        if slot.capture.load(Ordering::Relaxed) && slot.capture.swap(false, Ordering::Relaxed) {
+            let mut fields = slot.fields.lock().unwrap_or_else(PoisonError::into_inner);
+            let (message, rest) = &mut *fields;
+            message.clear();
+            rest.clear();
+            event.record(&mut Capture { message, rest });
+        }
+        false
+    }
+}
+
+/// The message, and the other fields as `name=value` pairs (the summary's formatter
+/// redacts both like any text).
+struct Capture<'a> {
+    message: &'a mut String,
+    rest: &'a mut String,
+}
+
+impl Capture<'_> {
+    fn put(&mut self, field: &Field, value: std::fmt::Arguments<'_>) {
+        if field.name() == "message" {
+            let _ = self.message.write_fmt(value);
+            return;
+        }
+        if self.rest.len() > 2048 {
+            return;
+        }
+        if !self.rest.is_empty() {
+            self.rest.push(' ');
+        }
+        self.rest.push_str(field.name());
+        self.rest.push('=');
+        let _ = self.rest.write_fmt(value);
+    }
+}
+
+impl Visit for Capture<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.put(field, format_args!("{value:?}"));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put(field, format_args!("{value}"));
+    }
+}
+
+impl<S> Filter<S> for RateLimit {
+    fn enabled(&self, _meta: &Metadata<'_>, _cx: &Context<'_, S>) -> bool {
+        true
+    }
+
+    fn callsite_enabled(&self, _meta: &'static Metadata<'static>) -> Interest {
+        Interest::always()
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, _cx: &Context<'_, S>) -> bool {
+        self.shared.off || self.admit(event)
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        None
+    }
+}
