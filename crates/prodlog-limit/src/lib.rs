@@ -8,10 +8,9 @@
 //! use tracing_subscriber::prelude::*;
 //!
 //! let limit = RateLimit::new(LimitSpec::parse("100/s,burst=1000,error=50/s+500")?);
-//! let layer = tracing_subscriber::fmt::layer()
-//!     .with_writer(std::io::sink)
-//!     .with_filter(limit.clone());
-//! # let _ = layer;
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(limit.wrap(tracing_subscriber::fmt::layer().with_writer(std::io::sink)));
+//! # let _ = subscriber;
 //! # Ok::<(), prodlog_limit::SpecError>(())
 //! ```
 //!
@@ -29,14 +28,16 @@
 //!   the callsite calms down (200 ms without a held-back event), every 5 s while it does
 //!   not, and at shutdown ([`RateLimit::flush`]). The counts are exact: lines written plus
 //!   the `suppressed` of the summaries equal the events logged.
-//! - **Every destination**: it filters before the outputs, so the files, the error-only
-//!   file and the console are protected alike.
+//! - **Every destination**: it wraps the output layers, so the files, the error-only file
+//!   and the console are protected alike.
 //!
 //! # Defaults and configuration
 //!
-//! [`DEFAULT_LIMIT`]: 1000 events per second per callsite with a burst of 10,000
-//! (`LimitSpec::default()`); levels and targets can have their own
-//! ([`LimitSpec::parse`]: `100/s,burst=1000`, `error=50/s+500`, `app::db=off`, `off`).
+//! [`LimitSpec::default()`]: every ERROR and WARN callsite at [`DEFAULT_LIMIT`], 1000 events
+//! per second with a burst of 10,000; INFO and more verbose callsites unlimited (the floods
+//! that fill disks are errors; a busy access log is wanted whole). Every level, level and
+//! target can have its own ([`LimitSpec::parse`]: `100/s,burst=1000`, `error=50/s+500`,
+//! `app::db=off`, `off`).
 //!
 //! # Cost, and why our own
 //!
@@ -58,5 +59,6 @@ mod limiter;
 mod spec;
 mod summary;
 
-pub use limiter::{RateLimit, Stats, SUMMARY_TARGET};
+pub use limiter::{Limited, RateLimit, Stats, SUMMARY_TARGET};
 pub use spec::{Limit, LimitSpec, SpecError, DEFAULT_LIMIT};
+pub use summary::flush_all;

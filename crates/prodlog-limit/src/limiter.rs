@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use tracing_core::field::{Field, Visit};
 use tracing_core::subscriber::Interest;
-use tracing_core::{Event, LevelFilter, Metadata};
-use tracing_subscriber::layer::{Context, Filter};
+use tracing_core::{span, Event, LevelFilter, Metadata, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::LookupSpan;
 
 use crate::clock;
 use crate::spec::LimitSpec;
@@ -87,7 +88,7 @@ pub struct Stats {
     pub untracked: u64,
 }
 
-/// Per-callsite rate limiting as a `tracing_subscriber` [`Filter`]: each callsite (so each
+/// Per-callsite rate limiting for a layer ([`RateLimit::wrap`]): each callsite (so each
 /// level of each `info!`/`error!` in the code) has a token bucket; an event that finds its
 /// bucket empty is held back and counted, and a summary event says how many were held back,
 /// when, and what the last one looked like — written when the callsite calms down, every
@@ -97,9 +98,9 @@ pub struct Stats {
 /// use prodlog_limit::{Limit, LimitSpec, RateLimit};
 /// use tracing_subscriber::prelude::*;
 ///
-/// let limit = RateLimit::new(LimitSpec::default().with_default(Some(Limit::new(10, 10))));
+/// let limit = RateLimit::new(LimitSpec::off().with_default(Some(Limit::new(10, 10))));
 /// let subscriber = tracing_subscriber::registry()
-///     .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink).with_filter(limit.clone()));
+///     .with(limit.wrap(tracing_subscriber::fmt::layer().with_writer(std::io::sink)));
 /// tracing::subscriber::with_default(subscriber, || {
 ///     for i in 0..1000 {
 ///         tracing::error!(i, "retrying");
@@ -288,20 +289,97 @@ impl Visit for Capture<'_> {
     }
 }
 
-impl<S> Filter<S> for RateLimit {
-    fn enabled(&self, _meta: &Metadata<'_>, _cx: &Context<'_, S>) -> bool {
-        true
+/// A layer whose events pass a [`RateLimit`] first (see [`RateLimit::wrap`]); everything
+/// else (spans, callsite registration, downcasting) goes straight to the inner layer.
+#[derive(Debug, Clone)]
+pub struct Limited<L> {
+    limit: RateLimit,
+    inner: L,
+}
+
+impl RateLimit {
+    /// `inner` with its events rate-limited: a held-back event never reaches it.
+    ///
+    /// A wrapper rather than a per-layer `Filter`: tracing-subscriber's per-layer filters
+    /// trip a debug assertion when `event_enabled` says no (its filter state is not reset),
+    /// and a wrapper also keeps the limiter out of the other layers' way.
+    pub fn wrap<L>(&self, inner: L) -> Limited<L> {
+        Limited {
+            limit: self.clone(),
+            inner,
+        }
+    }
+}
+
+impl<S, L> Layer<S> for Limited<L>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    L: Layer<S>,
+{
+    fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
+        self.inner.on_register_dispatch(subscriber);
     }
 
-    fn callsite_enabled(&self, _meta: &'static Metadata<'static>) -> Interest {
-        Interest::always()
+    fn on_layer(&mut self, subscriber: &mut S) {
+        self.inner.on_layer(subscriber);
     }
 
-    fn event_enabled(&self, event: &Event<'_>, _cx: &Context<'_, S>) -> bool {
-        self.shared.off || self.admit(event)
+    fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+        self.inner.register_callsite(meta)
+    }
+
+    fn enabled(&self, meta: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
+        self.inner.enabled(meta, ctx)
+    }
+
+    fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
+        self.inner.on_new_span(attrs, id, ctx);
+    }
+
+    fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
+        self.inner.on_record(id, values, ctx);
+    }
+
+    fn on_follows_from(&self, span: &span::Id, follows: &span::Id, ctx: Context<'_, S>) {
+        self.inner.on_follows_from(span, follows, ctx);
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, S>) -> bool {
+        self.inner.event_enabled(event, ctx)
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if self.limit.shared.off || self.limit.admit(event) {
+            self.inner.on_event(event, ctx);
+        }
+    }
+
+    fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
+        self.inner.on_enter(id, ctx);
+    }
+
+    fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
+        self.inner.on_exit(id, ctx);
+    }
+
+    fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
+        self.inner.on_close(id, ctx);
+    }
+
+    fn on_id_change(&self, old: &span::Id, new: &span::Id, ctx: Context<'_, S>) {
+        self.inner.on_id_change(old, new, ctx);
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        None
+        self.inner.max_level_hint()
+    }
+
+    #[allow(unsafe_code)]
+    unsafe fn downcast_raw(&self, id: std::any::TypeId) -> Option<*const ()> {
+        if id == std::any::TypeId::of::<Self>() {
+            return Some(std::ptr::from_ref(self).cast());
+        }
+        // SAFETY: forwarded to the inner layer's own implementation of the same contract.
+        unsafe { self.inner.downcast_raw(id) }
     }
 }

@@ -30,10 +30,13 @@ impl Limit {
     }
 }
 
-/// The default limit per callsite: 1000 events per second with a burst of 10,000. A
-/// callsite has to log more than a thousand times a second, for ten seconds, before
-/// anything is held back — an access log of a busy service stays whole; a retry loop that
-/// logs the same error a hundred thousand times a second does not fill the disk.
+/// The default limit of each ERROR and WARN callsite: 1000 events per second with a burst
+/// of 10,000. A callsite has to log more than a thousand errors a second, for ten seconds,
+/// before anything is held back; a retry loop that logs the same error a hundred thousand
+/// times a second does not fill the disk. INFO and more verbose callsites are not limited
+/// by default: the floods that fill disks are errors and warnings, while a busy access log
+/// or a data export at INFO is wanted whole (`PRODLOG_RATE_LIMIT=1000/s` limits every
+/// level).
 pub const DEFAULT_LIMIT: Limit = Limit {
     rate: 1000,
     burst: 10_000,
@@ -56,11 +59,15 @@ pub struct LimitSpec {
     scoped: Vec<(Scope, Option<Limit>)>,
 }
 
+/// Errors and warnings at [`DEFAULT_LIMIT`], the rest unlimited.
 impl Default for LimitSpec {
     fn default() -> Self {
         LimitSpec {
-            default: Some(DEFAULT_LIMIT),
-            scoped: Vec::new(),
+            default: None,
+            scoped: vec![
+                (Scope::Level(Level::ERROR), Some(DEFAULT_LIMIT)),
+                (Scope::Level(Level::WARN), Some(DEFAULT_LIMIT)),
+            ],
         }
     }
 }
@@ -128,10 +135,11 @@ impl LimitSpec {
         }
     }
 
-    /// Parses `PRODLOG_RATE_LIMIT`'s syntax: comma-separated items, each `off`, a default
-    /// `RATE/s` (burst ten times the rate unless given), `burst=N` for the default's
+    /// Parses `PRODLOG_RATE_LIMIT`'s syntax: comma-separated items, each `off`, a limit for
+    /// every callsite `RATE/s` (burst ten times the rate unless given), `burst=N` for its
     /// burst, or `SCOPE=RATE/s[+BURST]` / `SCOPE=off` where `SCOPE` is a level (`error`,
-    /// `warn`, …) or a target (`app::db`, covering its submodules).
+    /// `warn`, …) or a target (`app::db`, covering its submodules). Nothing is limited but
+    /// what the spec names.
     ///
     /// ```
     /// use prodlog_limit::{Limit, LimitSpec};
@@ -141,7 +149,7 @@ impl LimitSpec {
     /// assert!(LimitSpec::parse("100 per second").is_err());
     /// ```
     pub fn parse(spec: &str) -> Result<LimitSpec, SpecError> {
-        let mut out = LimitSpec::default();
+        let mut out = LimitSpec::off();
         let mut burst = None;
         for item in spec.split(',').map(str::trim).filter(|i| !i.is_empty()) {
             if item.eq_ignore_ascii_case("off") {

@@ -33,6 +33,20 @@ pub(crate) fn tick() {
     }
 }
 
+/// Writes every pending summary of every live limiter now, on the calling thread's
+/// subscriber (for a process about to end: a signal, `std::process::exit`).
+pub fn flush_all() {
+    let live: Vec<Arc<Shared>> = LIMITERS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect();
+    for shared in live {
+        emit_due(&shared, true);
+    }
+}
+
 /// A callsite that held nothing back for this long has calmed down.
 const QUIET_MS: u64 = 200;
 
@@ -71,7 +85,12 @@ fn emit(shared: &Shared, slot: &Slot, now: u64) {
     shared.summaries.fetch_add(1, Ordering::Relaxed);
     let first = rfc3339(slot.first_ms.load(Ordering::Relaxed));
     let last = rfc3339(slot.last_ms.load(Ordering::Relaxed));
-    let (message, fields) = std::mem::take(&mut *slot.fields.lock().unwrap_or_else(PoisonError::into_inner));
+    // The latest example stays for the next summary too (a fresher one replaces it).
+    let (message, fields) = slot
+        .fields
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
     let callsite = format!(
         "{}:{}",
         meta.file().unwrap_or("?"),

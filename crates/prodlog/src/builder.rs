@@ -47,6 +47,7 @@ use crate::settings::{
 /// | [`queue_policy`](Self::queue_policy) | block | `PRODLOG_QUEUE` (`block`, `drop`) |
 /// | [`fsync_every`](Self::fsync_every) | off | `PRODLOG_FSYNC_MS` |
 /// | [`shutdown_timeout`](Self::shutdown_timeout) | 5 s | `PRODLOG_SHUTDOWN_MS` |
+/// | [`rate_limit`](Self::rate_limit) | each ERROR/WARN callsite 1000 events/s, burst 10,000 | `PRODLOG_RATE_LIMIT` (`100/s,burst=1000`, `error=50/s+500`, `off`) |
 /// | [`file_mode`](Self::file_mode) | `0o640` (directory `0o750`) | `PRODLOG_FILE_MODE` |
 /// | [`flush_on_signal`](Self::flush_on_signal) | on | `PRODLOG_FLUSH_ON_SIGNAL` |
 /// | [`slow`](Self::slow) | no thresholds | `PRODLOG_SLOW` (`query=100ms,app::http=1s,*=5s`) |
@@ -192,6 +193,14 @@ impl Builder {
     /// How long the guard waits for the file queues to drain when dropped. Default 5 s.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.choices.files.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Per-callsite rate limits (default: [`prodlog_limit::DEFAULT_LIMIT`] for every ERROR
+    /// and WARN callsite; [`prodlog_limit::LimitSpec::off`] turns limiting off). Held-back events are
+    /// counted in summary events (`suppressed=N`) — see the [`limit`](crate::limit) module.
+    pub fn rate_limit(mut self, spec: prodlog_limit::LimitSpec) -> Self {
+        self.choices.rate_limit = spec;
         self
     }
 
@@ -469,11 +478,13 @@ impl Builder {
                 .log_every
                 .and_then(|every| latencies.log_every(every).ok()),
         );
+        // Every output behind the rate limiter: a storm is held back before any destination.
+        let limit = prodlog_limit::RateLimit::new(settings.rate_limit.clone());
+        let guard = guard.with_rate_limit(limit.clone());
         let layer = TimestampLayer
             .and_then(context)
             .and_then(timing)
-            .and_then(json)
-            .and_then(console)
+            .and_then(limit.wrap(json.and_then(console)))
             // Directives decide which lines are written; INFO+ spans stay enabled so their
             // context reaches the lines inside them at any level (ContextSpans' docs).
             .with_filter(ContextSpans::new(filter.and(ceiling)).with_floor(

@@ -26,6 +26,7 @@ pub struct Guard {
     log_bridge: bool,
     latency_log: Option<prodlog_timing::ReportThread>,
     signal_flush: bool,
+    rate_limit: Option<prodlog_limit::RateLimit>,
 }
 
 /// A guard with nothing to flush (what `init()` returns when it installs nothing).
@@ -47,7 +48,20 @@ impl Guard {
             log_bridge: false,
             latency_log: None,
             signal_flush: false,
+            rate_limit: None,
         }
+    }
+
+    pub(crate) fn with_rate_limit(mut self, limit: prodlog_limit::RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// The rate limiter's counters (`None` from a guard whose `init()` installed nothing).
+    pub fn rate_limit(&self) -> Option<prodlog_limit::Stats> {
+        self.rate_limit
+            .as_ref()
+            .map(prodlog_limit::RateLimit::stats)
     }
 
     pub(crate) fn with_signal_flush(mut self, on: bool) -> Self {
@@ -136,8 +150,11 @@ impl Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        // The last latency report goes out before the files close.
+        // The last latency report and the pending summaries go out before the files close.
         drop(self.latency_log.take());
+        if let Some(limit) = &self.rate_limit {
+            limit.flush();
+        }
         drop(self.watch.take());
         for f in &self.files {
             if let Err(e) = f.shutdown(self.shutdown_timeout) {

@@ -116,6 +116,8 @@ pub use prodlog_filter as filter;
 #[doc(inline)]
 pub use prodlog_format as format;
 #[doc(inline)]
+pub use prodlog_limit as limit;
+#[doc(inline)]
 pub use prodlog_redact as redact;
 pub use prodlog_redact::Sensitive;
 #[doc(inline)]
@@ -127,6 +129,7 @@ pub use prodlog_writer as writer;
 /// file. For programs that leave with `std::process::exit` (which runs no destructors, so
 /// the guard cannot); a panic does this by itself (the preset's panic hook).
 pub fn flush() {
+    prodlog_limit::flush_all();
     prodlog_writer::flush_all(std::time::Duration::from_secs(5));
     let _ = std::io::Write::flush(&mut std::io::stdout());
 }

@@ -70,6 +70,8 @@ pub(crate) struct Settings {
     pub(crate) redactor: Option<Redactor>,
     pub(crate) files: FileSettings,
     pub(crate) timing: TimingSettings,
+    /// Per-callsite rate limits, `PRODLOG_RATE_LIMIT` applied.
+    pub(crate) rate_limit: prodlog_limit::LimitSpec,
 }
 
 /// Which redactor the code chose.
@@ -103,6 +105,8 @@ pub(crate) struct Choices {
     pub(crate) timing: TimingSettings,
     /// A gitleaks TOML rules file added to the built-in redaction rules.
     pub(crate) redact_rules: Option<PathBuf>,
+    /// Per-callsite rate limits.
+    pub(crate) rate_limit: prodlog_limit::LimitSpec,
     /// No files, whatever `log_dir` or `PRODLOG_DIR` say (test captures).
     pub(crate) no_files: bool,
     /// Extra JSON destinations set in code: (most verbose level, sink).
@@ -144,6 +148,7 @@ impl Default for Choices {
             timing: TimingSettings::default(),
             sinks: Vec::new(),
             redact_rules: None,
+            rate_limit: prodlog_limit::LimitSpec::default(),
             no_files: false,
         }
     }
@@ -461,6 +466,19 @@ impl Choices {
             log_bridge: self.log_bridge,
             files: self.resolve_files(env, problems),
             timing: self.resolve_timing(env, problems),
+            rate_limit: match read(env, "PRODLOG_RATE_LIMIT", problems, "the configured limits") {
+                None => self.rate_limit.clone(),
+                Some(spec) => prodlog_limit::LimitSpec::parse(&spec).unwrap_or_else(|e| {
+                    problems.push(Problem {
+                        error: InitError::new(
+                            InitErrorKind::InvalidEnv,
+                            format!("PRODLOG_RATE_LIMIT={spec:?} is not valid: {e}"),
+                        ),
+                        fallback: "using the configured limits".to_owned(),
+                    });
+                    self.rate_limit.clone()
+                }),
+            },
             redactor: match &self.redactor {
                 RedactorChoice::Off => None,
                 RedactorChoice::Custom(r) => Some(r.clone()),

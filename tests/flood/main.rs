@@ -1,0 +1,168 @@
+//! A log storm through `prodlog::init()` in a child process: 1,000,000 identical errors from
+//! 4 threads within about a second, plus 1,000 distinct normal events. Every distinct event
+//! is written, the storm's lines are bounded, and the summaries add up exactly — in the
+//! file, the error-only file and the console. Run with `cargo test --test flood`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::{Map, Value};
+
+const STORM: u64 = 1_000_000;
+const DISTINCT: u64 = 1_000;
+
+fn child(scenario: &str) {
+    match scenario {
+        "storm" => {
+            let _guard = prodlog::init();
+            let threads: Vec<_> = (0..4)
+                .map(|t| {
+                    std::thread::spawn(move || {
+                        for i in 0..STORM / 4 {
+                            tracing::error!(
+                                thread = t,
+                                attempt = i,
+                                "upstream refused the connection"
+                            );
+                        }
+                    })
+                })
+                .collect();
+            for i in 0..DISTINCT {
+                tracing::info!(order = i, "order processed");
+            }
+            for t in threads {
+                t.join().unwrap();
+            }
+        }
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+fn main() {
+    support::test_main(
+        child,
+        &[
+            ("a_storm_is_bounded_and_counted_exactly", storm),
+            ("limits_come_from_the_environment", limits_from_env),
+        ],
+    );
+}
+
+fn run(dir: &Path, vars: &[(&str, &str)]) -> Output {
+    let mut cmd = support::child_command("storm");
+    cmd.env("PRODLOG_DIR", dir).env("PRODLOG_APP", "svc");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    out
+}
+
+/// (storm lines written, suppressed according to the summaries, distinct events written).
+fn tally(lines: &[Map<String, Value>]) -> (u64, u64, u64) {
+    let (mut written, mut suppressed, mut distinct) = (0, 0, 0);
+    for l in lines {
+        match l["message"].as_str().unwrap() {
+            "upstream refused the connection" => written += 1,
+            "order processed" => distinct += 1,
+            m if m.starts_with("suppressed ") => {
+                assert_eq!(l["target"], "prodlog::limit");
+                assert_eq!(l["level"], "ERROR", "at the storm's own level");
+                assert_eq!(l["suppressed_target"], "flood");
+                assert!(m.ends_with("upstream refused the connection"), "{m}");
+                assert!(
+                    l["last_fields"].as_str().unwrap().contains("attempt="),
+                    "{l:?}"
+                );
+                assert!(support::is_rfc3339_micros(l["timestamp"].as_str().unwrap()));
+                suppressed += l["suppressed"].as_u64().unwrap();
+            }
+            other => panic!("unexpected line {other:?}"),
+        }
+    }
+    (written, suppressed, distinct)
+}
+
+fn storm() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &[("PRODLOG_CONSOLE", "json")]);
+    let console: Vec<_> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(support::parse)
+        .collect();
+    let file = support::read_json_lines(&dir.path().join("svc.log"));
+    let errors = support::read_json_lines(&dir.path().join("svc.error.log"));
+    for (name, lines, distinct_expected) in [
+        ("console", &console, DISTINCT),
+        ("svc.log", &file, DISTINCT),
+        ("svc.error.log", &errors, 0),
+    ] {
+        let (written, suppressed, distinct) = tally(lines);
+        println!("    {name}: {written} storm lines written, {suppressed} suppressed, {distinct} distinct");
+        assert_eq!(distinct, distinct_expected, "{name}: every distinct event");
+        assert_eq!(
+            written + suppressed,
+            STORM,
+            "{name}: written + suppressed = logged"
+        );
+        // The burst (10,000) and at most 1,000 a second for the seconds the storm lasted.
+        assert!(
+            written <= 10_000 + 1_000 * 10,
+            "{name}: {written} storm lines"
+        );
+        assert!(
+            written >= 10_000,
+            "{name}: the first errors of the storm are all there"
+        );
+    }
+    let bytes = std::fs::metadata(dir.path().join("svc.log")).unwrap().len();
+    assert!(bytes < 10 << 20, "the storm's bytes are bounded: {bytes}");
+}
+
+fn limits_from_env() {
+    let dir = tempfile::tempdir().unwrap();
+    run(
+        dir.path(),
+        &[
+            ("PRODLOG_CONSOLE", "off"),
+            ("PRODLOG_RATE_LIMIT", "100/s,error=50/s+500"),
+        ],
+    );
+    let (written, suppressed, distinct) =
+        tally(&support::read_json_lines(&dir.path().join("svc.log")));
+    assert_eq!(distinct, DISTINCT, "under the default's burst of 1000");
+    assert_eq!(written + suppressed, STORM);
+    assert!((500..=500 + 50 * 10).contains(&written), "{written}");
+
+    let dir = tempfile::tempdir().unwrap();
+    run(
+        dir.path(),
+        &[
+            ("PRODLOG_CONSOLE", "off"),
+            ("PRODLOG_RATE_LIMIT", "off"),
+            ("PRODLOG_MAX_BYTES", "0"),
+        ],
+    );
+    let (written, suppressed, _) = tally(&support::read_json_lines(&dir.path().join("svc.log")));
+    assert_eq!(
+        (written, suppressed),
+        (STORM, 0),
+        "off lets everything through"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &[("PRODLOG_CONSOLE", "off"), ("PRODLOG_RATE_LIMIT", "lots")],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("PRODLOG_RATE_LIMIT=\"lots\" is not valid"),
+        "{err}"
+    );
+}
