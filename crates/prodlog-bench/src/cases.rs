@@ -119,6 +119,22 @@ fn prodlog_sink() {
     set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
 }
 
+/// prodlog's JSON to `io::sink` behind the rate limiter, every level limited by `spec`.
+fn prodlog_limited(spec: &str) {
+    use prodlog::context::ContextLayer;
+    use prodlog::format::JsonLayer;
+    let limit = prodlog::limit::RateLimit::new(
+        prodlog::limit::LimitSpec::parse(spec).expect("a valid spec"),
+    );
+    let layer = ContextLayer::new().and_then(limit.wrap(JsonLayer::with_make_writer(io::sink)));
+    set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
+}
+
+#[inline(never)]
+fn storm_event() {
+    bench_event!(error);
+}
+
 /// prodlog's JSON with redaction off, to an `io::sink` or through `writer`.
 fn prodlog_unredacted<W>(writer: W)
 where
@@ -153,6 +169,11 @@ pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
         ("redact" | "redact-secret", "naive-regex-writer") => {
             prodlog_unredacted(crate::naive::NaiveRedactingWriter::new())
         }
+        ("limit-pass", "prodlog-limited") => prodlog_limited("100000000/s"),
+        ("limit-pass", "prodlog") => prodlog_sink(),
+        ("storm", "prodlog-limited") => prodlog_limited("error=1000/s+10000"),
+        ("storm", "prodlog") => prodlog_sink(),
+        ("storm", "fmt-json") => fmt_json(io::sink),
         ("disabled", "prodlog-init") => {
             let guard = prodlog::builder()
                 .from_env(false)
@@ -169,6 +190,7 @@ pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
         match row {
             "disabled" => disabled_event,
             "redact-secret" => secret_event,
+            "storm" => storm_event,
             _ => event,
         },
     ))

@@ -56,6 +56,18 @@ const ROWS: &[(&str, &str, u64, &[&str])] = &[
         &["prodlog", "prodlog-off", "naive-regex-writer"],
     ),
     (
+        "limit-pass",
+        "sink event through the rate limiter, not flooding (one bucket CAS) vs no limiter",
+        300_000,
+        &["prodlog-limited", "prodlog"],
+    ),
+    (
+        "storm",
+        "the same error 1,000,000 times: held back by the limiter vs formatted",
+        1_000_000,
+        &["prodlog-limited", "prodlog", "fmt-json"],
+    ),
+    (
         "span-enter",
         "enter + exit of a live span",
         5_000_000,

@@ -242,3 +242,102 @@ impl LimitSpec {
         self.default
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing_core::callsite::Identifier;
+    use tracing_core::field::FieldSet;
+    use tracing_core::metadata::Kind;
+
+    struct Cs;
+    impl tracing_core::Callsite for Cs {
+        fn set_interest(&self, _: tracing_core::subscriber::Interest) {}
+        fn metadata(&self) -> &Metadata<'_> {
+            unreachable!()
+        }
+    }
+    static CS: Cs = Cs;
+
+    fn meta(target: &'static str, level: Level) -> Metadata<'static> {
+        Metadata::new(
+            "event",
+            target,
+            level,
+            None,
+            None,
+            None,
+            FieldSet::new(&[], Identifier(&CS)),
+            Kind::EVENT,
+        )
+    }
+
+    #[test]
+    fn the_default_limits_errors_and_warnings_only() {
+        let spec = LimitSpec::default();
+        assert_eq!(
+            spec.limit_for(&meta("app", Level::ERROR)),
+            Some(DEFAULT_LIMIT)
+        );
+        assert_eq!(
+            spec.limit_for(&meta("app", Level::WARN)),
+            Some(DEFAULT_LIMIT)
+        );
+        assert_eq!(spec.limit_for(&meta("app", Level::INFO)), None);
+    }
+
+    #[test]
+    fn targets_win_over_levels_which_win_over_the_default() {
+        let spec =
+            LimitSpec::parse("100/s,burst=1000,error=50/s+500,app::db=10/s,app::db::hot=off")
+                .unwrap();
+        assert_eq!(
+            spec.limit_for(&meta("app", Level::INFO)),
+            Some(Limit::new(100, 1000))
+        );
+        assert_eq!(
+            spec.limit_for(&meta("app", Level::ERROR)),
+            Some(Limit::new(50, 500))
+        );
+        assert_eq!(
+            spec.limit_for(&meta("app::db", Level::ERROR)),
+            Some(Limit::new(10, 100))
+        );
+        assert_eq!(
+            spec.limit_for(&meta("app::db::pool", Level::INFO)),
+            Some(Limit::new(10, 100))
+        );
+        assert_eq!(spec.limit_for(&meta("app::db::hot", Level::ERROR)), None);
+        assert_eq!(
+            spec.limit_for(&meta("app::dbx", Level::INFO)),
+            Some(Limit::new(100, 1000))
+        );
+        assert!(LimitSpec::parse("off").unwrap().is_off());
+        assert!(!LimitSpec::default().is_off());
+    }
+
+    #[test]
+    fn bad_specs_name_the_item() {
+        for (spec, msg) in [
+            ("lots", "rate limit \"lots\": expected a rate such as 100/s"),
+            (
+                "0/s",
+                "rate limit \"0/s\": the rate must be a whole number above 0, per second",
+            ),
+            (
+                "burst=x",
+                "rate limit \"burst=x\": the burst must be a whole number above 0",
+            ),
+            (
+                "error=5/s+0",
+                "rate limit \"error=5/s+0\": the burst must be a whole number above 0",
+            ),
+            (
+                "a b=5/s",
+                "rate limit \"a b=5/s\": expected a level or a target before `=`",
+            ),
+        ] {
+            assert_eq!(LimitSpec::parse(spec).unwrap_err().to_string(), msg);
+        }
+    }
+}
