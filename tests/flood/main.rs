@@ -38,6 +38,17 @@ fn child(scenario: &str) {
                 t.join().unwrap();
             }
         }
+        "repeats" => {
+            let _guard = prodlog::init();
+            for _ in 0..500 {
+                tracing::info!(peer = "10.0.0.7", "connection reset");
+            }
+            tracing::info!(peer = "10.0.0.8", "connection reset");
+            for _ in 0..3 {
+                tracing::info!(peer = "10.0.0.8", "connection reset");
+            }
+            tracing::warn!("done");
+        }
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -48,12 +59,20 @@ fn main() {
         &[
             ("a_storm_is_bounded_and_counted_exactly", storm),
             ("limits_come_from_the_environment", limits_from_env),
+            (
+                "identical_consecutive_events_collapse",
+                identical_consecutive_events_collapse,
+            ),
         ],
     );
 }
 
 fn run(dir: &Path, vars: &[(&str, &str)]) -> Output {
-    let mut cmd = support::child_command("storm");
+    run_scenario("storm", dir, vars)
+}
+
+fn run_scenario(scenario: &str, dir: &Path, vars: &[(&str, &str)]) -> Output {
+    let mut cmd = support::child_command(scenario);
     cmd.env("PRODLOG_DIR", dir).env("PRODLOG_APP", "svc");
     for (k, v) in vars {
         cmd.env(k, v);
@@ -70,7 +89,7 @@ fn tally(lines: &[Map<String, Value>]) -> (u64, u64, u64) {
         match l["message"].as_str().unwrap() {
             "upstream refused the connection" => written += 1,
             "order processed" => distinct += 1,
-            m if m.starts_with("suppressed ") => {
+            m if m.starts_with("suppressed ") || m.starts_with("repeated ") => {
                 assert_eq!(l["target"], "prodlog::limit");
                 assert_eq!(l["level"], "ERROR", "at the storm's own level");
                 assert_eq!(l["suppressed_target"], "flood");
@@ -165,4 +184,42 @@ fn limits_from_env() {
         err.contains("PRODLOG_RATE_LIMIT=\"lots\" is not valid"),
         "{err}"
     );
+}
+
+fn identical_consecutive_events_collapse() {
+    let dir = tempfile::tempdir().unwrap();
+    run_scenario(
+        "repeats",
+        dir.path(),
+        &[("PRODLOG_CONSOLE", "off"), ("PRODLOG_COLLAPSE", "on")],
+    );
+    let lines = support::read_json_lines(&dir.path().join("svc.log"));
+    let written = |peer: &str| {
+        lines
+            .iter()
+            .filter(|l| l["message"] == "connection reset" && l["peer"] == peer)
+            .count() as u64
+    };
+    let repeated = |peer: &str| -> u64 {
+        lines
+            .iter()
+            .filter(|l| l["target"] == "prodlog::limit")
+            .filter(|l| l["last_fields"].as_str().unwrap().contains(peer))
+            .map(|l| l["repeated"].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(written("10.0.0.7"), 1, "{lines:?}");
+    assert_eq!(written("10.0.0.7") + repeated("10.0.0.7"), 500);
+    assert_eq!(written("10.0.0.8") + repeated("10.0.0.8"), 4);
+    assert!(lines.iter().any(|l| l["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("repeated 499 times: connection reset")));
+    assert!(lines.iter().any(|l| l["message"] == "done"));
+
+    // Off by default: every line is there.
+    let dir = tempfile::tempdir().unwrap();
+    run_scenario("repeats", dir.path(), &[("PRODLOG_CONSOLE", "off")]);
+    let lines = support::read_json_lines(&dir.path().join("svc.log"));
+    assert_eq!(lines.len(), 505);
 }

@@ -39,7 +39,7 @@ pub(crate) fn start() {
                     std::thread::sleep(TICK);
                     advance();
                     ticks += 1;
-                    if ticks % 10 == 0 {
+                    if ticks.is_multiple_of(10) {
                         crate::summary::tick();
                     }
                 }

@@ -28,6 +28,9 @@
 //!   the callsite calms down (200 ms without a held-back event), every 5 s while it does
 //!   not, and at shutdown ([`RateLimit::flush`]). The counts are exact: lines written plus
 //!   the `suppressed` of the summaries equal the events logged.
+//! - **Identical consecutive events** (the same callsite with the same field values) can be
+//!   collapsed into one line and a `"repeated N times: <message>"` summary with
+//!   `repeated=N` ([`LimitSpec::with_collapse`], `PRODLOG_COLLAPSE=on`; off by default).
 //! - **Every destination**: it wraps the output layers, so the files, the error-only file
 //!   and the console are protected alike.
 //!

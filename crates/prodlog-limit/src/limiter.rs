@@ -43,6 +43,10 @@ pub(crate) struct Slot {
     /// The message and the other fields of a recent held-back event.
     pub(crate) fields: Mutex<(String, String)>,
     pub(crate) last_summary_ms: AtomicU64,
+    /// Collapsing: a hash of the last event's field values, and how many identical events
+    /// followed it since the last summary.
+    last_hash: AtomicU64,
+    pub(crate) repeats: AtomicU64,
 }
 
 impl Slot {
@@ -60,6 +64,8 @@ impl Slot {
             capture: AtomicBool::new(true),
             fields: Mutex::new((String::new(), String::new())),
             last_summary_ms: AtomicU64::new(0),
+            last_hash: AtomicU64::new(0),
+            repeats: AtomicU64::new(0),
         }
     }
 }
@@ -71,6 +77,8 @@ pub(crate) struct Shared {
     pub(crate) slots: Box<[Slot]>,
     pub(crate) untracked: AtomicU64,
     pub(crate) suppressed_total: AtomicU64,
+    pub(crate) repeated_total: AtomicU64,
+    pub(crate) collapse: bool,
     pub(crate) summaries: AtomicU64,
     /// How often a callsite that stays suppressed gets a summary.
     pub(crate) summary_every: Duration,
@@ -86,6 +94,8 @@ pub struct Stats {
     pub summaries: u64,
     /// Events of callsites that found the table full (let through, not limited).
     pub untracked: u64,
+    /// Identical consecutive events collapsed (with [`LimitSpec::with_collapse`]).
+    pub repeated: u64,
 }
 
 /// Per-callsite rate limiting for a layer ([`RateLimit::wrap`]): each callsite (so each
@@ -137,10 +147,13 @@ impl RateLimit {
     pub fn new(spec: LimitSpec) -> RateLimit {
         let shared = Arc::new(Shared {
             off: spec.is_off(),
+            collapse: spec.collapses(),
             spec,
             slots: (0..SLOTS).map(|_| Slot::new()).collect(),
             untracked: AtomicU64::new(0),
             suppressed_total: AtomicU64::new(0),
+            repeated_total: AtomicU64::new(0),
+
             summaries: AtomicU64::new(0),
             summary_every: Duration::from_secs(5),
         });
@@ -156,6 +169,7 @@ impl RateLimit {
             suppressed: s.suppressed_total.load(Ordering::Relaxed),
             summaries: s.summaries.load(Ordering::Relaxed),
             untracked: s.untracked.load(Ordering::Relaxed),
+            repeated: s.repeated_total.load(Ordering::Relaxed),
         }
     }
 
@@ -216,6 +230,16 @@ impl RateLimit {
         if !slot.ready.load(Ordering::Acquire) {
             return true;
         }
+        if self.shared.collapse && !meta.target().starts_with(SUMMARY_TARGET) {
+            let hash = value_hash(event);
+            if slot.last_hash.swap(hash, Ordering::Relaxed) == hash {
+                slot.repeats.fetch_add(1, Ordering::Relaxed);
+                slot.last_ms.store(clock::unix_ms(), Ordering::Relaxed);
+                self.shared.repeated_total.fetch_add(1, Ordering::Relaxed);
+                self.keep_example(slot, event);
+                return false;
+            }
+        }
         let interval = slot.interval.load(Ordering::Relaxed);
         if interval == 0 {
             return true;
@@ -243,6 +267,13 @@ impl RateLimit {
         }
         slot.last_ms.store(ms, Ordering::Relaxed);
         self.shared.suppressed_total.fetch_add(1, Ordering::Relaxed);
+        self.keep_example(slot, event);
+        false
+    }
+
+    /// Now and then (after each summary and tick), a held-back event's fields are kept as
+    /// the example its summary shows.
+    fn keep_example(&self, slot: &Slot, event: &Event<'_>) {
         if slot.capture.load(Ordering::Relaxed) && slot.capture.swap(false, Ordering::Relaxed) {
             let mut fields = slot.fields.lock().unwrap_or_else(PoisonError::into_inner);
             let (message, rest) = &mut *fields;
@@ -250,8 +281,27 @@ impl RateLimit {
             rest.clear();
             event.record(&mut Capture { message, rest });
         }
-        false
     }
+}
+
+/// A hash of an event's field names and values (as `Debug` prints them), without
+/// allocating: what "identical" means for collapsing.
+fn value_hash(event: &Event<'_>) -> u64 {
+    struct Hash(std::hash::DefaultHasher);
+    impl std::fmt::Write for Hash {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            std::hash::Hasher::write(&mut self.0, s.as_bytes());
+            Ok(())
+        }
+    }
+    impl Visit for Hash {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            let _ = write!(self, "{}\u{1f}{value:?}\u{1e}", field.name());
+        }
+    }
+    let mut h = Hash(std::hash::DefaultHasher::new());
+    event.record(&mut h);
+    std::hash::Hasher::finish(&h.0) | 1
 }
 
 /// The message, and the other fields as `name=value` pairs (the summary's formatter

@@ -57,6 +57,7 @@ enum Scope {
 pub struct LimitSpec {
     default: Option<Limit>,
     scoped: Vec<(Scope, Option<Limit>)>,
+    collapse: bool,
 }
 
 /// Errors and warnings at [`DEFAULT_LIMIT`], the rest unlimited.
@@ -68,6 +69,7 @@ impl Default for LimitSpec {
                 (Scope::Level(Level::ERROR), Some(DEFAULT_LIMIT)),
                 (Scope::Level(Level::WARN), Some(DEFAULT_LIMIT)),
             ],
+            collapse: false,
         }
     }
 }
@@ -132,7 +134,20 @@ impl LimitSpec {
         LimitSpec {
             default: None,
             scoped: Vec::new(),
+            collapse: false,
         }
+    }
+
+    /// Also collapses identical consecutive events — the same callsite with the same field
+    /// values — into one line and a summary `"repeated N times"` (off by default).
+    pub fn with_collapse(mut self, on: bool) -> Self {
+        self.collapse = on;
+        self
+    }
+
+    /// Are identical consecutive events collapsed?
+    pub fn collapses(&self) -> bool {
+        self.collapse
     }
 
     /// Parses `PRODLOG_RATE_LIMIT`'s syntax: comma-separated items, each `off`, a limit for
@@ -215,7 +230,7 @@ impl LimitSpec {
 
     /// Is anything limited at all?
     pub fn is_off(&self) -> bool {
-        self.default.is_none() && self.scoped.iter().all(|(_, l)| l.is_none())
+        !self.collapse && self.default.is_none() && self.scoped.iter().all(|(_, l)| l.is_none())
     }
 
     /// The limit of one callsite (decided once per callsite).

@@ -54,7 +54,8 @@ const QUIET_MS: u64 = 200;
 pub(crate) fn emit_due(shared: &Shared, all: bool) {
     let now = clock::unix_ms();
     for slot in shared.slots.iter() {
-        if slot.suppressed.load(Ordering::Relaxed) == 0 {
+        if slot.suppressed.load(Ordering::Relaxed) == 0 && slot.repeats.load(Ordering::Relaxed) == 0
+        {
             continue;
         }
         // A fresher example of what is being held back for the next summary.
@@ -77,8 +78,9 @@ fn rfc3339(ms: u64) -> String {
 
 fn emit(shared: &Shared, slot: &Slot, now: u64) {
     let Some(meta) = slot.meta.get() else { return };
+    let repeated = slot.repeats.swap(0, Ordering::Relaxed);
     let n = slot.suppressed.swap(0, Ordering::Relaxed);
-    if n == 0 {
+    if n == 0 && repeated == 0 {
         return;
     }
     slot.last_summary_ms.store(now, Ordering::Relaxed);
@@ -96,18 +98,26 @@ fn emit(shared: &Shared, slot: &Slot, now: u64) {
         meta.file().unwrap_or("?"),
         meta.line().unwrap_or(0)
     );
+    let what = if n == 0 {
+        format!("repeated {repeated} times")
+    } else if repeated == 0 {
+        format!("suppressed {n} events")
+    } else {
+        format!("suppressed {n} events, repeated {repeated} times")
+    };
     macro_rules! summary {
         ($level:expr) => {
             tracing::event!(
                 target: SUMMARY_TARGET,
                 $level,
                 suppressed = n,
+                repeated,
                 suppressed_target = meta.target(),
                 suppressed_callsite = callsite.as_str(),
                 first_suppressed = first.as_str(),
                 last_suppressed = last.as_str(),
                 last_fields = fields.as_str(),
-                "suppressed {n} events: {message}"
+                "{what}: {message}"
             )
         };
     }

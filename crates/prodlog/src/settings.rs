@@ -353,6 +353,26 @@ fn exe_name() -> String {
 }
 
 impl Choices {
+    /// `PRODLOG_RATE_LIMIT` over the code's limits.
+    fn resolve_rate_limit(
+        &self,
+        env: &dyn Fn(&str) -> Option<OsString>,
+        problems: &mut Vec<Problem>,
+    ) -> prodlog_limit::LimitSpec {
+        match read(env, "PRODLOG_RATE_LIMIT", problems, "the configured limits") {
+            None => self.rate_limit.clone(),
+            Some(spec) => prodlog_limit::LimitSpec::parse(&spec).unwrap_or_else(|e| {
+                problems.push(Problem {
+                    error: InitError::new(
+                        InitErrorKind::InvalidEnv,
+                        format!("PRODLOG_RATE_LIMIT={spec:?} is not valid: {e}"),
+                    ),
+                    fallback: "using the configured limits".to_owned(),
+                });
+                self.rate_limit.clone()
+            }),
+        }
+    }
     /// Applies the environment (when `env` is given) over the choices made in code.
     pub(crate) fn resolve(
         &self,
@@ -466,18 +486,10 @@ impl Choices {
             log_bridge: self.log_bridge,
             files: self.resolve_files(env, problems),
             timing: self.resolve_timing(env, problems),
-            rate_limit: match read(env, "PRODLOG_RATE_LIMIT", problems, "the configured limits") {
-                None => self.rate_limit.clone(),
-                Some(spec) => prodlog_limit::LimitSpec::parse(&spec).unwrap_or_else(|e| {
-                    problems.push(Problem {
-                        error: InitError::new(
-                            InitErrorKind::InvalidEnv,
-                            format!("PRODLOG_RATE_LIMIT={spec:?} is not valid: {e}"),
-                        ),
-                        fallback: "using the configured limits".to_owned(),
-                    });
-                    self.rate_limit.clone()
-                }),
+            rate_limit: {
+                let spec = self.resolve_rate_limit(env, problems);
+                let collapse = flag(env, "PRODLOG_COLLAPSE", spec.collapses(), problems);
+                spec.with_collapse(collapse)
             },
             redactor: match &self.redactor {
                 RedactorChoice::Off => None,
