@@ -44,7 +44,7 @@ const SUFFIXES: &[&str] = &[
 const WORDS: &[&str] = &[
     "pwd", "pass", "pw", "ssn", "cvv", "cvv2", "cvc", "cvc2", "pin", "otp", "auth",
     "authorization", "sig", "signature", "jwt", "bearer", "creds", "sessionid", "iban",
-    "cardnumber", "ccnumber", "creditcard", "securitycode", "pat", "psk", "sas", "dsn",
+    "cardnumber", "ccnumber", "creditcard", "securitycode", "pat", "psk", "sas",
     "connectionstring", "connstr", "passphrase", "privatekey", "sharedaccesskey", "accountkey",
 ];
 
