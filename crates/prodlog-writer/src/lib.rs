@@ -85,16 +85,17 @@
 //! `tracing-subscriber` (the `MakeWriter` trait).
 
 mod backups;
+mod builder;
 mod clock;
 mod lock;
 mod make_writer;
 mod roll;
 mod writer;
 
+pub use builder::WriterBuilder;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use make_writer::LineWriter;
 pub use roll::{create_dir, Rotation};
 pub use writer::{
-    flush_all, shutdown_all, QueuePolicy, Stats, Writer, WriterBuilder, MAX_BACKUPS,
-    MAX_QUEUE_BYTES,
+    flush_all, shutdown_all, QueuePolicy, Stats, Writer, MAX_BACKUPS, MAX_QUEUE_BYTES,
 };

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use crate::clock::{Clock, SystemClock};
-use crate::roll::{report_line, RollOptions, RollingFile, Rotation};
+use crate::clock::Clock;
+use crate::roll::{report_line, RollOptions, RollingFile};
 
 /// What a caller does when the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -118,128 +118,25 @@ impl std::fmt::Debug for Writer {
     }
 }
 
-/// Configures a [`Writer`].
-///
-/// # Default values
-///
-/// | setting | default |
-/// |---|---|
-/// | [`max_bytes`](Self::max_bytes) | 100 MiB |
-/// | [`max_backups`](Self::max_backups) | 10 |
-/// | [`max_total_bytes`](Self::max_total_bytes) | none |
-/// | [`rotation`](Self::rotation) | [`Rotation::Never`] (size only), in UTC ([`local_time`](Self::local_time) for local) |
-/// | [`compress`](Self::compress) | `false` |
-/// | [`queue_bytes`](Self::queue_bytes) | 8 MiB |
-/// | [`policy`](Self::policy) | [`QueuePolicy::Block`] |
-/// | [`fsync_every`](Self::fsync_every) | none (fsync at shutdown only) |
-/// | [`file_mode`](Self::file_mode) | `0o640` (directory `0o750`) |
-#[derive(Clone)]
-#[must_use]
-pub struct WriterBuilder {
-    path: PathBuf,
-    roll: RollOptions,
-    queue_bytes: usize,
-    policy: QueuePolicy,
-    fsync_every: Option<Duration>,
-    clock: Arc<dyn Clock>,
-}
-
-impl std::fmt::Debug for WriterBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WriterBuilder")
-            .field("path", &self.path)
-            .field("roll", &self.roll)
-            .field("queue_bytes", &self.queue_bytes)
-            .field("policy", &self.policy)
-            .finish_non_exhaustive()
-    }
-}
-
-impl WriterBuilder {
-    /// Starts a new file when the current one would exceed `bytes` (`None`: never by size).
-    pub fn max_bytes(mut self, bytes: Option<u64>) -> Self {
-        self.roll.max_bytes = bytes.filter(|b| *b > 0);
-        self
-    }
-
-    /// Keeps exactly this many rotated files (`app.log.1` newest … `app.log.N`), at most
-    /// [`MAX_BACKUPS`].
-    pub fn max_backups(mut self, n: usize) -> Self {
-        self.roll.max_backups = n.min(MAX_BACKUPS);
-        self
-    }
-
-    /// Also deletes the oldest backups while all of them together exceed `bytes`.
-    pub fn max_total_bytes(mut self, bytes: Option<u64>) -> Self {
-        self.roll.max_total_bytes = bytes;
-        self
-    }
-
-    /// Starts a new file at every minute, hour or day boundary.
-    pub fn rotation(mut self, rotation: Rotation) -> Self {
-        self.roll.rotation = rotation;
-        self
-    }
-
-    /// Time boundaries in local time instead of UTC.
-    pub fn local_time(mut self, local: bool) -> Self {
-        self.roll.local_time = local;
-        self
-    }
-
-    /// Gzips each rotated file on a background thread (`app.log.1.gz`).
-    pub fn compress(mut self, on: bool) -> Self {
-        self.roll.compress = on;
-        self
-    }
-
-    /// The most bytes the queue holds (the worker may hold one more batch of this size
-    /// while it writes).
-    /// Between 4 KiB and [`MAX_QUEUE_BYTES`].
-    pub fn queue_bytes(mut self, bytes: usize) -> Self {
-        self.queue_bytes = bytes.clamp(4096, MAX_QUEUE_BYTES);
-        self
-    }
-
-    /// What callers do when the queue is full.
-    pub fn policy(mut self, policy: QueuePolicy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// Syncs the file to disk at most this often while lines are written.
-    pub fn fsync_every(mut self, every: Option<Duration>) -> Self {
-        self.fsync_every = every;
-        self
-    }
-
-    /// Permission bits of the files this writer creates (the lock file and backups too);
-    /// the directory, when it must be created, gets `x` where the mode has `r` (0640 →
-    /// 0750). The process umask still applies. A file that exists keeps its mode, and
-    /// rotated or gzipped backups keep the mode of the file they were.
-    pub fn file_mode(mut self, mode: u32) -> Self {
-        self.roll.mode = mode & 0o7777;
-        self
-    }
-
-    /// The clock for time rotation (tests).
-    pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Opens (creating the directory if needed) and starts the worker. Fails when the
-    /// directory or the file cannot be created or opened.
-    pub fn build(self) -> io::Result<Writer> {
-        let file = RollingFile::open(self.path.clone(), self.roll, self.clock)?;
+impl Writer {
+    /// Opens the file and starts the worker (see [`WriterBuilder::build`](crate::WriterBuilder::build)).
+    pub(crate) fn start(
+        path: PathBuf,
+        roll: RollOptions,
+        clock: Arc<dyn Clock>,
+        queue_bytes: usize,
+        policy: QueuePolicy,
+        fsync_every: Option<Duration>,
+    ) -> io::Result<Writer> {
+        let file = RollingFile::open(path.clone(), roll, clock)?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 // Both buffers are reserved once, at their bound, by this thread: callers
                 // never grow them, so no caller thread's malloc arena ends up holding freed
                 // copies (that kept RSS at 90+ MB under an 8-thread flood with an 8 MiB
                 // queue). Pages are only touched as lines arrive.
-                queue: Vec::with_capacity(self.queue_bytes),
-                spare: Vec::with_capacity(self.queue_bytes),
+                queue: Vec::with_capacity(queue_bytes),
+                spare: Vec::with_capacity(queue_bytes),
                 deep_sleep: false,
                 woken: false,
                 dropped: 0,
@@ -255,16 +152,16 @@ impl WriterBuilder {
             room: Condvar::new(),
             done: Condvar::new(),
             file: Mutex::new(file),
-            capacity: self.queue_bytes,
-            wake_at: WAKE_AT.min(self.queue_bytes / 4),
-            policy: self.policy,
-            fsync_every: self.fsync_every,
+            capacity: queue_bytes,
+            wake_at: WAKE_AT.min(queue_bytes / 4),
+            policy: policy,
+            fsync_every: fsync_every,
             dropped_total: AtomicU64::new(0),
             lost_total: AtomicU64::new(0),
             failed_writes: AtomicU64::new(0),
             pending_bytes: AtomicU64::new(0),
             last_report: Mutex::new(None),
-            path: self.path,
+            path,
         });
         let worker = shared.clone();
         std::thread::Builder::new()
@@ -274,29 +171,6 @@ impl WriterBuilder {
         all.retain(|w| w.strong_count() > 0);
         all.push(Arc::downgrade(&shared));
         Ok(Writer { shared })
-    }
-}
-
-impl Writer {
-    /// A builder for a writer of the file at `path` (the current file; backups are
-    /// `path.1`, `path.2`, …).
-    pub fn builder(path: impl Into<PathBuf>) -> WriterBuilder {
-        WriterBuilder {
-            path: path.into(),
-            roll: RollOptions {
-                max_bytes: Some(100 * 1024 * 1024),
-                max_backups: 10,
-                max_total_bytes: None,
-                rotation: Rotation::Never,
-                local_time: false,
-                compress: false,
-                mode: 0o640,
-            },
-            queue_bytes: 8 * 1024 * 1024,
-            policy: QueuePolicy::Block,
-            fsync_every: None,
-            clock: Arc::new(SystemClock),
-        }
     }
 
     /// Queues one or more whole lines (each ending in `\n`).
