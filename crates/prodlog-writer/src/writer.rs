@@ -44,7 +44,7 @@ const TICK: Duration = Duration::from_millis(10);
 /// How often a failed write is retried.
 const RETRY: Duration = Duration::from_millis(200);
 
-/// The most backups a writer keeps: beyond this, [`WriterBuilder::max_backups`] clamps
+/// The most backups a writer keeps: beyond this, [`WriterBuilder::max_backups`](crate::WriterBuilder::max_backups) clamps
 /// (rotation renames every backup, so a larger number only makes rotation slow).
 pub const MAX_BACKUPS: usize = 100_000;
 
@@ -154,8 +154,8 @@ impl Writer {
             file: Mutex::new(file),
             capacity: queue_bytes,
             wake_at: WAKE_AT.min(queue_bytes / 4),
-            policy: policy,
-            fsync_every: fsync_every,
+            policy,
+            fsync_every,
             dropped_total: AtomicU64::new(0),
             lost_total: AtomicU64::new(0),
             failed_writes: AtomicU64::new(0),
