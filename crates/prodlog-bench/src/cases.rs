@@ -170,6 +170,9 @@ pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
             prodlog_unredacted(crate::naive::NaiveRedactingWriter::new())
         }
         ("limit-pass", "prodlog-limited") => prodlog_limited("100000000/s"),
+        ("limit-pass", "prodlog-default-limits") => {
+            prodlog_limited("error=1000/s+10000,warn=1000/s+10000")
+        }
         ("limit-pass", "prodlog") => prodlog_sink(),
         ("storm", "prodlog-limited") => prodlog_limited("error=1000/s+10000"),
         ("storm", "prodlog") => prodlog_sink(),

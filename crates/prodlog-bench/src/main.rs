@@ -57,9 +57,9 @@ const ROWS: &[(&str, &str, u64, &[&str])] = &[
     ),
     (
         "limit-pass",
-        "sink event through the rate limiter, not flooding (one bucket CAS) vs no limiter",
+        "sink event through the rate limiter, not flooding: a limited callsite (one bucket CAS), an INFO callsite under the default limits (a lookup), no limiter",
         300_000,
-        &["prodlog-limited", "prodlog"],
+        &["prodlog-limited", "prodlog-default-limits", "prodlog"],
     ),
     (
         "storm",
