@@ -135,6 +135,37 @@ fn storm_event() {
     bench_event!(error);
 }
 
+/// The default redactor with gitleaks' default rule file (`../shared/redact-rules/`).
+pub fn gitleaks_redactor() -> Option<prodlog::redact::Redactor> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/redact-rules/gitleaks.toml");
+    prodlog::redact::Redactor::builder()
+        .rules_file(path)
+        .build()
+        .ok()
+}
+
+fn prodlog_with(redactor: prodlog::redact::Redactor) {
+    use prodlog::context::ContextLayer;
+    use prodlog::format::JsonLayer;
+    let layer = ContextLayer::new()
+        .with_redactor(redactor.clone())
+        .and_then(JsonLayer::with_make_writer(io::sink).with_redactor(redactor));
+    set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
+}
+
+/// A text-heavy event: a 300-byte message with a URL and a header dump.
+#[inline(never)]
+fn text_event() {
+    tracing::info!(
+        status = 502u64,
+        "upstream call failed: GET https://api.partner.example.com/v2/orders/8812?page=3&sort=desc \
+         headers: accept=application/json content-type=application/json user-agent=svc/1.4.2 \
+         x-request-id=3f2b8c1e-8a1c-4f3e-9b7c-0f3e2b7c9d10 traceparent=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 \
+         retry-after=30 took 1523 ms"
+    );
+}
+
 /// prodlog's JSON with redaction off, to an `io::sink` or through `writer`.
 fn prodlog_unredacted<W>(writer: W)
 where
@@ -164,8 +195,11 @@ pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
         ("disabled" | "sink", "fmt-json") => fmt_json(io::sink),
         ("disabled" | "sink", "json-subscriber") => json_subscriber(io::sink),
         ("disabled" | "sink", "prodlog") => prodlog_sink(),
-        ("redact" | "redact-secret", "prodlog") => prodlog_sink(),
-        ("redact" | "redact-secret", "prodlog-off") => prodlog_unredacted(io::sink),
+        ("redact" | "redact-secret" | "redact-text", "prodlog") => prodlog_sink(),
+        ("redact" | "redact-secret" | "redact-text" | "redact-gitleaks", "prodlog-off") => {
+            prodlog_unredacted(io::sink)
+        }
+        ("redact-gitleaks", "prodlog") => prodlog_with(gitleaks_redactor()?),
         ("redact" | "redact-secret", "naive-regex-writer") => {
             prodlog_unredacted(crate::naive::NaiveRedactingWriter::new())
         }
@@ -193,6 +227,7 @@ pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
         match row {
             "disabled" => disabled_event,
             "redact-secret" => secret_event,
+            "redact-text" => text_event,
             "storm" => storm_event,
             _ => event,
         },

@@ -50,6 +50,18 @@ const ROWS: &[(&str, &str, u64, &[&str])] = &[
         &["prodlog", "prodlog-off", "naive-regex-writer"],
     ),
     (
+        "redact-text",
+        "a 300-byte message with a URL and a header dump, redaction on vs off",
+        300_000,
+        &["prodlog", "prodlog-off"],
+    ),
+    (
+        "redact-gitleaks",
+        "sink event with gitleaks' 222 default rules loaded (clean values) vs redaction off",
+        300_000,
+        &["prodlog", "prodlog-off"],
+    ),
+    (
         "redact-secret",
         "sink event with a token in a field value",
         300_000,
@@ -158,7 +170,12 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let only: Option<String> = std::env::var("PRODLOG_BENCH_ONLY").ok();
 
-    println!("prodlog-bench: {rounds} rounds, median of each, one process per case\n");
+    println!("prodlog-bench: {rounds} rounds, median of each, one process per case");
+    println!(
+        "redaction: {} formats built in, {} with gitleaks' default rules loaded\n",
+        prodlog::redact::Redactor::default().format_count(),
+        cases::gitleaks_redactor().map_or(0, |r| r.format_count())
+    );
     println!(
         "| row | implementation | ns/event | allocs/event | time vs prodlog |\n|---|---|---:|---:|---:|"
     );

@@ -296,6 +296,15 @@ impl Redactor {
         &self.inner.skipped
     }
 
+    /// How many formats this redactor knows: its rules (a vendor table counts each of its
+    /// formats), and the rules-file rules in use.
+    pub fn format_count(&self) -> usize {
+        self.inner.rules.len() - usize::from(self.inner.vendor_rule.is_some())
+            + self.inner.vendors.len()
+            + crate::vendors::SIGNATURES.matches('|').count()
+            + self.inner.file_rules.len()
+    }
+
     /// How many rules-file rules are in use.
     pub fn file_rule_count(&self) -> usize {
         self.inner.file_rules.len()
