@@ -11,8 +11,7 @@ pub(crate) struct Shape {
     pub(crate) armour: bool,
     pub(crate) at: bool,
     pub(crate) digits: usize,
-    /// A run of at least [`MIN_RUN`] token characters (only measured when `separator` and
-    /// `armour` are false: it would change nothing otherwise).
+    /// A run of at least [`MIN_RUN`] token characters.
     pub(crate) long_run: bool,
 }
 
@@ -59,28 +58,22 @@ static CLASS: [u8; 256] = {
 };
 
 impl Shape {
-    /// One table walk collects the byte classes and counts digits; dashes are looked at
-    /// again only when there is one, and the run of token characters is measured only when
-    /// nothing cheaper already sends the text to the prefilter.
+    /// One table walk collects the byte classes, counts digits and measures runs of token
+    /// characters; dashes are looked at again only when there is one.
     pub(crate) fn of(bytes: &[u8]) -> Shape {
-        let (mut flags, mut digits) = (0u8, 0usize);
+        let (mut flags, mut digits, mut run, mut long_run) = (0u8, 0usize, 0u32, false);
         for &b in bytes {
             let c = CLASS[usize::from(b)];
             flags |= c;
             digits += usize::from((c & DIGIT) >> 1);
+            run = (run + 1) * u32::from(c & TOKEN);
+            long_run |= run as usize >= MIN_RUN;
         }
         let separator = flags & SEPARATOR != 0;
         // PEM armour (`-----`), a command-line flag (`--password`, ` -p`), or a call with
         // string arguments (`Credential("user", "…")`).
         let armour = (flags & DASH != 0 && bytes.windows(2).any(|w| w == b"--" || w == b" -"))
             || flags & (PAREN | QUOTE) == PAREN | QUOTE;
-        let long_run = !separator && !armour && {
-            let mut run = 0u32;
-            bytes.iter().any(|&b| {
-                run = (run + 1) * u32::from(CLASS[usize::from(b)] & TOKEN);
-                run as usize >= MIN_RUN
-            })
-        };
         Shape {
             separator,
             armour,
