@@ -21,15 +21,16 @@
 //!   touched; one that floods keeps its first `burst` events in full — so the first errors of
 //!   a storm are all there — then `rate` per second.
 //! - **Summaries in the log**: for each callsite that had events held back, one event at the
-//!   callsite's own level, target `prodlog::limit`: `"suppressed N events: <message>"` with
-//!   `suppressed=N`, `suppressed_target`, `suppressed_callsite` (file:line),
+//!   callsite's own level, target `prodlog::limit`: `"suppressed N events"` with
+//!   `suppressed=N`, `suppressed_message` (the callsite's message), `suppressed_target`,
+//!   `suppressed_callsite` (file:line),
 //!   `first_suppressed`/`last_suppressed` (RFC 3339), and `last_fields`: the fields of a
 //!   recent held-back event (redacted like any value by prodlog's formatters). Written when
 //!   the callsite calms down (200 ms without a held-back event), every 5 s while it does
 //!   not, and at shutdown ([`RateLimit::flush`]). The counts are exact: lines written plus
 //!   the `suppressed` of the summaries equal the events logged.
 //! - **Identical consecutive events** (the same callsite with the same field values) can be
-//!   collapsed into one line and a `"repeated N times: <message>"` summary with
+//!   collapsed into one line and a `"repeated N times"` summary with
 //!   `repeated=N` ([`LimitSpec::with_collapse`], `PRODLOG_COLLAPSE=on`; off by default).
 //! - **Every destination**: it wraps the output layers, so the files, the error-only file
 //!   and the console are protected alike.

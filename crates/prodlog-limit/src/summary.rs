@@ -114,10 +114,11 @@ fn emit(shared: &Shared, slot: &Slot, now: u64) {
                 repeated,
                 suppressed_target = meta.target(),
                 suppressed_callsite = callsite.as_str(),
+                suppressed_message = message.as_str(),
                 first_suppressed = first.as_str(),
                 last_suppressed = last.as_str(),
                 last_fields = fields.as_str(),
-                "{what}: {message}"
+                "{what}"
             )
         };
     }
