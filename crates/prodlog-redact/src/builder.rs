@@ -19,6 +19,7 @@ const KEY_LITERALS: &[&str] = &[
     "pass", "pwd", "pw", "secret", "token", "key", "auth", "cookie", "cred", "ssn", "cvv", "cvc",
     "pin", "otp", "sig", "jwt", "bearer", "session", "iban", "card", "cc", "credit", "debit",
     "pan", "security", "social", "tax", "account", "routing", "bank", "conn", "pat", "psk",
+    "client_id", "clientid", "access_id", "webhook",
     "sas",
 ];
 

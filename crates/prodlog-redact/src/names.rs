@@ -89,6 +89,29 @@ const KEY_OWNERS: &[&str] = &[
     "helicone", "weaviate", "qdrant", "algolia", "typesense", "meilisearch", "ably", "pubnub",
 ];
 
+/// Words of [`KEY_OWNERS`] that name a role, not a vendor: `app_client_id` is an ordinary
+/// identifier, `adobe_client_id` a credential secret scanners report.
+const ROLES: &[&str] = &[
+    "api",
+    "private",
+    "secret",
+    "access",
+    "signing",
+    "encryption",
+    "master",
+    "account",
+    "auth",
+    "session",
+    "client",
+    "app",
+    "shared",
+    "service",
+    "admin",
+    "consumer",
+    "root",
+    "deploy",
+];
+
 /// Secret compounds of two words: (second-to-last, last).
 const PAIRS: &[(&[&str], &[&str])] = &[
     (KEY_OWNERS, &["key", "keys"]),
@@ -106,6 +129,8 @@ const PAIRS: &[(&[&str], &[&str])] = &[
         &["number", "num", "no", "nr"],
     ),
     (&["session"], &["id"]),
+    (&["webhook", "hook"], &["url", "uri"]),
+    (&["insert", "ingest", "ingestion"], &["key"]),
     (&["connection", "conn"], &["string", "str"]),
 ];
 
@@ -164,7 +189,12 @@ fn ends_with_ci(word: &str, suffix: &str) -> bool {
 pub(crate) fn builtin_sensitive(name: &str) -> bool {
     let (ws, mut n) = words(name);
     let word = |i: usize| &name[ws[i].0..ws[i].1];
-    while n > 1 && eq(word(n - 1), CARRIERS) {
+    // Carrier words, and versions (`heroku_api_key_v2`, `token2`'s `2`), after the noun.
+    let version = |w: &str| {
+        let digits = w.strip_prefix(['v', 'V']).unwrap_or(w);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    };
+    while n > 1 && (eq(word(n - 1), CARRIERS) || version(word(n - 1))) {
         n -= 1;
     }
     if n == 0 {
@@ -180,10 +210,20 @@ pub(crate) fn builtin_sensitive(name: &str) -> bool {
     if eq(last, WORDS) || SUFFIXES.iter().any(glued) {
         return true;
     }
-    n >= 2
+    if n >= 2
         && PAIRS
             .iter()
             .any(|(first, second)| eq(last, second) && eq(word(n - 2), first))
+    {
+        return true;
+    }
+    // A vendor's client or access id (`adobe_client_id`): secret scanners count them, while
+    // a bare `client_id` is an ordinary identifier.
+    n >= 3
+        && eq(last, &["id"])
+        && eq(word(n - 2), &["client", "access", "api", "app"])
+        && eq(word(n - 3), KEY_OWNERS)
+        && !eq(word(n - 3), ROLES)
 }
 
 /// Do the last words of `name` (split as above) equal `tail` (lower-case words), in any
@@ -230,5 +270,30 @@ mod tests {
         assert_eq!(split("db.password"), ["db", "password"]);
         assert_eq!(split("__a__"), ["a"]);
         assert_eq!(normalize("userAPIKey"), "user_api_key");
+    }
+
+    #[test]
+    fn vendor_ids_versions_and_webhooks() {
+        for name in [
+            "adobe_client_id",
+            "discordClientId",
+            "heroku_api_key_v2",
+            "access_token_2",
+            "slack_webhook_url",
+            "new_relic_insert_key",
+            "github_pat",
+            "x-psk",
+        ] {
+            assert!(builtin_sensitive(name), "{name}");
+        }
+        for name in [
+            "client_id",
+            "app_client_id",
+            "user_id",
+            "api_version_v2",
+            "webhook_id",
+        ] {
+            assert!(!builtin_sensitive(name), "{name}");
+        }
     }
 }

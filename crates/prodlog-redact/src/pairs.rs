@@ -182,8 +182,12 @@ pub(crate) fn find_pairs(
         while end < b.len() && is_key_byte(b[end]) {
             end += 1;
         }
-        // A key starts with a letter or `_`.
-        if start == end || !(b[start].is_ascii_alphabetic() || b[start] == b'_') {
+        // A key starts with a letter or `_` (or a digit, when letters follow: `1password_…`).
+        if start == end
+            || !(b[start].is_ascii_alphabetic()
+                || b[start] == b'_'
+                || (b[start].is_ascii_digit() && b[start..end].iter().any(u8::is_ascii_alphabetic)))
+        {
             continue;
         }
         let mut i = end;

@@ -255,6 +255,13 @@ for _ in range(3):
     spaced = " ".join([n[0:4], n[4:8], n[8:12], n[12:16], n[16:]])
     add("secret", "text", f"card {spaced} declined", secret=spaced, category="card_19")
 
+for key in ["adobe_client_id", "heroku_api_key_v2", "slack_webhook_url", "new_relic_insert_key", "1password_secret_key"]:
+    value = r(HEX, 32)
+    add("secret", "text", f"{key}={value}", secret=value, category="key_vocabulary")
+    add("secret", "text", json.dumps({key: value}), secret=value, category="key_vocabulary")
+for key in ["client_id", "app_client_id", "api_version_v2"]:
+    add("innocent", "text", f"{key}={r(HEX, 12)}", category="precision")
+
 # --- precision: a sensitive key followed by something that is not a secret -----------------------
 precision = [
     "Access denied for user 'root'@'localhost' (using password: YES)", "(using password: NO)",
