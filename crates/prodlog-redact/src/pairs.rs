@@ -215,6 +215,30 @@ pub(crate) fn find_pairs(
         } else if i < b.len() && (b[i] == b'=' || b[i] == b':') {
             1
         } else {
+            // Prose: `login with password Hunter2x`, `the token is 8f3ac2e9d1b7`: no
+            // separator, so only a word that reads like a credential counts.
+            let mut key_start = start;
+            if !strong_noun(&text[start..end]) && start >= 2 && b[start - 1] == b' ' {
+                // `api key`, `access token`: the word before, with it.
+                key_start = start - 1;
+                while key_start > 0 && b[key_start - 1].is_ascii_alphanumeric() {
+                    key_start -= 1;
+                }
+            }
+            let key = &text[key_start..end];
+            if i > end && i < b.len() && strong_noun(key) && sensitive(key) {
+                let mut v = i;
+                for verb in [&b"is "[..], b"was ", b"of "] {
+                    if b[v..].starts_with(verb) {
+                        v += verb.len();
+                    }
+                }
+                if let Some((vs, ve)) = value_at(b, v) {
+                    if looks_like_a_credential(&b[vs..ve]) {
+                        push_value(text, vs, ve, out);
+                    }
+                }
+            }
             continue;
         };
         // `auth:user:291326`, `token:refresh`, `/api/auth:login`, `…:secret:orders/db-…`:
@@ -294,6 +318,38 @@ fn push_value(text: &str, vs: usize, ve: usize, out: &mut Vec<(usize, usize)>) {
     }
 }
 
+/// Keys that name the credential itself (not an IBAN, a PIN or a card, whose own rules
+/// check their values): the only ones a bare word after them is taken for.
+fn strong_noun(key: &str) -> bool {
+    let k = key.as_bytes();
+    [
+        &b"password"[..],
+        b"passwd",
+        b"pwd",
+        b"passphrase",
+        b"passcode",
+        b"secret",
+        b"token",
+        b"apikey",
+        b"api_key",
+        b"api key",
+        b"credential",
+        b"credentials",
+    ]
+    .iter()
+    .any(|n| k.len() >= n.len() && k[k.len() - n.len()..].eq_ignore_ascii_case(n))
+}
+
+/// A word that reads like a credential rather than prose: at least 8 characters, letters and
+/// digits both, nothing that makes it a path, a date or a number.
+fn looks_like_a_credential(v: &[u8]) -> bool {
+    v.len() >= 8
+        && v.iter().any(u8::is_ascii_digit)
+        && v.iter().any(u8::is_ascii_alphabetic)
+        && v.iter()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, b'/' | b':' | b'.' | b','))
+}
+
 /// A key whose last word is a plural noun (`max_tokens`, `secrets`): with a number, a count.
 fn plural_count(key: &str) -> bool {
     let lower = key.as_bytes();
@@ -355,5 +411,10 @@ mod tests {
         assert!(values("password=[REDACTED]").is_empty());
         assert!(values(r#"{"message":"PASSWORD=","target":"x"}"#).is_empty());
         assert!(values("app::auth::password::check (src/auth.rs:10:5)").is_empty());
+        assert_eq!(values("login with password Hunter2x ok"), ["Hunter2x"]);
+        assert_eq!(values("the password is s3cretPass1"), ["s3cretPass1"]);
+        assert!(values("password reset requested for user 42").is_empty());
+        assert!(values("password is incorrect").is_empty());
+        assert!(values("password policy v2 applied").is_empty());
     }
 }

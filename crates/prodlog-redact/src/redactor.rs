@@ -404,7 +404,11 @@ impl Redactor {
         let inner = &*self.inner;
         let mut mask = inner.always;
         let shape = Shape::of(text.as_bytes());
-        if shape.separator || shape.long_run || shape.armour || (inner.emails && shape.at) {
+        // Prose with a credential-like word needs a digit and room for a key and a value:
+        // `invalid token 8f3k2j9d0a`.
+        let prose = shape.digits > 0 && text.len() >= 14;
+        let pairs = shape.separator || prose;
+        if pairs || shape.long_run || shape.armour || (inner.emails && shape.at) {
             let kv_bit = inner.key_value.map_or(0, |kv| 1u64 << kv);
             let vendor_bit = inner.vendor_rule.map_or(0, |v| 1u64 << v);
             for m in inner
@@ -414,7 +418,7 @@ impl Redactor {
                 let pattern = m.pattern().as_usize();
                 let rules = inner.pattern_rules[pattern];
                 mask |= rules & !vendor_bit;
-                if rules & kv_bit != 0 && shape.separator {
+                if rules & kv_bit != 0 && pairs {
                     hits.keys.push(m.start());
                 }
                 // A vendor prefix counts only at the start of a word.
@@ -430,7 +434,10 @@ impl Redactor {
             }
             hits.files.extend(inner.always_files.iter().copied());
             if !shape.separator {
-                mask &= !inner.need_separator;
+                mask &= !(inner.need_separator & !kv_bit);
+                if !prose {
+                    mask &= !kv_bit;
+                }
             }
         }
         if shape.digits >= inner.min_digits {

@@ -259,6 +259,12 @@ for key in ["adobe_client_id", "heroku_api_key_v2", "slack_webhook_url", "new_re
     value = r(HEX, 32)
     add("secret", "text", f"{key}={value}", secret=value, category="key_vocabulary")
     add("secret", "text", json.dumps({key: value}), secret=value, category="key_vocabulary")
+for t in ["login failed with password {} for bob", "invalid token {}", "the api key is {}", "user secret was {}"]:
+    value = pw()
+    add("secret", "text", t.format(value), secret=value, category="prose")
+for t in ["password reset requested for user 42", "token expired at 2026-11-30T10:00:00Z", "password policy requires 12 chars",
+          "secret rotated in commit " + r(HEX, 40), "token refresh took 250 ms", "password is incorrect for user 7"]:
+    add("innocent", "text", t, category="prose")
 for key in ["client_id", "app_client_id", "api_version_v2"]:
     add("innocent", "text", f"{key}={r(HEX, 12)}", category="precision")
 
