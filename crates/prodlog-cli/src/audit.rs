@@ -91,17 +91,13 @@ fn scan<'r>(redactor: &'r Redactor, chunk: &Chunk) -> Tally<'r> {
         } else {
             line
         };
+        // What the formatters redact: each JSON value on its own (decoded), and every value
+        // under a sensitive name; anything else line by line.
         let kinds = match is_json
-            .then(|| serde_json::from_str::<Value>(line).ok())
+            .then(|| crate::walk::leaks(redactor, line))
             .flatten()
         {
-            // What the formatters redact: each value on its own (decoded), and every value
-            // under a sensitive name.
-            Some(v) => {
-                let mut kinds = Vec::new();
-                find_in_value(redactor, None, &v, &mut kinds);
-                kinds
-            }
+            Some(kinds) => kinds,
             None => redactor.find(line),
         };
         if !kinds.is_empty() {
@@ -113,47 +109,6 @@ fn scan<'r>(redactor: &'r Redactor, chunk: &Chunk) -> Tally<'r> {
         }
     }
     t
-}
-
-/// The leaks in one JSON value, as the formatters see values: strings decoded, integers
-/// as their digits, a value under a sensitive name (`"password": "x"`) unless redacted.
-fn find_in_value<'r>(
-    redactor: &'r Redactor,
-    name: Option<&str>,
-    v: &Value,
-    kinds: &mut Vec<&'r str>,
-) {
-    let mut add = |k: &'r str| {
-        if !kinds.contains(&k) {
-            kinds.push(k);
-        }
-    };
-    match v {
-        Value::String(s) => {
-            if name.is_some_and(|n| redactor.is_sensitive_name(n)) && !s.starts_with("[REDACTED") {
-                add("key_value");
-            }
-            for k in redactor.find(s) {
-                add(k);
-            }
-        }
-        Value::Number(n) if n.as_u64().is_some_and(|n| n >= 1_000_000_000_000) => {
-            for k in redactor.find(&n.to_string()) {
-                add(k);
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                find_in_value(redactor, name, item, kinds);
-            }
-        }
-        Value::Object(map) => {
-            for (k, item) in map {
-                find_in_value(redactor, Some(k), item, kinds);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// `line` without terminal escape sequences (CSI `ESC [ … letter`, OSC `ESC ] … BEL`).

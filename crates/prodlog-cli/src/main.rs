@@ -16,6 +16,7 @@
 
 mod audit;
 mod check;
+mod walk;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,147 @@
+//! The values of one JSON line, walked without building a `serde_json::Value`: strings are
+//! borrowed from the line unless they hold escapes, so a clean line allocates (almost)
+//! nothing, and each value reaches the detectors as the formatters saw it.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use prodlog_redact::Redactor;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// The leaks in one JSON line: each value on its own (decoded), and every value under a
+/// sensitive name (`"password": "x"`) unless already redacted. `None`: not JSON.
+pub(crate) fn leaks<'r>(redactor: &'r Redactor, line: &str) -> Option<Vec<&'r str>> {
+    let mut kinds = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(line);
+    Walk {
+        redactor,
+        name: None,
+        kinds: &mut kinds,
+    }
+    .deserialize(&mut de)
+    .ok()?;
+    de.end().ok()?;
+    Some(kinds)
+}
+
+struct Walk<'a, 'r> {
+    redactor: &'r Redactor,
+    name: Option<&'a str>,
+    kinds: &'a mut Vec<&'r str>,
+}
+
+impl<'r> Walk<'_, 'r> {
+    fn add(&mut self, k: &'r str) {
+        if !self.kinds.contains(&k) {
+            self.kinds.push(k);
+        }
+    }
+
+    fn string(&mut self, s: &str) {
+        if self
+            .name
+            .is_some_and(|n| self.redactor.is_sensitive_name(n))
+            && !s.starts_with("[REDACTED")
+        {
+            self.add("key_value");
+        }
+        for k in self.redactor.find(s) {
+            self.add(k);
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Walk<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// A key, borrowed when it has no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> Visitor<'de> for Walk<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(mut self, v: &'de str) -> Result<(), E> {
+        self.string(v);
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<(), E> {
+        self.string(v);
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(mut self, v: u64) -> Result<(), E> {
+        // Integers this large may be card numbers (the formatters redact them too).
+        if v >= 1_000_000_000_000 {
+            self.string(itoa::Buffer::new().format(v));
+        }
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq
+            .next_element_seed(Walk {
+                redactor: self.redactor,
+                name: self.name,
+                kinds: &mut *self.kinds,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            map.next_value_seed(Walk {
+                redactor: self.redactor,
+                name: Some(&key),
+                kinds: &mut *self.kinds,
+            })?;
+        }
+        Ok(())
+    }
+}
