@@ -65,6 +65,7 @@ fn string_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
 fn scan<'r>(redactor: &'r Redactor, chunk: &Chunk) -> Tally<'r> {
     let mut t = Tally::default();
     let text = String::from_utf8_lossy(&chunk.data);
+    let mut names = HashMap::new();
     for (i, line) in text.split('\n').enumerate() {
         if line.is_empty() {
             continue;
@@ -94,7 +95,7 @@ fn scan<'r>(redactor: &'r Redactor, chunk: &Chunk) -> Tally<'r> {
         // What the formatters redact: each JSON value on its own (decoded), and every value
         // under a sensitive name; anything else line by line.
         let kinds = match is_json
-            .then(|| crate::walk::leaks(redactor, line))
+            .then(|| crate::walk::leaks(redactor, line, &mut names))
             .flatten()
         {
             Some(kinds) => kinds,

@@ -3,6 +3,7 @@
 //! nothing, and each value reaches the detectors as the formatters saw it.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 
 use prodlog_redact::Redactor;
@@ -10,13 +11,20 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 
 /// The leaks in one JSON line: each value on its own (decoded), and every value under a
 /// sensitive name (`"password": "x"`) unless already redacted. `None`: not JSON.
-pub(crate) fn leaks<'r>(redactor: &'r Redactor, line: &str) -> Option<Vec<&'r str>> {
+///
+/// `names` remembers which keys are sensitive: the same few keys come on every line.
+pub(crate) fn leaks<'r>(
+    redactor: &'r Redactor,
+    line: &str,
+    names: &mut HashMap<String, bool>,
+) -> Option<Vec<&'r str>> {
     let mut kinds = Vec::new();
     let mut de = serde_json::Deserializer::from_str(line);
     Walk {
         redactor,
         name: None,
         kinds: &mut kinds,
+        names,
     }
     .deserialize(&mut de)
     .ok()?;
@@ -28,6 +36,7 @@ struct Walk<'a, 'r> {
     redactor: &'r Redactor,
     name: Option<&'a str>,
     kinds: &'a mut Vec<&'r str>,
+    names: &'a mut HashMap<String, bool>,
 }
 
 impl<'r> Walk<'_, 'r> {
@@ -37,12 +46,20 @@ impl<'r> Walk<'_, 'r> {
         }
     }
 
+    fn sensitive(&mut self) -> bool {
+        let Some(name) = self.name else { return false };
+        if let Some(&known) = self.names.get(name) {
+            return known;
+        }
+        let sensitive = self.redactor.is_sensitive_name(name);
+        if self.names.len() < 4096 {
+            self.names.insert(name.to_owned(), sensitive);
+        }
+        sensitive
+    }
+
     fn string(&mut self, s: &str) {
-        if self
-            .name
-            .is_some_and(|n| self.redactor.is_sensitive_name(n))
-            && !s.starts_with("[REDACTED")
-        {
+        if !s.starts_with("[REDACTED") && self.sensitive() {
             self.add("key_value");
         }
         for k in self.redactor.find(s) {
@@ -128,6 +145,7 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
                 redactor: self.redactor,
                 name: self.name,
                 kinds: &mut *self.kinds,
+                names: &mut *self.names,
             })?
             .is_some()
         {}
@@ -135,11 +153,19 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let top = self.name.is_none();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            // The keys prodlog itself writes at the top of a line hold no user data (a user's
+            // field of that name is written `fields.<name>`): their values are skipped.
+            if top && matches!(&*key, "timestamp" | "level" | "target" | "span") {
+                map.next_value::<de::IgnoredAny>()?;
+                continue;
+            }
             map.next_value_seed(Walk {
                 redactor: self.redactor,
                 name: Some(&key),
                 kinds: &mut *self.kinds,
+                names: &mut *self.names,
             })?;
         }
         Ok(())
