@@ -100,14 +100,7 @@ fn run(dir: &Path, vars: &[(&str, &str)]) -> Output {
 }
 
 fn run_scenario(scenario: &str, dir: &Path, vars: &[(&str, &str)]) -> Output {
-    let mut cmd = support::child_command(scenario);
-    cmd.env("PRODLOG_DIR", dir).env("PRODLOG_APP", "svc");
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    out
+    support::run_preset(scenario, dir, vars)
 }
 
 /// Every line inside a request carries that request's id and user, and no line is below

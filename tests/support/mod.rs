@@ -32,6 +32,23 @@ pub fn child_command(scenario: &str) -> std::process::Command {
     cmd
 }
 
+/// Runs `scenario` as a child writing app `svc`'s files into `dir`, with `vars` set, and
+/// returns its output after checking it succeeded.
+pub fn run_preset(
+    scenario: &str,
+    dir: &std::path::Path,
+    vars: &[(&str, &str)],
+) -> std::process::Output {
+    let mut cmd = child_command(scenario);
+    cmd.env("PRODLOG_DIR", dir).env("PRODLOG_APP", "svc");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    out
+}
+
 /// The `main` of a test binary whose scenarios need a process each (a global subscriber
 /// is set once per process): as a child, runs its scenario; as the parent, runs the tests
 /// whose names contain the first non-flag argument (all of them without one).

@@ -22,27 +22,24 @@ pub(crate) fn register(shared: &Arc<Shared>) {
 /// Called by the clock thread every 100 ms: summaries that are due go to the global
 /// subscriber.
 pub(crate) fn tick() {
-    let live: Vec<Arc<Shared>> = LIMITERS
+    for shared in live() {
+        emit_due(&shared, false);
+    }
+}
+
+fn live() -> Vec<Arc<Shared>> {
+    LIMITERS
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .iter()
         .filter_map(Weak::upgrade)
-        .collect();
-    for shared in live {
-        emit_due(&shared, false);
-    }
+        .collect()
 }
 
 /// Writes every pending summary of every live limiter now, on the calling thread's
 /// subscriber (for a process about to end: a signal, `std::process::exit`).
 pub fn flush_all() {
-    let live: Vec<Arc<Shared>> = LIMITERS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .filter_map(Weak::upgrade)
-        .collect();
-    for shared in live {
+    for shared in live() {
         emit_due(&shared, true);
     }
 }

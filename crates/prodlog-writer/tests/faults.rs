@@ -26,6 +26,15 @@ fn lines_of(path: &Path) -> Vec<String> {
     text.lines().map(str::to_owned).collect()
 }
 
+/// The lines the writer reported in the log as lost.
+fn reported_lost(lines: &[String]) -> u64 {
+    lines
+        .iter()
+        .filter_map(|l| l.split("prodlog could not write ").nth(1))
+        .map(|rest| rest.split(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum()
+}
+
 fn count(lines: &[String], phase: &str) -> usize {
     let tag = format!("\"phase\":\"{phase}\"");
     lines.iter().filter(|l| l.contains(&tag)).count()
@@ -133,11 +142,7 @@ fn a_full_disk_never_panics_counts_failures_and_resumes() {
         100,
         "writing resumed when space came back"
     );
-    let reported: u64 = lines
-        .iter()
-        .filter_map(|l| l.split("prodlog could not write ").nth(1))
-        .map(|rest| rest.split(' ').next().unwrap().parse::<u64>().unwrap())
-        .sum();
+    let reported = reported_lost(&lines);
     assert_eq!(
         reported, stats.lost,
         "every lost line is reported in the log"
@@ -310,11 +315,7 @@ fn a_full_disk_freed_a_little_at_a_time_takes_whole_lines_as_room_appears() {
 
     let lines = lines_of(&path);
     let stats = writer.stats();
-    let reported: u64 = lines
-        .iter()
-        .filter_map(|l| l.split("prodlog could not write ").nth(1))
-        .map(|rest| rest.split(' ').next().unwrap().parse::<u64>().unwrap())
-        .sum();
+    let reported = reported_lost(&lines);
     assert_eq!(
         reported, stats.lost,
         "every lost line is reported in the log"
