@@ -61,19 +61,26 @@ impl Shape {
     /// One table walk collects the byte classes, counts digits and measures runs of token
     /// characters; dashes are looked at again only when there is one.
     pub(crate) fn of(bytes: &[u8]) -> Shape {
-        let (mut flags, mut digits, mut run, mut long_run) = (0u8, 0usize, 0u32, false);
+        let (mut flags, mut digits) = (0u8, 0usize);
         for &b in bytes {
             let c = CLASS[usize::from(b)];
             flags |= c;
             digits += usize::from((c & DIGIT) >> 1);
-            run = (run + 1) * u32::from(c & TOKEN);
-            long_run |= run as usize >= MIN_RUN;
         }
         let separator = flags & SEPARATOR != 0;
         // PEM armour (`-----`), a command-line flag (`--password`, ` -p`), or a call with
         // string arguments (`Credential("user", "…")`).
         let armour = (flags & DASH != 0 && bytes.windows(2).any(|w| w == b"--" || w == b" -"))
             || flags & (PAREN | QUOTE) == PAREN | QUOTE;
+        // Only needed when nothing else sends the text to the prefilter; a loop of its own,
+        // so the common case (a separator) never pays for its dependency chain.
+        let long_run = flags & SEPARATOR == 0 && !armour && bytes.len() >= MIN_RUN && {
+            let mut run = 0u32;
+            bytes.iter().any(|&b| {
+                run = (run + 1) * u32::from(CLASS[usize::from(b)] & TOKEN);
+                run as usize >= MIN_RUN
+            })
+        };
         Shape {
             separator,
             armour,
