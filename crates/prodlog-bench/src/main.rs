@@ -12,6 +12,7 @@
 //! implementation alike; compare the ratios, measured in the same run.
 
 mod alloc;
+mod audit;
 mod cases;
 mod filters;
 mod naive;
@@ -223,6 +224,9 @@ fn main() {
         .is_none_or(|o| "writer".starts_with(o) || o == "writer")
     {
         writer_table(&exe, dir.path(), rounds, scale);
+    }
+    if only.as_deref().is_none_or(|o| "audit".starts_with(o)) {
+        audit::table(&exe, dir.path(), rounds, scale);
     }
 }
 
