@@ -29,9 +29,9 @@ fn line(i: u64, out: &mut String) {
     ];
     let (a, b, c, d) = (next(), next(), next(), next());
     use std::fmt::Write as _;
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "{{\"timestamp\":\"2026-11-30T10:{:02}:{:02}.{:06}Z\",\"level\":\"{}\",\"target\":\"{}\",\"message\":\"{}\",\"method\":\"{}\",\"path\":\"/api/v1/orders/{}\",\"status\":{},\"duration_ms\":{}.{:03},\"request_id\":\"{:08x}-{:04x}-7{:03x}-8{:03x}-{:012x}\",\"trace_id\":\"{:016x}{:016x}\",\"user_id\":{},\"cache_key\":\"orders:user:{}\",\"span\":\"request\"}}\n",
+        "{{\"timestamp\":\"2026-11-30T10:{:02}:{:02}.{:06}Z\",\"level\":\"{}\",\"target\":\"{}\",\"message\":\"{}\",\"method\":\"{}\",\"path\":\"/api/v1/orders/{}\",\"status\":{},\"duration_ms\":{}.{:03},\"request_id\":\"{:08x}-{:04x}-7{:03x}-8{:03x}-{:012x}\",\"trace_id\":\"{:016x}{:016x}\",\"user_id\":{},\"cache_key\":\"orders:user:{}\",\"span\":\"request\"}}",
         i / 60_000 % 60,
         i / 1000 % 60,
         i % 1_000_000,
