@@ -408,7 +408,9 @@ impl Redactor {
         // `invalid token 8f3k2j9d0a`.
         let prose = shape.digits > 0 && text.len() >= 14;
         let pairs = shape.separator || prose;
-        if pairs || shape.long_run || shape.armour || (inner.emails && shape.at) {
+        if !shape.hex_only
+            && (pairs || shape.long_run || shape.armour || (inner.emails && shape.at))
+        {
             let kv_bit = inner.key_value.map_or(0, |kv| 1u64 << kv);
             let vendor_bit = inner.vendor_rule.map_or(0, |v| 1u64 << v);
             for m in inner

@@ -13,6 +13,9 @@ pub(crate) struct Shape {
     pub(crate) digits: usize,
     /// A run of at least [`MIN_RUN`] token characters.
     pub(crate) long_run: bool,
+    /// Only hex digits and dashes (a UUID, a trace id, a digest): no literal any rule
+    /// needs can be in it, only digit-rule secrets (cards, SSNs).
+    pub(crate) hex_only: bool,
 }
 
 const TOKEN: u8 = 1;
@@ -22,6 +25,7 @@ const AT: u8 = 8;
 const DASH: u8 = 16;
 const PAREN: u8 = 32;
 const QUOTE: u8 = 64;
+const NOT_HEX: u8 = 128;
 
 /// The class bits of every byte, so the pass is one table load per byte.
 static CLASS: [u8; 256] = {
@@ -50,6 +54,9 @@ static CLASS: [u8; 256] = {
         }
         if b == b'"' {
             c |= QUOTE;
+        }
+        if !(b.is_ascii_hexdigit() || b == b'-') {
+            c |= NOT_HEX;
         }
         t[i] = c;
         i += 1;
@@ -82,6 +89,7 @@ impl Shape {
             })
         };
         Shape {
+            hex_only: flags & NOT_HEX == 0,
             separator,
             armour,
             at: flags & AT != 0,
