@@ -97,8 +97,14 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     )),
     rule(
         "url_key",
-        r"(?:hooks\.slack\.com/(?:services|workflows)/(?P<s>[A-Za-z0-9+/_-]{20,})|https://(?P<s2>[0-9a-f]{32})@[A-Za-z0-9.-]*sentry|discord(?:app)?\.com/api/webhooks/[0-9]+/(?P<s3>[A-Za-z0-9_-]{20,}))",
-        Gate::Literals(&["hooks.slack.com", "sentry", "webhooks"]),
+        r"(?:hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9+/_-]{20,})|https://(?P<s2>[0-9a-f]{32})@[A-Za-z0-9.-]*sentry|discord(?:app)?\.com/api/webhooks/[0-9]+/(?P<s3>[A-Za-z0-9_-]{20,})|(?:webhook\.office\.com/webhookb2|outlook\.office(?:365)?\.com/webhook)/(?P<s4>[A-Za-z0-9@/_-]{20,})|hooks\.zapier\.com/hooks/catch/(?P<s5>[0-9]+/[A-Za-z0-9]+))",
+        Gate::Literals(&[
+            "hooks.slack.com",
+            "sentry",
+            "webhooks",
+            "webhook",
+            "hooks.zapier.com",
+        ]),
         Check::None,
     ),
     with_separator(rule(

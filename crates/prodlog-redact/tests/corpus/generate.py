@@ -259,6 +259,12 @@ for key in ["adobe_client_id", "heroku_api_key_v2", "slack_webhook_url", "new_re
     value = r(HEX, 32)
     add("secret", "text", f"{key}={value}", secret=value, category="key_vocabulary")
     add("secret", "text", json.dumps({key: value}), secret=value, category="key_vocabulary")
+for url in ["https://contoso.webhook.office.com/webhookb2/{}@72f988bf-86f1-41af-91ab-2d7cd011db47/IncomingWebhook/{}/{}",
+            "https://hooks.zapier.com/hooks/catch/{}/{}/"]:
+    a, b2, c = r(string.digits, 7), r(string.ascii_lowercase + string.digits, 32), r(HEX, 8)
+    value = url.format(a, b2, c)
+    secret = b2
+    add("secret", "text", f"posting alert to {value}", secret=secret, category="webhook")
 for t in ["login failed with password {} for bob", "invalid token {}", "the api key is {}", "user secret was {}"]:
     value = pw()
     add("secret", "text", t.format(value), secret=value, category="prose")
