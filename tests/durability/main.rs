@@ -473,9 +473,10 @@ fn flood_memory() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{text}"));
     println!("peak RSS under an 8-thread flood with an 8 MiB queue: {kib} KiB");
-    // The queue (8 MiB), the batch being written (8 MiB), and a constant for the program.
+    // The queue and the batch being written (8 MiB together), and a constant for the
+    // program (about 12 MB here).
     assert!(
-        kib < 40 * 1024,
+        kib < 32 * 1024,
         "peak RSS {kib} KiB is far above the queue bound"
     );
 }

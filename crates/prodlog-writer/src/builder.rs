@@ -84,9 +84,8 @@ impl WriterBuilder {
         self
     }
 
-    /// The most bytes the queue holds (the worker may hold one more batch of this size
-    /// while it writes).
-    /// Between 4 KiB and [`MAX_QUEUE_BYTES`].
+    /// The most bytes of lines held in memory: half queued by callers, half in the batch
+    /// being written. Between 4 KiB and [`MAX_QUEUE_BYTES`].
     pub fn queue_bytes(mut self, bytes: usize) -> Self {
         self.queue_bytes = bytes.clamp(4096, MAX_QUEUE_BYTES);
         self

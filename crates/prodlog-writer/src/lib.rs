@@ -47,8 +47,8 @@
 //! - **Modes.** Files are created with [`file_mode`](WriterBuilder::file_mode)
 //!   (`0640`), a directory the writer creates with `x` added (`0750`); backups keep their
 //!   file's mode.
-//! - **Bounded memory.** At most [`queue_bytes`](WriterBuilder::queue_bytes) queued, plus
-//!   the batch being written.
+//! - **Bounded memory.** The lines queued and the batch being written together hold at most
+//!   [`queue_bytes`](WriterBuilder::queue_bytes) (half each).
 //! - **No silent loss.** With [`QueuePolicy::Block`] a full queue makes callers wait. With
 //!   [`QueuePolicy::Drop`] they never wait; each dropped line is counted and the count is
 //!   written into the log as soon as there is room: `"prodlog dropped 1234 lines"`.
@@ -68,7 +68,7 @@
 //!   them all, so later lines are written before their call returns.
 //! - **Memory.** Both buffers are reserved once at their bound by the thread that builds
 //!   the writer and never regrown by callers: peak RSS under an 8-thread flood through the
-//!   preset with the 8 MiB queue is about 25 MB (it was 90–97 MB when caller threads grew
+//!   preset with the 8 MiB queue is about 20 MB (it was 90–97 MB when caller threads grew
 //!   the queue in their own malloc arenas).
 //!
 //! # Rotation and names

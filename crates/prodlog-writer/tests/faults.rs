@@ -90,7 +90,7 @@ fn a_full_disk_never_panics_counts_failures_and_resumes() {
     }
     assert!(writer.flush(WAIT), "the lines before the fault are written");
 
-    // Bursts across several retry periods: what the writer holds must stay within twice its
+    // Bursts across several retry periods: what the writer holds must stay within its
     // 64 KiB queue however long the disk stays full.
     let mut most_held = 0;
     for burst in 0..5 {
@@ -101,7 +101,7 @@ fn a_full_disk_never_panics_counts_failures_and_resumes() {
         most_held = most_held.max(writer.stats().held_bytes);
     }
     assert!(
-        most_held <= 2 * 64 * 1024,
+        most_held <= 64 * 1024 + 1024,
         "held {most_held} bytes during the fault"
     );
     let _ = writer.flush(Duration::from_millis(500));
