@@ -221,3 +221,29 @@ fn audit_detection_matches_the_redaction_layer_on_the_corpora() {
         );
     }
 }
+
+/// A human console capture, colours included: `key=value` split by escape codes is still
+/// read as a pair, and a clean coloured line is not flagged.
+#[test]
+fn audit_reads_coloured_console_captures() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("console.txt");
+    std::fs::write(
+        &capture,
+        concat!(
+            "\x1b[2m2026-11-30T10:00:00.000001Z\x1b[0m \x1b[32m INFO\x1b[0m \x1b[2mapp:\x1b[0m login ok \x1b[3muser\x1b[0m=alice\n",
+            "\x1b[2m2026-11-30T10:00:00.000002Z\x1b[0m \x1b[31mERROR\x1b[0m \x1b[2mapp:\x1b[0m login failed \x1b[3mpassword\x1b[0m=Hunter2x9\n",
+            "\x1b[2m2026-11-30T10:00:00.000003Z\x1b[0m \x1b[32m INFO\x1b[0m \x1b[2mapp:\x1b[0m cache hit \x1b[3mkey\x1b[0m=orders:user:42\n",
+        ),
+    )
+    .unwrap();
+    let out = prodlog(&["audit", capture.to_str().unwrap()], &[]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("{}:2: key_value", capture.display())),
+        "{text}"
+    );
+    assert!(!text.contains(":1:") && !text.contains(":3:"), "{text}");
+    assert!(!text.contains("Hunter2x9"), "the secret is never echoed");
+}
