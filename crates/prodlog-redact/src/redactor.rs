@@ -570,7 +570,14 @@ impl Redactor {
             Check::Iban => is_iban(m),
             Check::NotAWord => crate::rules::is_not_a_word(m),
             Check::NotAParamName => {
-                !(m.ends_with('=') && m[..m.len() - 1].bytes().all(|b| b.is_ascii_alphabetic()))
+                // `Digest username=` is a parameter's name; `Authorization: Bearer` alone
+                // names a scheme and carries nothing.
+                let param =
+                    m.ends_with('=') && m[..m.len() - 1].bytes().all(|b| b.is_ascii_alphabetic());
+                let scheme = ["bearer", "basic", "digest", "token", "negotiate", "ntlm"]
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case(m));
+                !param && !scheme
             }
             Check::None | Check::SensitiveKey | Check::Vendor | Check::NamedKey => true,
         }

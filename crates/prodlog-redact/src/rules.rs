@@ -127,7 +127,8 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     ),
     rule(
         "bearer",
-        r"(?i)(?-u:\b)(?:bearer|basic)[ \t]+(?P<s>[A-Za-z0-9._~+/=-]{12,})",
+        // `=` only as padding at the end: `token_type=Bearer expires_in=3600` is no credential.
+        r"(?i)(?-u:\b)(?:bearer|basic)[ \t]+(?P<s>[A-Za-z0-9._~+/-]{12,}=*)",
         Gate::Literals(&["bearer", "basic"]),
         Check::TokenLike,
     ),
@@ -170,9 +171,18 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     ),
     rule(
         "cli_short_password",
-        // mysql-style `-pSECRET` / `-p SECRET`, `sshpass -p SECRET`.
-        r#"(?i)(?-u:\b)(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlsh|mariadb|mariadb-dump|mariadb-admin|sshpass)(?:[ \t]+[^\s]+)*?[ \t]+-p[ \t]?(?P<s>[^\s"'-][^\s"']*)"#,
-        Gate::Literals(&["mysql", "mariadb", "sshpass"]),
+        // mysql-style `-pSECRET` / `-p SECRET`, `sshpass -p SECRET`, `docker login -p SECRET`
+        // (and podman, buildah, skopeo, helm, oras), `redis-cli -a SECRET`.
+        r#"(?i)(?-u:\b)(?:(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlsh|mariadb|mariadb-dump|mariadb-admin|sshpass|(?:docker|podman|buildah|skopeo|nerdctl|oras|helm(?:[ \t]+registry)?)[ \t]+login)(?:[ \t]+[^\s]+)*?[ \t]+-p|(?:redis-cli|keydb-cli|valkey-cli)(?:[ \t]+[^\s]+)*?[ \t]+-a)[ \t]?(?P<s>[^\s"'-][^\s"']*)"#,
+        Gate::Literals(&[
+            "mysql",
+            "mariadb",
+            "sshpass",
+            "login",
+            "redis-cli",
+            "keydb-cli",
+            "valkey-cli",
+        ]),
         Check::NotAWord,
     ),
     rule(

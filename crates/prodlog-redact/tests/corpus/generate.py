@@ -240,7 +240,8 @@ syntaxes = [
     "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey={}",
     "db.internal:5432:orders:app:{}", "machine api.example.com login bob password {}",
     "ado_pat={}", "Ocp-Apim-Subscription-Key: {}", "preshared key: {}", "unseal key 1: {}",
-    "vpn_secret_key={}", "export GITLAB_PAT=\"{}\"",
+    "vpn_secret_key={}", "export GITLAB_PAT=\"{}\"", "redis-cli -h cache -a {} ping",
+    "docker login -u ci -p {} registry.example.com", "PGPASSWORD={} psql -h db -U app",
 ]
 for t in syntaxes:
     value = r(HEX, 32) if "response" in t else pw()
@@ -287,6 +288,7 @@ precision = [
     "token:refresh scheduled", "secret:rotation done", "GET /api/auth:login 200",
     "password: ********", "password=[hidden]", "password=<redacted>", "password: null", "api_key=None",
     "{\"password\": null}", "auth=ok", "auth: bearer", "pin=false",
+    "token_type=Bearer expires_in=3600", "Authorization: Bearer", "user login -p 8080 started",
 ]
 for t in precision:
     add("innocent", "text", t, category="precision")
