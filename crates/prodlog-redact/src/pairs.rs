@@ -226,7 +226,9 @@ pub(crate) fn find_pairs(
                 }
             }
             let key = &text[key_start..end];
-            if i > end && i < b.len() && strong_noun(key) && sensitive(key) {
+            // A word of its own (`prod/db/password version=3` is a path, then a pair).
+            let standalone = key_start == 0 || b[key_start - 1].is_ascii_whitespace();
+            if standalone && i > end && i < b.len() && strong_noun(key) && sensitive(key) {
                 let mut v = i;
                 for verb in [&b"is "[..], b"was ", b"of "] {
                     if b[v..].starts_with(verb) {
@@ -347,7 +349,7 @@ fn looks_like_a_credential(v: &[u8]) -> bool {
         && v.iter().any(u8::is_ascii_digit)
         && v.iter().any(u8::is_ascii_alphabetic)
         && v.iter()
-            .all(|c| c.is_ascii_graphic() && !matches!(c, b'/' | b':' | b'.' | b','))
+            .all(|c| c.is_ascii_graphic() && !matches!(c, b'/' | b':' | b'.' | b',' | b'='))
 }
 
 /// A key whose last word is a plural noun (`max_tokens`, `secrets`): with a number, a count.
@@ -416,5 +418,6 @@ mod tests {
         assert!(values("password reset requested for user 42").is_empty());
         assert!(values("password is incorrect").is_empty());
         assert!(values("password policy v2 applied").is_empty());
+        assert!(values("secret_name=prod/db/password version=3").is_empty());
     }
 }

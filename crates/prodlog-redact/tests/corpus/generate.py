@@ -289,6 +289,8 @@ precision = [
     "password: ********", "password=[hidden]", "password=<redacted>", "password: null", "api_key=None",
     "{\"password\": null}", "auth=ok", "auth: bearer", "pin=false",
     "token_type=Bearer expires_in=3600", "Authorization: Bearer", "user login -p 8080 started",
+    "secret_name=prod/db/password version=3", "GET /api/v1/tokens?limit=20 200 14ms",
+    "max_output_tokens=2048 temperature=0.7", "password_changed_at=2026-11-30T10:00:00Z",
 ]
 for t in precision:
     add("innocent", "text", t, category="precision")
