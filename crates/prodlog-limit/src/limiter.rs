@@ -315,6 +315,14 @@ impl Capture<'_> {
     fn put(&mut self, field: &Field, value: std::fmt::Arguments<'_>) {
         if field.name() == "message" {
             let _ = self.message.write_fmt(value);
+            // An example, not the record: a huge message is cut (at a character boundary).
+            if self.message.len() > 2048 {
+                let mut cut = 2048;
+                while !self.message.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                self.message.truncate(cut);
+            }
             return;
         }
         if self.rest.len() > 2048 {

@@ -3,6 +3,11 @@
 //! is parsed. Reading by hand instead of running a capturing regex over every pair keeps a
 //! JSON line with ten innocent keys at the cost of one scan.
 
+/// Authorization schemes: the word after them is the credential, and alone they are none
+/// (`auth: bearer`, `Authorization: Bearer`).
+pub(crate) const AUTH_SCHEMES: &[&str] =
+    &["bearer", "basic", "digest", "token", "negotiate", "ntlm"];
+
 fn is_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
@@ -52,7 +57,7 @@ fn value_at(b: &[u8], mut at: usize) -> Option<(usize, usize)> {
         return None;
     }
     // `Bearer abc`, `Basic abc`, `Digest …`, `Token …`: the credential is the word after.
-    for scheme in [&b"bearer"[..], b"basic", b"digest", b"token"] {
+    for scheme in AUTH_SCHEMES.iter().map(|s| s.as_bytes()) {
         let end = at + scheme.len();
         if b.len() > end
             && b[at..end].eq_ignore_ascii_case(scheme)
@@ -107,12 +112,14 @@ pub(crate) fn is_not_a_secret(v: &str) -> bool {
         "removed",
         "omitted",
         "-",
-        "bearer",
-        "basic",
-        "digest",
     ];
     let b = v.as_bytes();
-    if b.is_empty() || WORDS.iter().any(|w| w.eq_ignore_ascii_case(v)) {
+    if b.is_empty()
+        || WORDS
+            .iter()
+            .chain(AUTH_SCHEMES)
+            .any(|w| w.eq_ignore_ascii_case(v))
+    {
         return true;
     }
     // Masks: one repeated character, or a bracketed word.
@@ -217,14 +224,11 @@ pub(crate) fn find_pairs(
         } else {
             // Prose: `login with password Hunter2x`, `the token is 8f3ac2e9d1b7`: no
             // separator, so only a word that reads like a credential counts.
-            let mut key_start = start;
-            if !strong_noun(&text[start..end]) && start >= 2 && b[start - 1] == b' ' {
-                // `api key`, `access token`: the word before, with it.
-                key_start = start - 1;
-                while key_start > 0 && b[key_start - 1].is_ascii_alphanumeric() {
-                    key_start -= 1;
-                }
-            }
+            // `api key`, `access token`: the word before, with it.
+            let key_start = match prev_word_start(b, start) {
+                Some(s) if !strong_noun(&text[start..end]) => s,
+                _ => start,
+            };
             let key = &text[key_start..end];
             // A word of its own (`prod/db/password version=3` is a path, then a pair).
             let standalone = key_start == 0 || b[key_start - 1].is_ascii_whitespace();
@@ -371,15 +375,19 @@ fn plural_count(key: &str) -> bool {
 
 /// `preshared key`, `unseal key`, `api token`: the word before the key, with it.
 fn two_words(text: &str, start: usize, end: usize, sensitive: &impl Fn(&str) -> bool) -> bool {
-    let b = text.as_bytes();
+    prev_word_start(text.as_bytes(), start).is_some_and(|s| sensitive(&text[s..end]))
+}
+
+/// Where the word before `start` (separated by one space) begins, if there is one.
+fn prev_word_start(b: &[u8], start: usize) -> Option<usize> {
     if start < 2 || b[start - 1] != b' ' {
-        return false;
+        return None;
     }
     let mut s = start - 1;
     while s > 0 && b[s - 1].is_ascii_alphanumeric() {
         s -= 1;
     }
-    s < start - 1 && sensitive(&text[s..end])
+    (s < start - 1).then_some(s)
 }
 
 #[cfg(test)]

@@ -574,7 +574,7 @@ impl Redactor {
                 // names a scheme and carries nothing.
                 let param =
                     m.ends_with('=') && m[..m.len() - 1].bytes().all(|b| b.is_ascii_alphabetic());
-                let scheme = ["bearer", "basic", "digest", "token", "negotiate", "ntlm"]
+                let scheme = crate::pairs::AUTH_SCHEMES
                     .iter()
                     .any(|w| w.eq_ignore_ascii_case(m));
                 !param && !scheme

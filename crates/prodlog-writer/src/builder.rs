@@ -54,7 +54,8 @@ impl WriterBuilder {
     }
 
     /// Keeps exactly this many rotated files (`app.log.1` newest … `app.log.N`), at most
-    /// [`MAX_BACKUPS`].
+    /// [`MAX_BACKUPS`]. Each rotation renames every backup (logrotate's numbering), so
+    /// thousands of small backups make rotation, and a shutdown that waits for it, slow.
     pub fn max_backups(mut self, n: usize) -> Self {
         self.roll.max_backups = n.min(MAX_BACKUPS);
         self
