@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tracing_core::field::{Field, Visit};
 use tracing_core::subscriber::Interest;
-use tracing_core::{span, Event, LevelFilter, Metadata, Subscriber};
+use tracing_core::{span, Event, Level, LevelFilter, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
@@ -74,6 +74,9 @@ pub(crate) struct Shared {
     pub(crate) spec: LimitSpec,
     /// Nothing is limited: every event passes without a lookup.
     pub(crate) off: bool,
+    /// Per level (ERROR first): can a callsite of it be limited? If not, its events pass
+    /// without a lookup and without taking a slot.
+    may_limit: [bool; 5],
     pub(crate) slots: Box<[Slot]>,
     pub(crate) untracked: AtomicU64,
     pub(crate) suppressed_total: AtomicU64,
@@ -120,7 +123,8 @@ pub struct Stats {
 /// assert!(limit.stats().suppressed >= 980);
 /// ```
 ///
-/// Cost: a callsite that is not flooding pays one lookup in a fixed table keyed by the
+/// Cost: an event of a level nothing limits (INFO and below by default) pays one array
+/// read. A callsite that is not flooding pays one lookup in a fixed table keyed by the
 /// callsite's address and one compare-and-swap on its bucket (time comes from a clock a
 /// background thread advances every 10 ms, not from a syscall). A held-back event pays two
 /// atomic adds, and formats nothing.
@@ -138,6 +142,24 @@ impl std::fmt::Debug for RateLimit {
     }
 }
 
+const LEVELS: [Level; 5] = [
+    Level::ERROR,
+    Level::WARN,
+    Level::INFO,
+    Level::DEBUG,
+    Level::TRACE,
+];
+
+fn level_index(level: Level) -> usize {
+    match level {
+        Level::ERROR => 0,
+        Level::WARN => 1,
+        Level::INFO => 2,
+        Level::DEBUG => 3,
+        _ => 4,
+    }
+}
+
 fn hash(addr: usize) -> usize {
     (addr >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize) >> 20
 }
@@ -147,13 +169,13 @@ impl RateLimit {
     pub fn new(spec: LimitSpec) -> RateLimit {
         let shared = Arc::new(Shared {
             off: spec.is_off(),
+            may_limit: LEVELS.map(|l| spec.may_limit(l)),
             collapse: spec.collapses(),
             spec,
             slots: (0..SLOTS).map(|_| Slot::new()).collect(),
             untracked: AtomicU64::new(0),
             suppressed_total: AtomicU64::new(0),
             repeated_total: AtomicU64::new(0),
-
             summaries: AtomicU64::new(0),
             summary_every: Duration::from_secs(5),
         });
@@ -223,6 +245,9 @@ impl RateLimit {
     /// Takes a token from the event's bucket, or counts it as held back.
     fn admit(&self, event: &Event<'_>) -> bool {
         let meta = event.metadata();
+        if !self.shared.may_limit[level_index(*meta.level())] {
+            return true;
+        }
         let Some(slot) = self.slot(meta) else {
             self.shared.untracked.fetch_add(1, Ordering::Relaxed);
             return true;
@@ -439,5 +464,38 @@ where
         }
         // SAFETY: forwarded to the inner layer's own implementation of the same contract.
         unsafe { self.inner.downcast_raw(id) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing_subscriber::prelude::*;
+
+    fn claimed(limit: &RateLimit) -> usize {
+        let slots = &limit.shared.slots;
+        slots
+            .iter()
+            .filter(|s| s.key.load(Ordering::Relaxed) != 0)
+            .count()
+    }
+
+    #[test]
+    fn unlimited_levels_take_no_slot_of_the_callsite_table() {
+        let limit = RateLimit::new(LimitSpec::default());
+        let subscriber = tracing_subscriber::registry()
+            .with(limit.wrap(tracing_subscriber::fmt::layer().with_writer(std::io::sink)));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!("an access log line");
+            tracing::debug!("a detail");
+            assert_eq!(
+                claimed(&limit),
+                0,
+                "INFO and DEBUG are not limited by default"
+            );
+            tracing::error!("a failure");
+            tracing::warn!("a warning");
+            assert_eq!(claimed(&limit), 2);
+        });
     }
 }

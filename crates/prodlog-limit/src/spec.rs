@@ -233,6 +233,21 @@ impl LimitSpec {
         !self.collapse && self.default.is_none() && self.scoped.iter().all(|(_, l)| l.is_none())
     }
 
+    /// Can any callsite of this level be limited (or collapsed)? Callsites of a level that
+    /// cannot are let through without taking a slot of the callsite table, so a program's
+    /// thousands of INFO and DEBUG callsites never crowd out its ERROR callsites.
+    pub(crate) fn may_limit(&self, level: Level) -> bool {
+        self.collapse
+            || self.default.is_some()
+            || self.scoped.iter().any(|(scope, l)| {
+                l.is_some()
+                    && match scope {
+                        Scope::Level(s) => *s == level,
+                        Scope::Target(_) => true,
+                    }
+            })
+    }
+
     /// The limit of one callsite (decided once per callsite).
     pub(crate) fn limit_for(&self, meta: &Metadata<'_>) -> Option<Limit> {
         let target = meta.target();
@@ -299,6 +314,20 @@ mod tests {
             Some(DEFAULT_LIMIT)
         );
         assert_eq!(spec.limit_for(&meta("app", Level::INFO)), None);
+    }
+
+    #[test]
+    fn only_levels_something_limits_need_a_bucket() {
+        let default = LimitSpec::default();
+        assert!(default.may_limit(Level::ERROR) && default.may_limit(Level::WARN));
+        assert!(!default.may_limit(Level::INFO) && !default.may_limit(Level::TRACE));
+        let target = LimitSpec::off().with_target("app::db", Some(Limit::new(1, 1)));
+        assert!(target.may_limit(Level::DEBUG));
+        assert!(LimitSpec::off().with_collapse(true).may_limit(Level::INFO));
+        assert!(LimitSpec::parse("1/s").unwrap().may_limit(Level::TRACE));
+        assert!(!LimitSpec::parse("error=off")
+            .unwrap()
+            .may_limit(Level::ERROR));
     }
 
     #[test]

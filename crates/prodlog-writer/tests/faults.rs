@@ -35,6 +35,21 @@ fn reported_lost(lines: &[String]) -> u64 {
         .sum()
 }
 
+/// Every line sent in the "during" phase was written or lost, and every loss is reported
+/// in the log itself.
+fn assert_accounted(lines: &[String], stats: prodlog_writer::Stats, sent: u64) {
+    assert_eq!(
+        reported_lost(lines),
+        stats.lost,
+        "every lost line is reported in the log"
+    );
+    assert_eq!(
+        count(lines, "during") as u64 + stats.lost,
+        sent,
+        "written + lost = sent: {stats:?}"
+    );
+}
+
 fn count(lines: &[String], phase: &str) -> usize {
     let tag = format!("\"phase\":\"{phase}\"");
     lines.iter().filter(|l| l.contains(&tag)).count()
@@ -142,17 +157,7 @@ fn a_full_disk_never_panics_counts_failures_and_resumes() {
         100,
         "writing resumed when space came back"
     );
-    let reported = reported_lost(&lines);
-    assert_eq!(
-        reported, stats.lost,
-        "every lost line is reported in the log"
-    );
-
-    assert_eq!(
-        count(&lines, "during") as u64 + stats.lost,
-        20_000,
-        "written + lost = sent"
-    );
+    assert_accounted(&lines, stats, 20_000);
     for l in &lines {
         assert!(
             l.ends_with("\"end\":true}") || l.contains("prodlog_writer"),
@@ -315,16 +320,7 @@ fn a_full_disk_freed_a_little_at_a_time_takes_whole_lines_as_room_appears() {
 
     let lines = lines_of(&path);
     let stats = writer.stats();
-    let reported = reported_lost(&lines);
-    assert_eq!(
-        reported, stats.lost,
-        "every lost line is reported in the log"
-    );
-    assert_eq!(
-        count(&lines, "during") as u64 + stats.lost,
-        sent as u64,
-        "written + lost = sent: {stats:?}"
-    );
+    assert_accounted(&lines, stats, sent as u64);
     let mut seen = std::collections::HashSet::new();
     for l in &lines {
         assert!(
