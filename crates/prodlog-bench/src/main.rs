@@ -70,7 +70,7 @@ const ROWS: &[(&str, &str, u64, &[&str])] = &[
     ),
     (
         "limit-pass",
-        "sink event through the rate limiter, not flooding: a limited callsite (one bucket CAS), an INFO callsite under the default limits (a lookup), no limiter",
+        "sink event through the rate limiter, not flooding: a limited callsite (one bucket CAS), an INFO callsite under the default limits (no lookup: nothing limits INFO), no limiter",
         300_000,
         &["prodlog-limited", "prodlog-default-limits", "prodlog"],
     ),
