@@ -1,10 +1,14 @@
 //! What happens to the lines when the world is unkind, through `prodlog::init()` in real
 //! child processes: replicas sharing one directory, SIGTERM and SIGINT, SIGKILL and a
-//! restart onto a torn line, huge settings, an error file that cannot be opened, file
+//! restart onto a torn line, a full disk (tmpfs) freed a little at a time under two
+//! replicas and `RUST_LOG=warn`, huge settings, an error file that cannot be opened, file
 //! modes, and memory under a flood. Run with `cargo test --test durability`.
 
 #[path = "../support/mod.rs"]
 mod support;
+
+#[path = "../support/disk.rs"]
+mod disk;
 
 use std::collections::HashSet;
 use std::fs;
@@ -61,6 +65,17 @@ fn child(scenario: &str) {
                 }
                 tracing::warn!(seq, "graceful shutdown by the application");
             });
+        }
+        "disk" => {
+            let _guard = prodlog::init();
+            let id: u64 = arg("REPLICA").parse().unwrap();
+            for seq in 0..arg("LINES").parse::<u64>().unwrap() {
+                tracing::info!(replica = id, seq, "below the level");
+                tracing::warn!(replica = id, seq, pad = PAD, "disk line");
+                if seq % 2 == 1 {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
         }
         "few" => {
             let _guard = prodlog::init();
@@ -133,6 +148,10 @@ fn main() {
                 "an_error_file_that_cannot_open_leaves_the_main_file",
                 error_file_fails_alone,
             ),
+            (
+                "two_replicas_on_a_full_disk_freed_a_little_at_a_time_account_for_every_line",
+                full_disk_two_replicas,
+            ),
             ("files_are_owner_and_group_only", modes),
             (
                 "memory_stays_near_the_queue_bound_under_a_flood",
@@ -188,6 +207,94 @@ fn flate2_free_gunzip(path: &Path, text: &mut String) {
     let out = Command::new("gzip").arg("-dc").arg(path).output().unwrap();
     assert!(out.status.success(), "gzip -dc {}", path.display());
     text.push_str(&String::from_utf8(out.stdout).unwrap());
+}
+
+/// The sum of `N` in every "`prefix` N" of `text`.
+fn sum_after(text: &str, prefix: &str) -> u64 {
+    text.split(prefix)
+        .skip(1)
+        .map(|rest| rest.split(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum()
+}
+
+/// Two processes share a log directory on a disk with not one byte free, under
+/// `RUST_LOG=warn`; the disk is freed 16 KiB at a time while they log. Every WARN line is
+/// on disk once, or counted as lost — in the file itself, or on stderr for what was still
+/// queued at exit — and nothing below the level is written.
+fn full_disk_two_replicas() {
+    let Some(small) = disk::SmallDisk::mount("2m") else {
+        return;
+    };
+    let dir = small.0.join("logs");
+    fs::create_dir(&dir).unwrap();
+    let filler = small.0.join("filler");
+    disk::fill(&filler);
+    let lines = 3_000u64;
+    let children: Vec<_> = (0..2)
+        .map(|id| {
+            preset("disk", &dir)
+                .env("RUST_LOG", "warn")
+                .env("REPLICA", id.to_string())
+                .env("LINES", lines.to_string())
+                .env("PRODLOG_SHUTDOWN_MS", "500")
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut len = fs::metadata(&filler).unwrap().len();
+    while len > 0 {
+        len = len.saturating_sub(16 * 1024);
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&filler)
+            .unwrap()
+            .set_len(len)
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    fs::remove_file(&filler).unwrap();
+    let mut stderr = String::new();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        stderr.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(
+        stderr.contains("cannot write"),
+        "the disk was full while they logged: {stderr}"
+    );
+    let mut seen = HashSet::new();
+    let mut lost_in_file = 0;
+    for line in all_lines(&dir) {
+        let message = line["message"].as_str().unwrap();
+        assert_ne!(message, "below the level", "RUST_LOG=warn holds");
+        if line["target"] == "prodlog_writer" {
+            lost_in_file += sum_after(message, "prodlog could not write ");
+            lost_in_file += sum_after(message, "prodlog dropped ");
+            continue;
+        }
+        assert_eq!(message, "disk line", "{line:?}");
+        let key = (
+            line["replica"].as_u64().unwrap(),
+            line["seq"].as_u64().unwrap(),
+        );
+        assert!(seen.insert(key), "{key:?} written twice");
+    }
+    let lost_at_exit: u64 = stderr
+        .lines()
+        .filter(|l| l.contains("before shutdown"))
+        .map(|l| sum_after(l, "prodlog-writer: "))
+        .sum();
+    let written = seen.len() as u64;
+    println!("    full disk: {written} lines written, {lost_in_file} lost (reported in the file), {lost_at_exit} at exit");
+    assert!(written > 0, "room that came back was used");
+    assert_eq!(
+        written + lost_in_file + lost_at_exit,
+        2 * lines,
+        "written {written} + lost {lost_in_file} (in the file) + {lost_at_exit} (at exit) = sent; stderr: {stderr}"
+    );
 }
 
 fn replicas(n: u64, gzip: bool) {

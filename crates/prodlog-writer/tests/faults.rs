@@ -3,7 +3,7 @@
 //! machine cannot provide the fault (no root for `mount`, no `logrotate`).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -55,36 +55,9 @@ fn count(lines: &[String], phase: &str) -> usize {
     lines.iter().filter(|l| l.contains(&tag)).count()
 }
 
-/// A tmpfs of `size` mounted for the test, unmounted when dropped (before its temporary
-/// parent directory is removed).
-struct SmallDisk(PathBuf, #[allow(dead_code)] tempfile::TempDir);
-
-impl SmallDisk {
-    fn mount(size: &str) -> Option<SmallDisk> {
-        let dir = tempfile::tempdir().ok()?;
-        let mnt = dir.path().join("mnt");
-        fs::create_dir(&mnt).ok()?;
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&mnt)
-            .output()
-            .ok()?;
-        if !out.status.success() {
-            eprintln!(
-                "skipped: cannot mount a tmpfs ({})",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-            return None;
-        }
-        Some(SmallDisk(mnt, dir))
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
+#[path = "../../../tests/support/disk.rs"]
+mod disk;
+use disk::SmallDisk;
 
 #[test]
 fn a_full_disk_never_panics_counts_failures_and_resumes() {
@@ -278,13 +251,7 @@ fn a_full_disk_freed_a_little_at_a_time_takes_whole_lines_as_room_appears() {
     writer.write_line(line("before", 0).as_bytes());
     assert!(writer.flush(WAIT));
     // Fill every byte that is left.
-    {
-        use std::io::Write;
-        let mut f = fs::File::create(&filler).unwrap();
-        let block = vec![b'f'; 4096];
-        while f.write_all(&block).is_ok() {}
-        while f.write_all(b"f").is_ok() {}
-    }
+    disk::fill(&filler);
     let sent = 6_000;
     for seq in 0..sent {
         writer.write_line(line("during", seq).as_bytes());
