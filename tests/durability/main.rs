@@ -243,15 +243,7 @@ fn full_disk_two_replicas() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(300));
-    let mut len = fs::metadata(&filler).unwrap().len();
-    while len > 0 {
-        len = len.saturating_sub(16 * 1024);
-        fs::OpenOptions::new()
-            .write(true)
-            .open(&filler)
-            .unwrap()
-            .set_len(len)
-            .unwrap();
+    while disk::free(&filler, 16 * 1024) > 0 {
         std::thread::sleep(Duration::from_millis(10));
     }
     fs::remove_file(&filler).unwrap();

@@ -46,3 +46,12 @@ pub fn fill(path: &Path) {
     while f.write_all(&block).is_ok() {}
     while f.write_all(b"f").is_ok() {}
 }
+
+/// Frees `bytes` of `filler` by shortening it; returns how many bytes it still holds.
+#[allow(dead_code)]
+pub fn free(filler: &Path, bytes: u64) -> u64 {
+    let f = fs::OpenOptions::new().write(true).open(filler).unwrap();
+    let len = f.metadata().unwrap().len().saturating_sub(bytes);
+    f.set_len(len).unwrap();
+    len
+}

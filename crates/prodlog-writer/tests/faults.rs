@@ -263,16 +263,9 @@ fn a_full_disk_freed_a_little_at_a_time_takes_whole_lines_as_room_appears() {
 
     // Free 8 KiB at a time (a batch here is about 240 KiB): each step must let more
     // lines through.
-    let mut len = fs::metadata(&filler).unwrap().len();
     let mut steps_with_progress = 0;
     for _ in 0..12 {
-        len = len.saturating_sub(8 * 1024);
-        fs::OpenOptions::new()
-            .write(true)
-            .open(&filler)
-            .unwrap()
-            .set_len(len)
-            .unwrap();
+        disk::free(&filler, 8 * 1024);
         std::thread::sleep(Duration::from_millis(450));
         let now = count(&whole_lines(&path), "during");
         steps_with_progress += usize::from(now > on_disk);
