@@ -223,6 +223,10 @@ pub(crate) struct FieldVisitor<'a, E> {
     pub(crate) is_event: bool,
     /// Console lines print the message before the fields, in a pass of their own.
     pub(crate) skip_message: bool,
+    /// The OpenTelemetry schema writes the message (its `Body`) in a pass of its own.
+    pub(crate) only_message: bool,
+    /// The key names (JSON only).
+    pub(crate) schema: crate::schema::JsonSchema,
     /// A `log` record bridged by `tracing-log`: its `log.target`, `log.module_path`,
     /// `log.file` and `log.line` fields are already in the normalized metadata.
     pub(crate) skip_log_fields: bool,
@@ -248,6 +252,8 @@ impl<'a, E: Encode> FieldVisitor<'a, E> {
             keys,
             is_event,
             skip_message: false,
+            only_message: false,
+            schema: crate::schema::JsonSchema::Prodlog,
             skip_log_fields: false,
             redactor: None,
             tail: None,
@@ -267,10 +273,16 @@ impl<'a, E: Encode> FieldVisitor<'a, E> {
         if self.skip_message && name == "message" {
             return Write::Skip;
         }
+        if self.only_message && name != "message" {
+            return Write::Skip;
+        }
         if self.skip_log_fields && name.starts_with("log.") {
             return Write::Skip;
         }
-        let key = E::key_for(name, self.is_event);
+        let key = match self.schema {
+            crate::schema::JsonSchema::Prodlog => E::key_for(name, self.is_event),
+            schema => schema.field_key(name, self.is_event),
+        };
         if !self.keys.insert(key) {
             return Write::Skip;
         }

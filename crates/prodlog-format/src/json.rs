@@ -14,6 +14,7 @@ use crate::buf::with_buf;
 use crate::encode::{FieldVisitor, Json};
 use crate::escape::{json_escape_into, json_str};
 use crate::keys::KeySet;
+use crate::schema::JsonSchema;
 use crate::sink::{Destination, LineSink, MakeWriterSink, WriteFailures};
 use crate::span_fields::SpanFields;
 use crate::time::{event_time, write_rfc3339};
@@ -75,6 +76,152 @@ pub(crate) fn format_json<S>(
     buf.push_str("}\n");
 }
 
+/// One JSON object for `event` with `schema`'s key names (prodlog's own go through
+/// [`format_json`]).
+pub(crate) fn format_json_schema<S>(
+    buf: &mut String,
+    event: &Event<'_>,
+    scope: Option<Scope<'_, S>>,
+    redactor: Option<&Redactor>,
+    dispatch: Option<&tracing::Dispatch>,
+    schema: JsonSchema,
+) where
+    S: for<'l> LookupSpan<'l>,
+{
+    if schema == JsonSchema::Prodlog {
+        return format_json(buf, event, scope, redactor, dispatch);
+    }
+    let normalized = event.normalized_metadata();
+    let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
+    let label = crate::encode::level_label(event, meta);
+    let time = event_time(event);
+    let mut keys = KeySet::new();
+    // Where the OpenTelemetry `Attributes` object opens (its first member has no comma).
+    let mut attributes_at = None;
+    match schema {
+        JsonSchema::Ecs => {
+            buf.push_str("{\"@timestamp\":\"");
+            write_rfc3339(buf, time);
+            buf.push_str("\",\"log.level\":\"");
+            buf.push_str(schema.level_text(label));
+            buf.push_str("\",\"ecs.version\":\"");
+            buf.push_str(crate::schema::ECS_VERSION);
+            buf.push_str("\",\"log.logger\":\"");
+            json_escape_into(buf, meta.target());
+            buf.push('"');
+            if let Some(file) = meta.file() {
+                buf.push_str(",\"log.origin.file.name\":");
+                json_str(buf, file);
+                keys.insert("log.origin.file.name");
+            }
+            if let Some(line) = meta.line() {
+                buf.push_str(",\"log.origin.file.line\":");
+                buf.push_str(itoa::Buffer::new().format(line));
+                keys.insert("log.origin.file.line");
+            }
+        }
+        JsonSchema::Gcp => {
+            buf.push_str("{\"time\":\"");
+            write_rfc3339(buf, time);
+            buf.push_str("\",\"severity\":\"");
+            buf.push_str(schema.level_text(label));
+            buf.push('"');
+            if let Some(file) = meta.file() {
+                buf.push_str(",\"logging.googleapis.com/sourceLocation\":{\"file\":");
+                json_str(buf, file);
+                if let Some(line) = meta.line() {
+                    // The LogEntrySourceLocation message: `line` is an int64, a string in JSON.
+                    buf.push_str(",\"line\":\"");
+                    buf.push_str(itoa::Buffer::new().format(line));
+                    buf.push('"');
+                }
+                if let Some(module) = meta.module_path() {
+                    buf.push_str(",\"function\":");
+                    json_str(buf, module);
+                }
+                buf.push('}');
+            }
+            buf.push_str(",\"logging.googleapis.com/labels\":{\"target\":");
+            json_str(buf, meta.target());
+            buf.push('}');
+        }
+        _ => {
+            buf.push_str("{\"Timestamp\":\"");
+            let nanos = time
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            buf.push_str(itoa::Buffer::new().format(nanos));
+            buf.push_str("\",\"SeverityText\":\"");
+            buf.push_str(label);
+            buf.push_str("\",\"SeverityNumber\":");
+            buf.push_str(itoa::Buffer::new().format(crate::schema::severity_number(label)));
+            let mut body = FieldVisitor::<Json>::new(buf, &mut keys, true).with_redactor(redactor);
+            body.schema = schema;
+            body.only_message = true;
+            event.record(&mut body);
+            buf.push_str(",\"InstrumentationScope\":{\"Name\":");
+            json_str(buf, meta.target());
+            buf.push_str("},\"Attributes\":{");
+            attributes_at = Some(buf.len());
+            if let Some(file) = meta.file() {
+                buf.push_str(",\"code.file.path\":");
+                json_str(buf, file);
+            }
+            if let Some(line) = meta.line() {
+                buf.push_str(",\"code.line.number\":");
+                buf.push_str(itoa::Buffer::new().format(line));
+            }
+        }
+    }
+    let mut visitor = FieldVisitor::<Json>::new(buf, &mut keys, true).with_redactor(redactor);
+    visitor.schema = schema;
+    visitor.skip_log_fields = normalized.is_some();
+    visitor.skip_message = schema == JsonSchema::Otel;
+    event.record(&mut visitor);
+    let mut innermost = None;
+    #[cfg(feature = "opentelemetry")]
+    let mut innermost_id = None;
+    if let Some(scope) = scope {
+        for span in scope {
+            if innermost.is_none() {
+                innermost = Some(span.name());
+                #[cfg(feature = "opentelemetry")]
+                {
+                    innermost_id = Some(span.id());
+                }
+            }
+            if let Some(fields) = span.extensions().get::<SpanFields>() {
+                fields.write_json_schema(buf, &mut keys, schema);
+            }
+        }
+    }
+    if let Some(name) = innermost {
+        buf.push_str(match schema {
+            JsonSchema::Ecs => ",\"span.name\":",
+            _ => ",\"span\":",
+        });
+        json_str(buf, name);
+    }
+    if let Some(at) = attributes_at {
+        if buf.as_bytes().get(at) == Some(&b',') {
+            buf.remove(at);
+        }
+        buf.push('}');
+    }
+    #[cfg(feature = "opentelemetry")]
+    if let (Some(id), Some(dispatch)) = (innermost_id, dispatch) {
+        let (trace_key, span_key) = match schema {
+            JsonSchema::Ecs => ("trace.id", "span.id"),
+            JsonSchema::Gcp => ("logging.googleapis.com/trace", "logging.googleapis.com/spanId"),
+            _ => ("TraceId", "SpanId"),
+        };
+        write_otel_ids_as(buf, &mut keys, &id, dispatch, trace_key, span_key);
+    }
+    #[cfg(not(feature = "opentelemetry"))]
+    let _ = dispatch;
+    buf.push_str("}\n");
+}
+
 /// `trace_id` and `span_id` of the OpenTelemetry span behind the event's innermost span
 /// (when `tracing-opentelemetry`'s layer is in the subscriber), in W3C hex form.
 #[cfg(feature = "opentelemetry")]
@@ -84,6 +231,18 @@ fn write_otel_ids(
     id: &tracing_core::span::Id,
     dispatch: &tracing::Dispatch,
 ) {
+    write_otel_ids_as(buf, keys, id, dispatch, "trace_id", "span_id");
+}
+
+#[cfg(feature = "opentelemetry")]
+fn write_otel_ids_as(
+    buf: &mut String,
+    keys: &mut KeySet,
+    id: &tracing_core::span::Id,
+    dispatch: &tracing::Dispatch,
+    trace_key: &'static str,
+    span_key: &'static str,
+) {
     use opentelemetry::trace::TraceContextExt;
     use std::fmt::Write as _;
     let ids = tracing_opentelemetry::get_otel_context(id, dispatch).and_then(|cx| {
@@ -92,11 +251,11 @@ fn write_otel_ids(
         sc.is_valid().then(|| (sc.trace_id(), sc.span_id()))
     });
     if let Some((trace_id, span_id)) = ids {
-        if keys.insert("trace_id") {
-            let _ = write!(buf, ",\"trace_id\":\"{trace_id}\"");
+        if keys.insert(trace_key) {
+            let _ = write!(buf, ",\"{trace_key}\":\"{trace_id}\"");
         }
-        if keys.insert("span_id") {
-            let _ = write!(buf, ",\"span_id\":\"{span_id}\"");
+        if keys.insert(span_key) {
+            let _ = write!(buf, ",\"{span_key}\":\"{span_id}\"");
         }
     }
 }
@@ -122,6 +281,8 @@ fn write_otel_ids(
 /// ```
 pub struct JsonLayer {
     destinations: Vec<Destination>,
+    /// The key names of destinations added without a schema of their own.
+    schema: JsonSchema,
     max_level: LevelFilter,
     redactor: Option<Redactor>,
     /// The subscriber this layer is part of (a dispatcher cannot be looked up while it is
@@ -134,6 +295,7 @@ impl Default for JsonLayer {
     fn default() -> Self {
         JsonLayer {
             destinations: Vec::new(),
+            schema: JsonSchema::Prodlog,
             max_level: LevelFilter::OFF,
             redactor: Some(Redactor::default()),
             dispatch: std::sync::OnceLock::new(),
@@ -161,6 +323,29 @@ impl JsonLayer {
         self.destinations
             .push(Destination::new(max_level, Box::new(sink)));
         self.max_level = self.max_level.max(max_level);
+        self
+    }
+
+    /// Adds a destination that gets its lines with `schema`'s key names, whatever the
+    /// layer's [`schema`](Self::schema): a collector shipper that reads prodlog's keys next
+    /// to a file written for Elasticsearch. An event is formatted once per schema in use.
+    pub fn with_sink_schema(
+        mut self,
+        max_level: LevelFilter,
+        schema: JsonSchema,
+        sink: impl LineSink,
+    ) -> Self {
+        let mut d = Destination::new(max_level, Box::new(sink));
+        d.schema = Some(schema);
+        self.destinations.push(d);
+        self.max_level = self.max_level.max(max_level);
+        self
+    }
+
+    /// The key names of the lines ([`JsonSchema::Prodlog`] unless set): `ecs`, `gcp` or
+    /// `otel` for an aggregator that reads its own names.
+    pub fn schema(mut self, schema: JsonSchema) -> Self {
+        self.schema = schema;
         self
     }
 
@@ -200,18 +385,33 @@ where
             return;
         }
         let dispatch = self.dispatch.get().and_then(|d| d.upgrade());
-        with_buf(|buf| {
-            format_json(
-                buf,
-                event,
-                ctx.event_scope(event),
-                self.redactor.as_ref(),
-                dispatch.as_ref(),
-            );
-            for d in &self.destinations {
-                d.write(level, buf.as_bytes());
+        let schema_of = |d: &Destination| d.schema.unwrap_or(self.schema);
+        // The schemas some destination admitting this level wants: usually just one.
+        let mut wanted = 0u8;
+        for d in &self.destinations {
+            if d.max_level >= *level {
+                wanted |= 1 << schema_of(d) as u8;
             }
-        });
+        }
+        while wanted != 0 {
+            let schema = JsonSchema::from_index(wanted.trailing_zeros() as u8);
+            wanted &= wanted - 1;
+            with_buf(|buf| {
+                format_json_schema(
+                    buf,
+                    event,
+                    ctx.event_scope(event),
+                    self.redactor.as_ref(),
+                    dispatch.as_ref(),
+                    schema,
+                );
+                for d in &self.destinations {
+                    if schema_of(d) == schema {
+                        d.write(level, buf.as_bytes());
+                    }
+                }
+            });
+        }
     }
 }
 
@@ -222,12 +422,14 @@ where
 #[derive(Debug, Clone)]
 pub struct JsonFormat {
     redactor: Option<Redactor>,
+    schema: JsonSchema,
 }
 
 impl Default for JsonFormat {
     fn default() -> Self {
         JsonFormat {
             redactor: Some(Redactor::default()),
+            schema: JsonSchema::Prodlog,
         }
     }
 }
@@ -236,6 +438,12 @@ impl JsonFormat {
     /// The JSON format, redacting with the default rules.
     pub fn new() -> Self {
         JsonFormat::default()
+    }
+
+    /// The key names of the lines ([`JsonSchema::Prodlog`] unless set).
+    pub fn schema(mut self, schema: JsonSchema) -> Self {
+        self.schema = schema;
+        self
     }
 
     crate::redaction_setters!();
@@ -253,7 +461,14 @@ where
         event: &Event<'_>,
     ) -> fmt::Result {
         with_buf(|buf| {
-            format_json(buf, event, ctx.event_scope(), self.redactor.as_ref(), None);
+            format_json_schema(
+                buf,
+                event,
+                ctx.event_scope(),
+                self.redactor.as_ref(),
+                None,
+                self.schema,
+            );
             // `fmt` adds no newline of its own after the event formatter.
             writer.write_str(buf)
         })

@@ -116,6 +116,8 @@ pub(crate) struct Destination {
     pub(crate) max_level: tracing_core::LevelFilter,
     pub(crate) sink: Box<dyn LineSink>,
     pub(crate) failures: Arc<WriteFailures>,
+    /// Its own key names (the layer's otherwise).
+    pub(crate) schema: Option<crate::schema::JsonSchema>,
 }
 
 impl Destination {
@@ -124,6 +126,7 @@ impl Destination {
             max_level,
             sink,
             failures: Arc::new(WriteFailures::default()),
+            schema: None,
         }
     }
 

@@ -110,6 +110,8 @@ struct Entry {
     json_key: &'static str,
     /// The field's own name, as written on the console.
     name: &'static str,
+    /// Where the value starts in the JSON fragment (after `"key":`).
+    value_at: usize,
     json: Range<usize>,
     console: Range<usize>,
 }
@@ -207,6 +209,7 @@ impl SpanFields {
         fresh.entries.push(Entry {
             json_key,
             name,
+            value_at: value_at(json_key),
             json: 1..fresh.json.len(),
             console: 1..fresh.console.len(),
         });
@@ -244,6 +247,7 @@ impl SpanFields {
         self.entries.push(Entry {
             json_key: e.json_key,
             name: e.name,
+            value_at: e.value_at,
             json: j..self.json.len(),
             console: c..self.console.len(),
         });
@@ -273,6 +277,34 @@ impl SpanFields {
         }
     }
 
+    /// [`write_json`](Self::write_json) with `schema`'s key names.
+    pub(crate) fn write_json_schema(
+        &self,
+        buf: &mut String,
+        keys: &mut KeySet,
+        schema: crate::schema::JsonSchema,
+    ) {
+        if schema == crate::schema::JsonSchema::Prodlog {
+            return self.write_json(buf, keys);
+        }
+        for e in &self.entries {
+            let key = schema.field_key(e.name, false);
+            if !keys.insert(key) {
+                continue;
+            }
+            let fragment = &self.json[e.json.clone()];
+            if key == e.json_key {
+                buf.push(',');
+                buf.push_str(fragment);
+            } else {
+                buf.push_str(",\"");
+                crate::escape::json_escape_into(buf, key);
+                buf.push_str("\":");
+                buf.push_str(fragment.get(e.value_at..).unwrap_or("null"));
+            }
+        }
+    }
+
     /// Appends ` key=value` for every field whose name is not in `keys` yet.
     pub(crate) fn write_console(&self, buf: &mut String, keys: &mut KeySet) {
         for e in &self.entries {
@@ -282,6 +314,13 @@ impl SpanFields {
             }
         }
     }
+}
+
+/// The length of `"key":` for `key` in a stored JSON fragment.
+fn value_at(json_key: &str) -> usize {
+    let mut escaped = String::new();
+    crate::escape::json_escape_into(&mut escaped, json_key);
+    escaped.len() + 3
 }
 
 /// Renders each field twice, once per output, remembering where each one lies.
@@ -308,6 +347,7 @@ macro_rules! record_both {
         $self.entries.push(Entry {
             json_key: Json::key_for(name, false),
             name,
+            value_at: value_at(Json::key_for(name, false)),
             json: j + 1..$self.json.len(),
             console: c + 1..$self.console.len(),
         });

@@ -1,0 +1,178 @@
+//! The key names of a JSON line: prodlog's own, or an aggregator's native ones.
+//!
+//! Every key is a `&'static str` chosen by a `match` on the schema, so a schema costs one
+//! branch per key, not a lookup or a copy: the four schemas format at the same speed (see
+//! `docs/benchmarks.md`).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The field names a JSON line uses.
+///
+/// | | prodlog | `ecs` | `gcp` | `otel` |
+/// |---|---|---|---|---|
+/// | time | `timestamp` (RFC 3339) | `@timestamp` | `time` | `Timestamp` (ns since the epoch, a string) |
+/// | level | `level` (`INFO`) | `log.level` (`info`) | `severity` (`INFO`, `WARNING`) | `SeverityText` + `SeverityNumber` |
+/// | message | `message` | `message` | `message` | `Body` |
+/// | target | `target` | `log.logger` | `logging.googleapis.com/labels.target` | `InstrumentationScope.Name` |
+/// | source | — | `log.origin.file.name`/`.line` | `logging.googleapis.com/sourceLocation` | `code.file.path`/`code.line.number` attributes |
+/// | trace ids | `trace_id`, `span_id` | `trace.id`, `span.id` | `logging.googleapis.com/trace`, `…/spanId` | `TraceId`, `SpanId` |
+/// | fields | top level | top level | top level | in `Attributes` |
+/// | span name | `span` | `span.name` | `span` | `Attributes.span` |
+///
+/// A field named like a key the schema writes itself is written as `fields.<name>`, so
+/// the line never has a key twice. Fields named `trace_id` and `span_id` (from a
+/// `traceparent` header, say) take the schema's trace keys.
+///
+/// `ecs` follows the ecs-logging specification (`@timestamp`, `log.level`, `message` and
+/// `ecs.version` always present); `gcp` the structured-logging fields Google Cloud
+/// Logging's agents read from JSON lines; `otel` the OpenTelemetry log data model's field
+/// names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+#[repr(u8)]
+pub enum JsonSchema {
+    /// prodlog's own keys (the default).
+    #[default]
+    Prodlog = 0,
+    /// Elastic Common Schema, as ecs-logging libraries write it.
+    Ecs = 1,
+    /// Google Cloud Logging structured logs.
+    Gcp = 2,
+    /// The OpenTelemetry log data model.
+    Otel = 3,
+}
+
+/// The `ecs.version` written on every ECS line.
+pub const ECS_VERSION: &str = "1.6.0";
+
+impl JsonSchema {
+    /// The schema's name, as `PRODLOG_JSON_SCHEMA` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JsonSchema::Prodlog => "prodlog",
+            JsonSchema::Ecs => "ecs",
+            JsonSchema::Gcp => "gcp",
+            JsonSchema::Otel => "otel",
+        }
+    }
+
+    pub(crate) fn from_index(i: u8) -> Self {
+        match i {
+            1 => JsonSchema::Ecs,
+            2 => JsonSchema::Gcp,
+            3 => JsonSchema::Otel,
+            _ => JsonSchema::Prodlog,
+        }
+    }
+
+    /// The key an event (`is_event`) or span field named `name` is written under.
+    #[inline]
+    pub(crate) fn field_key(self, name: &'static str, is_event: bool) -> &'static str {
+        match self {
+            JsonSchema::Prodlog => crate::keys::json_key(name, is_event),
+            JsonSchema::Ecs => match name {
+                "message" if is_event => "message",
+                "message" => "fields.message",
+                "@timestamp" => "fields.@timestamp",
+                "log.level" => "fields.log.level",
+                "log.logger" => "fields.log.logger",
+                "ecs.version" => "fields.ecs.version",
+                "trace_id" => "trace.id",
+                "span_id" => "span.id",
+                // ECS's `error` and `span` are objects: a plain value there would clash.
+                "error" => "error.message",
+                "span" => "fields.span",
+                _ => name,
+            },
+            JsonSchema::Gcp => match name {
+                "message" if is_event => "message",
+                "message" => "fields.message",
+                "time" => "fields.time",
+                "severity" => "fields.severity",
+                "span" => "fields.span",
+                "trace_id" => "logging.googleapis.com/trace",
+                "span_id" => "logging.googleapis.com/spanId",
+                _ if name.starts_with("logging.googleapis.com/") => "fields.logging.googleapis.com",
+                _ => name,
+            },
+            // Fields live in `Attributes`, apart from the top-level keys; the message is
+            // the `Body`, written in a pass of its own.
+            JsonSchema::Otel => match name {
+                "message" if is_event => "Body",
+                "span" => "fields.span",
+                _ => name,
+            },
+        }
+    }
+
+    /// The level's text in this schema.
+    pub(crate) fn level_text(self, label: &'static str) -> &'static str {
+        match self {
+            JsonSchema::Prodlog | JsonSchema::Otel => label,
+            JsonSchema::Ecs => match label {
+                "TRACE" => "trace",
+                "DEBUG" => "debug",
+                "INFO" => "info",
+                "WARN" => "warn",
+                "ERROR" => "error",
+                "CRITICAL" => "critical",
+                other => other,
+            },
+            JsonSchema::Gcp => match label {
+                "TRACE" | "DEBUG" => "DEBUG",
+                "WARN" => "WARNING",
+                other => other,
+            },
+        }
+    }
+}
+
+/// The OpenTelemetry severity number of a level label.
+pub(crate) fn severity_number(label: &str) -> u8 {
+    match label {
+        "TRACE" => 1,
+        "DEBUG" => 5,
+        "INFO" => 9,
+        "WARN" => 13,
+        "ERROR" => 17,
+        "CRITICAL" => 21,
+        _ => 0,
+    }
+}
+
+impl fmt::Display for JsonSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown schema name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownSchema(pub String);
+
+impl fmt::Display for UnknownSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown JSON schema {:?} (expected prodlog, ecs, gcp or otel)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownSchema {}
+
+impl FromStr for JsonSchema {
+    type Err = UnknownSchema;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "prodlog" | "default" => Ok(JsonSchema::Prodlog),
+            "ecs" | "elastic" => Ok(JsonSchema::Ecs),
+            "gcp" | "google" | "stackdriver" => Ok(JsonSchema::Gcp),
+            "otel" | "opentelemetry" => Ok(JsonSchema::Otel),
+            _ => Err(UnknownSchema(s.to_owned())),
+        }
+    }
+}

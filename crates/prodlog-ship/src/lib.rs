@@ -1,0 +1,185 @@
+//! Network log destinations for prodlog: OTLP/HTTP export, syslog (RFC 5424) and
+//! journald, each behind a bounded queue that never blocks the caller.
+//!
+//! A [`Shipper`] is a [`LineSink`]: it receives the JSON lines the files get — already
+//! redacted, with the request context of the spans — and its own thread translates them
+//! into the destination's protocol and sends them. So every destination is redacted and
+//! carries the context by construction, has its own level (the level of the sink in the
+//! [`JsonLayer`](prodlog_format::JsonLayer)), and costs the caller one copy into a queue.
+//!
+//! ```no_run
+//! use prodlog_format::JsonLayer;
+//! use tracing_subscriber::prelude::*;
+//! use tracing::level_filters::LevelFilter;
+//!
+//! let otlp = prodlog_ship::Otlp::new("http://127.0.0.1:4318").service_name("billing").build()?;
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(prodlog_context::ContextLayer::new())
+//!     .with(JsonLayer::default().with_sink_schema(LevelFilter::INFO, otlp.schema(), otlp.clone()));
+//! tracing::subscriber::with_default(subscriber, || tracing::info!(order = 7, "paid"));
+//! otlp.shutdown(std::time::Duration::from_secs(5));
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Failures
+//!
+//! - **Never blocking.** Callers append to a queue bounded in bytes; when it is full the
+//!   line is dropped and counted ([`Stats::dropped`]), and the count is sent in-band as a
+//!   WARN record (`prodlog dropped N lines for …`) as soon as the destination takes lines
+//!   again.
+//! - **An unreachable destination** is retried with backoff (100 ms doubling to 5 s); the
+//!   lines wait in the queue meanwhile. Failures are reported on stderr at most once a
+//!   minute, and again when sending resumes. A destination that refuses the data itself
+//!   (an HTTP 4xx) has the batch counted in [`Stats::rejected`] rather than retried.
+//! - **Shutdown** ([`Shipper::shutdown`], or the preset's guard) sends what is queued,
+//!   waiting at most the timeout; lines still unsent are counted as dropped and reported.
+//!
+//! # Design, and why not the OpenTelemetry SDK
+//!
+//! The OTLP issue asked for the SDK's batching (`opentelemetry_sdk`'s
+//! `BatchLogProcessor` with `opentelemetry-otlp`). It was set aside for three reasons:
+//! the SDK builds an owned `LogRecord` from each event on the caller's thread (the
+//! attributes are allocated there); its processor drops on a full queue without a count an
+//! application can read, where prodlog counts every lost line; and its HTTP exporters need
+//! `reqwest` or `hyper` with a tokio runtime. Here the caller pays what a file line costs
+//! (one copy into the queue, see `docs/benchmarks.md`) and the protobuf is built on the
+//! sending thread from the redacted line.
+//!
+//! # Dependencies
+//!
+//! `prodlog-format` (the [`LineSink`] seam and the schema of the lines), `serde_json`
+//! (reading the lines back on the sending thread), `rustix` (journald: `memfd_create`,
+//! seals and `SCM_RIGHTS`, which std cannot send). The protobuf messages (`proto.rs`) and
+//! the HTTP/1.1 POST (`http.rs`) are written here: together a few hundred lines, against
+//! `prost` + `opentelemetry-proto` + an HTTP client stack.
+
+mod http;
+mod journald;
+mod line;
+mod otlp;
+mod proto;
+mod queue;
+mod syslog;
+
+use std::io;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub use journald::{Journald, JOURNALD_SOCKET};
+pub use otlp::{Otlp, DEFAULT_OTLP_ENDPOINT};
+use prodlog_format::{JsonSchema, LineSink};
+pub use syslog::{Syslog, SD_ID};
+
+/// Counters of one destination.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Lines the destination accepted.
+    pub sent: u64,
+    /// Lines dropped: the queue was full, or they were still unsent at shutdown.
+    pub dropped: u64,
+    /// Attempts to send that failed (and were retried).
+    pub failed_sends: u64,
+    /// Lines the destination refused (an HTTP 4xx answer): not retried.
+    pub rejected: u64,
+}
+
+/// A network destination: a [`LineSink`] with a bounded queue and a sending thread.
+/// Clones share the destination.
+#[derive(Clone)]
+pub struct Shipper {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<queue::Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Shipper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shipper")
+            .field("destination", &self.inner.shared.name)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+fn registry() -> &'static Mutex<Vec<Weak<Inner>>> {
+    static ALL: OnceLock<Mutex<Vec<Weak<Inner>>>> = OnceLock::new();
+    ALL.get_or_init(Default::default)
+}
+
+impl Shipper {
+    fn start(transport: Box<dyn queue::Transport>, settings: queue::QueueSettings) -> io::Result<Shipper> {
+        let (shared, handle) = queue::start(transport, settings)?;
+        let inner = Arc::new(Inner {
+            shared,
+            thread: Mutex::new(Some(handle)),
+        });
+        let mut all = registry().lock().unwrap_or_else(PoisonError::into_inner);
+        all.retain(|w| w.strong_count() > 0);
+        all.push(Arc::downgrade(&inner));
+        Ok(Shipper { inner })
+    }
+
+    /// The key names this destination reads: give it lines in this schema
+    /// ([`JsonLayer::with_sink_schema`](prodlog_format::JsonLayer::with_sink_schema)).
+    /// ECS, because its lines carry the source file and line.
+    pub fn schema(&self) -> JsonSchema {
+        JsonSchema::Ecs
+    }
+
+    /// `otlp http://…`, `syslog udp://…`, `journald /run/…`.
+    pub fn name(&self) -> &str {
+        &self.inner.shared.name
+    }
+
+    /// The destination's counters.
+    pub fn stats(&self) -> Stats {
+        self.inner.shared.stats()
+    }
+
+    /// Waits until every line queued so far is sent, at most `timeout`; false when some
+    /// are still waiting.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        self.inner.shared.flush(timeout)
+    }
+
+    /// Sends what is queued (at most `timeout`) and stops the thread; later lines are
+    /// dropped and counted. False when lines were left unsent.
+    pub fn shutdown(&self, timeout: Duration) -> bool {
+        let handle = self
+            .inner
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        match handle {
+            Some(h) => queue::close(&self.inner.shared, h, timeout),
+            None => true,
+        }
+    }
+}
+
+impl LineSink for Shipper {
+    fn write_line(&self, line: &[u8]) -> io::Result<()> {
+        self.inner.shared.push(line);
+        Ok(())
+    }
+}
+
+/// Flushes every destination of this process (the preset calls it on panic and on
+/// SIGTERM), at most `timeout` each.
+pub fn flush_all(timeout: Duration) {
+    let all: Vec<Arc<Inner>> = registry()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect();
+    for inner in all {
+        inner.shared.flush(timeout);
+    }
+}

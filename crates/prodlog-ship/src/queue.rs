@@ -1,0 +1,310 @@
+//! The bounded queue between the callers and one destination's sending thread.
+
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::Stats;
+
+/// How one destination sends a batch of whole lines (prodlog JSON, each ending in `\n`).
+pub(crate) trait Transport: Send + 'static {
+    /// A short name for messages: `otlp http://127.0.0.1:4318/v1/logs`.
+    fn describe(&self) -> String;
+    /// Sends every line of `lines`. An error of kind [`io::ErrorKind::InvalidData`] means
+    /// the destination refused the data itself: retrying it would fail again, so the batch
+    /// is counted as rejected. Any other error is retried.
+    fn send(&mut self, lines: &[&[u8]]) -> io::Result<()>;
+}
+
+/// Settings of the queue in front of a transport.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueueSettings {
+    /// Bytes of lines held (queued, plus the batch being sent or retried), at most.
+    pub(crate) max_bytes: usize,
+    /// How long the thread waits for more lines before sending a batch.
+    pub(crate) linger: Duration,
+    /// The most lines one call to the transport gets.
+    pub(crate) max_batch_lines: usize,
+}
+
+struct State {
+    queued: Vec<u8>,
+    /// Lines taken by the thread and not yet sent (kept while the destination fails).
+    held_bytes: usize,
+    closing: bool,
+    /// Lines dropped since the last in-band report.
+    dropped_unreported: u64,
+    /// The thread has nothing in hand.
+    idle: bool,
+}
+
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+    settled: Condvar,
+    settings: QueueSettings,
+    pub(crate) sent: AtomicU64,
+    pub(crate) dropped: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    pub(crate) rejected: AtomicU64,
+    last_report: AtomicU64,
+    pub(crate) name: String,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        Stats {
+            sent: self.sent.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            failed_sends: self.failed.load(Ordering::Relaxed),
+            rejected: self.rejected.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Appends one line, or drops and counts it when the queue is full. Never waits for
+    /// the destination.
+    pub(crate) fn push(&self, line: &[u8]) {
+        let mut s = self.lock();
+        if s.closing {
+            drop(s);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if s.queued.len() + s.held_bytes + line.len() > self.settings.max_bytes {
+            s.dropped_unreported += 1;
+            drop(s);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let was_empty = s.queued.is_empty();
+        s.queued.extend_from_slice(line);
+        if !line.ends_with(b"\n") {
+            s.queued.push(b'\n');
+        }
+        drop(s);
+        if was_empty {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Waits until every line queued so far was sent (or given up on), at most `timeout`.
+    pub(crate) fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut s = self.lock();
+        self.wake.notify_one();
+        while !(s.queued.is_empty() && s.idle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            s = self
+                .settled
+                .wait_timeout(s, left.min(Duration::from_millis(50)))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            self.wake.notify_one();
+        }
+        true
+    }
+
+    /// On stderr, at most once a minute.
+    fn report(&self, what: &str) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let last = self.last_report.load(Ordering::Relaxed);
+        if (last == 0 || now >= last + 60)
+            && self
+                .last_report
+                .compare_exchange(last, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            eprintln!("prodlog: {}: {what}", self.name);
+        }
+    }
+}
+
+/// Starts the sending thread of `transport`.
+pub(crate) fn start(
+    transport: Box<dyn Transport>,
+    settings: QueueSettings,
+) -> io::Result<(Arc<Shared>, JoinHandle<()>)> {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            queued: Vec::with_capacity(settings.max_bytes.min(1 << 20)),
+            held_bytes: 0,
+            closing: false,
+            dropped_unreported: 0,
+            idle: true,
+        }),
+        wake: Condvar::new(),
+        settled: Condvar::new(),
+        settings,
+        sent: AtomicU64::new(0),
+        dropped: AtomicU64::new(0),
+        failed: AtomicU64::new(0),
+        rejected: AtomicU64::new(0),
+        last_report: AtomicU64::new(0),
+        name: transport.describe(),
+    });
+    let worker = shared.clone();
+    let handle = std::thread::Builder::new()
+        .name("prodlog-ship".to_owned())
+        .spawn(move || run(&worker, transport))?;
+    Ok((shared, handle))
+}
+
+/// Asks the thread to send what is queued and stop, waiting at most `timeout`; lines still
+/// unsent then are counted as dropped.
+pub(crate) fn close(shared: &Shared, handle: JoinHandle<()>, timeout: Duration) -> bool {
+    let flushed = shared.flush(timeout);
+    shared.lock().closing = true;
+    shared.wake.notify_one();
+    if flushed {
+        let _ = handle.join();
+    }
+    flushed
+}
+
+fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
+    let settings = shared.settings;
+    // Lines taken from the queue and not sent yet.
+    let mut batch: Vec<u8> = Vec::with_capacity(settings.max_bytes.min(1 << 20));
+    let mut backoff = Duration::ZERO;
+    let mut failing = false;
+    loop {
+        let mut s = shared.lock();
+        if batch.is_empty() {
+            s.idle = true;
+            shared.settled.notify_all();
+            while s.queued.is_empty() && !s.closing {
+                s = shared
+                    .wake
+                    .wait(s)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            if s.queued.is_empty() && s.closing {
+                return;
+            }
+            s.idle = false;
+            // Let a burst gather into one batch.
+            if !s.closing && !settings.linger.is_zero() {
+                drop(s);
+                std::thread::sleep(settings.linger);
+                s = shared.lock();
+            }
+        } else if s.closing {
+            // Shutting down with a failing destination: one last try, then count the rest.
+        }
+        if s.dropped_unreported > 0 {
+            let n = std::mem::take(&mut s.dropped_unreported);
+            batch.extend_from_slice(dropped_line(n, &shared.name).as_bytes());
+        }
+        batch.extend_from_slice(&s.queued);
+        s.queued.clear();
+        s.held_bytes = batch.len();
+        let closing = s.closing;
+        drop(s);
+
+        let lines: Vec<&[u8]> = batch
+            .split_inclusive(|&b| b == b'\n')
+            .filter(|l| l.len() > 1)
+            .collect();
+        let mut sent_lines = 0;
+        let mut error = None;
+        for chunk in lines.chunks(settings.max_batch_lines.max(1)) {
+            match transport.send(chunk) {
+                Ok(()) => sent_lines += chunk.len(),
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                    shared
+                        .rejected
+                        .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                    shared.report(&format!(
+                        "the destination rejected {} lines: {e}",
+                        chunk.len()
+                    ));
+                    sent_lines += chunk.len();
+                }
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        shared.sent.fetch_add(sent_lines as u64, Ordering::Relaxed);
+        // Keep what was not sent.
+        let consumed: usize = lines[..sent_lines].iter().map(|l| l.len()).sum();
+        let consumed = if sent_lines == lines.len() {
+            batch.len()
+        } else {
+            consumed
+        };
+        batch.drain(..consumed);
+        match error {
+            None => {
+                if failing {
+                    failing = false;
+                    eprintln!("prodlog: {}: sending again", shared.name);
+                }
+                backoff = Duration::ZERO;
+                shared.lock().held_bytes = 0;
+            }
+            Some(e) => {
+                shared.failed.fetch_add(1, Ordering::Relaxed);
+                failing = true;
+                shared.report(&format!(
+                    "cannot send ({e}); {} bytes held, retrying",
+                    batch.len()
+                ));
+                if closing {
+                    let lost = batch.iter().filter(|&&b| b == b'\n').count() as u64;
+                    shared.dropped.fetch_add(lost, Ordering::Relaxed);
+                    eprintln!(
+                        "prodlog: {}: {lost} lines not sent at shutdown ({e})",
+                        shared.name
+                    );
+                    batch.clear();
+                    let mut s = shared.lock();
+                    s.held_bytes = 0;
+                    s.idle = true;
+                    shared.settled.notify_all();
+                    return;
+                }
+                backoff = (backoff * 2).clamp(Duration::from_millis(100), Duration::from_secs(5));
+                let s = shared.lock();
+                // Sleep, but wake for a shutdown.
+                let _ = shared
+                    .wake
+                    .wait_timeout(s, backoff)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        }
+    }
+}
+
+/// The in-band report of dropped lines, a prodlog JSON line like any other.
+fn dropped_line(n: u64, name: &str) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let (secs, micros) = (now.as_secs(), now.subsec_micros());
+    let mut line = String::from("{\"timestamp\":\"");
+    line.push_str(&crate::line::rfc3339(secs, micros));
+    line.push_str("\",\"level\":\"WARN\",\"target\":\"prodlog\",\"message\":");
+    line.push_str(
+        &serde_json::to_string(&format!(
+            "prodlog dropped {n} lines for {name}: the queue was full"
+        ))
+        .unwrap_or_default(),
+    );
+    line.push_str(",\"dropped\":");
+    line.push_str(&n.to_string());
+    line.push_str("}\n");
+    line
+}
