@@ -212,7 +212,10 @@ pub(crate) fn format_json_schema<S>(
     if let (Some(id), Some(dispatch)) = (innermost_id, dispatch) {
         let (trace_key, span_key) = match schema {
             JsonSchema::Ecs => ("trace.id", "span.id"),
-            JsonSchema::Gcp => ("logging.googleapis.com/trace", "logging.googleapis.com/spanId"),
+            JsonSchema::Gcp => (
+                "logging.googleapis.com/trace",
+                "logging.googleapis.com/spanId",
+            ),
             _ => ("TraceId", "SpanId"),
         };
         write_otel_ids_as(buf, &mut keys, &id, dispatch, trace_key, span_key);

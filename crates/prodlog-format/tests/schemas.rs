@@ -32,7 +32,11 @@ fn count_members(v: &Value) -> usize {
 }
 
 fn request() {
-    let span = tracing::info_span!("request", request_id = "r-42", trace_id = "4bf92f3577b34da6a3ce929d0e0e4736");
+    let span = tracing::info_span!(
+        "request",
+        request_id = "r-42",
+        trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
     let _g = span.enter();
     tracing::warn!(
         amount = 12,
@@ -52,9 +56,15 @@ fn ecs_lines_carry_the_required_fields_of_the_ecs_logging_spec() {
     assert_eq!(v["log.level"], "warn");
     assert_eq!(v["ecs.version"], ECS_VERSION);
     assert!(v["message"].as_str().unwrap().starts_with("payment failed"));
-    assert!(!v["message"].as_str().unwrap().contains("AKIAIOSFODNN7EXAMPLE"));
+    assert!(!v["message"]
+        .as_str()
+        .unwrap()
+        .contains("AKIAIOSFODNN7EXAMPLE"));
     assert_eq!(v["log.logger"], "schemas");
-    assert!(v["log.origin.file.name"].as_str().unwrap().ends_with("schemas.rs"));
+    assert!(v["log.origin.file.name"]
+        .as_str()
+        .unwrap()
+        .ends_with("schemas.rs"));
     assert!(v["log.origin.file.line"].is_u64());
     assert_eq!(v["trace.id"], "4bf92f3577b34da6a3ce929d0e0e4736");
     assert_eq!(v["request_id"], "r-42");
@@ -106,10 +116,17 @@ fn otel_lines_follow_the_log_data_model() {
 
 #[test]
 fn an_event_without_message_fields_or_spans_is_still_one_valid_object() {
-    for schema in [JsonSchema::Ecs, JsonSchema::Gcp, JsonSchema::Otel, JsonSchema::Prodlog] {
+    for schema in [
+        JsonSchema::Ecs,
+        JsonSchema::Gcp,
+        JsonSchema::Otel,
+        JsonSchema::Prodlog,
+    ] {
         let v = lines(schema, || tracing::info!(n = 1));
         assert_eq!(v.len(), 1, "{schema}");
-        let v = lines(schema, || tracing::event!(tracing::Level::ERROR, empty = tracing::field::Empty));
+        let v = lines(schema, || {
+            tracing::event!(tracing::Level::ERROR, empty = tracing::field::Empty)
+        });
         assert_eq!(v.len(), 1, "{schema}");
     }
 }

@@ -35,10 +35,14 @@ impl Url {
             None => (rest, "/"),
         };
         if authority.contains('@') {
-            return Err(format!("{url:?}: credentials belong in OTEL_EXPORTER_OTLP_HEADERS, not the URL"));
+            return Err(format!(
+                "{url:?}: credentials belong in OTEL_EXPORTER_OTLP_HEADERS, not the URL"
+            ));
         }
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let end = v6.find(']').ok_or_else(|| format!("{url:?}: unclosed '['"))?;
+            let end = v6
+                .find(']')
+                .ok_or_else(|| format!("{url:?}: unclosed '['"))?;
             let port = v6[end + 1..].strip_prefix(':').unwrap_or("80");
             (format!("[{}]", &v6[..end]), port)
         } else {
@@ -249,12 +253,17 @@ mod tests {
     #[test]
     fn urls() {
         let u = Url::parse("http://127.0.0.1:4318/v1/logs").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.path.as_str()), ("127.0.0.1", 4318, "/v1/logs"));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("127.0.0.1", 4318, "/v1/logs")
+        );
         assert_eq!(Url::parse("http://collector").unwrap().port, 80);
         assert_eq!(Url::parse("http://[::1]:4318/x").unwrap().host, "[::1]");
         assert!(Url::parse("https://x").unwrap_err().contains("https"));
         assert!(Url::parse("ftp://x").is_err());
-        assert!(Url::parse("http://u:p@x/").unwrap_err().contains("credentials"));
+        assert!(Url::parse("http://u:p@x/")
+            .unwrap_err()
+            .contains("credentials"));
         assert!(Url::parse("http://x:99999/").is_err());
         assert!(Url::parse("http://x/a b").is_err());
     }

@@ -162,8 +162,8 @@ pub(crate) fn encode(entry: &mut Vec<u8>, identifier: &str, r: &Record) {
         let name = field_name(k);
         // The entry's own fields above are not overwritten by an event field.
         let name = match name.as_str() {
-            "MESSAGE" | "PRIORITY" | "SYSLOG_IDENTIFIER" | "CODE_FILE" | "CODE_LINE"
-            | "TARGET" | "SPAN" | "TRACE_ID" | "SPAN_ID" | "LEVEL" | "MESSAGE_ID" => {
+            "MESSAGE" | "PRIORITY" | "SYSLOG_IDENTIFIER" | "CODE_FILE" | "CODE_LINE" | "TARGET"
+            | "SPAN" | "TRACE_ID" | "SPAN_ID" | "LEVEL" | "MESSAGE_ID" => {
                 format!("F_{name}")
             }
             _ => name,
@@ -176,7 +176,10 @@ impl JournaldTransport {
     fn send_memfd(&self, sock: &UnixDatagram) -> io::Result<()> {
         use rustix::fs::{MemfdFlags, SealFlags};
         use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
-        let fd = rustix::fs::memfd_create("prodlog-journal", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)?;
+        let fd = rustix::fs::memfd_create(
+            "prodlog-journal",
+            MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
+        )?;
         let mut file = std::fs::File::from(fd);
         file.write_all(&self.entry)?;
         rustix::fs::fcntl_add_seals(

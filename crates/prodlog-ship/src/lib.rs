@@ -112,7 +112,10 @@ fn registry() -> &'static Mutex<Vec<Weak<Inner>>> {
 }
 
 impl Shipper {
-    fn start(transport: Box<dyn queue::Transport>, settings: queue::QueueSettings) -> io::Result<Shipper> {
+    fn start(
+        transport: Box<dyn queue::Transport>,
+        settings: queue::QueueSettings,
+    ) -> io::Result<Shipper> {
         let (shared, handle) = queue::start(transport, settings)?;
         let inner = Arc::new(Inner {
             shared,

@@ -41,7 +41,8 @@ impl Record {
         let (file, line) = if ecs {
             map.remove("ecs.version");
             (
-                map.remove("log.origin.file.name").map(|v| value_text(&v).into_owned()),
+                map.remove("log.origin.file.name")
+                    .map(|v| value_text(&v).into_owned()),
                 map.remove("log.origin.file.line").and_then(|v| v.as_u64()),
             )
         } else {
@@ -52,7 +53,8 @@ impl Record {
             Some(other) => Some(other.to_string()),
             None => None,
         };
-        let key = |prodlog: &'static str, ecs_key: &'static str| if ecs { ecs_key } else { prodlog };
+        let key =
+            |prodlog: &'static str, ecs_key: &'static str| if ecs { ecs_key } else { prodlog };
         let time_ns = take_str(key("timestamp", "@timestamp"))
             .as_deref()
             .and_then(parse_rfc3339)
@@ -154,9 +156,7 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<u64> {
     };
     let days = days_from_civil(y, mo, d);
     let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset;
-    u64::try_from(secs)
-        .ok()
-        .map(|s| s * 1_000_000_000 + nanos)
+    u64::try_from(secs).ok().map(|s| s * 1_000_000_000 + nanos)
 }
 
 /// Days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -200,19 +200,28 @@ mod tests {
     fn timestamps_round_trip() {
         let ns = parse_rfc3339("2026-11-25T01:34:45.123456Z").unwrap();
         assert_eq!(ns, 1_795_570_485_123_456_000);
-        assert_eq!(rfc3339(ns / 1_000_000_000, 123_456), "2026-11-25T01:34:45.123456Z");
+        assert_eq!(
+            rfc3339(ns / 1_000_000_000, 123_456),
+            "2026-11-25T01:34:45.123456Z"
+        );
         assert_eq!(
             parse_rfc3339("2026-11-25T02:34:45+01:00"),
             Some(1_795_570_485_000_000_000)
         );
         assert_eq!(parse_rfc3339("yesterday"), None);
-        assert_eq!(parse_rfc3339("2026-11-25T01:34:45.Z"), Some(1_795_570_485_000_000_000));
+        assert_eq!(
+            parse_rfc3339("2026-11-25T01:34:45.Z"),
+            Some(1_795_570_485_000_000_000)
+        );
     }
 
     #[test]
     fn a_line_that_is_not_json_is_kept_as_the_message() {
         let r = Record::parse(b"plain text\n");
-        assert_eq!((r.level.as_str(), r.message.as_str()), ("INFO", "plain text"));
+        assert_eq!(
+            (r.level.as_str(), r.message.as_str()),
+            ("INFO", "plain text")
+        );
         let r = Record::parse(
             br#"{"timestamp":"2026-11-25T01:34:45.123456Z","level":"WARN","target":"app","message":"m","n":1,"request_id":"r","span":"req","trace_id":"t"}"#,
         );

@@ -209,7 +209,10 @@ mod tests {
         let o = Otlp::new("http://x:1/")
             .resource_spec("service.version=1.2,deployment.environment=prod")
             .unwrap();
-        assert!(o.resource.iter().any(|(k, v)| k == "service.version" && v == "1.2"));
+        assert!(o
+            .resource
+            .iter()
+            .any(|(k, v)| k == "service.version" && v == "1.2"));
         assert_eq!(o.url, "http://x:1/v1/logs");
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%41%4"), "A%4");

@@ -117,6 +117,16 @@ fn log_record(buf: &mut Vec<u8>, r: &Record, observed_ns: u64) {
     if let Some(span) = &r.span {
         string_attr(buf, 6, "span", span);
     }
+    // The semantic conventions' source location.
+    if let Some(file) = &r.file {
+        string_attr(buf, 6, "code.file.path", file);
+    }
+    if let Some(line) = r.line {
+        message_field(buf, 6, |b| {
+            string_field(b, 1, "code.line.number");
+            message_field(b, 2, |b| varint_field(b, 3, line));
+        });
+    }
     let trace = r.trace_id.as_deref().and_then(hex_id::<16>);
     let span_id = r.span_id.as_deref().and_then(hex_id::<8>);
     // An id that is not W3C-shaped (a request's own trace id) stays an attribute.

@@ -184,10 +184,7 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
             s.idle = true;
             shared.settled.notify_all();
             while s.queued.is_empty() && !s.closing {
-                s = shared
-                    .wake
-                    .wait(s)
-                    .unwrap_or_else(PoisonError::into_inner);
+                s = shared.wake.wait(s).unwrap_or_else(PoisonError::into_inner);
             }
             if s.queued.is_empty() && s.closing {
                 return;

@@ -122,7 +122,9 @@ fn host_port(a: &str, default_port: u16) -> Result<String, String> {
     if a.is_empty() {
         return Err("no host".to_owned());
     }
-    let has_port = a.rsplit_once(':').is_some_and(|(h, _)| !h.ends_with(':') && !h.is_empty())
+    let has_port = a
+        .rsplit_once(':')
+        .is_some_and(|(h, _)| !h.ends_with(':') && !h.is_empty())
         && !(a.starts_with('[') && a.ends_with(']'));
     let with_port = if has_port {
         a.to_owned()
@@ -168,7 +170,11 @@ impl SyslogTransport {
                     .to_socket_addrs()?
                     .next()
                     .ok_or_else(|| io::Error::other("no address"))?;
-                let bind = if addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+                let bind = if addr.is_ipv4() {
+                    "0.0.0.0:0"
+                } else {
+                    "[::]:0"
+                };
                 let s = UdpSocket::bind(bind)?;
                 s.connect(addr)?;
                 Conn::Udp(s)
@@ -264,10 +270,17 @@ fn format_5424(out: &mut String, h: &Header, r: &Record) {
     let time = if r.time_ns == 0 {
         "-".to_owned()
     } else {
-        crate::line::rfc3339(r.time_ns / 1_000_000_000, ((r.time_ns % 1_000_000_000) / 1000) as u32)
+        crate::line::rfc3339(
+            r.time_ns / 1_000_000_000,
+            ((r.time_ns % 1_000_000_000) / 1000) as u32,
+        )
     };
     let msgid = sanitize_name(&r.target, 32);
-    let _ = write!(out, "<{pri}>1 {time} {} {} {} {msgid} ", h.host, h.app, h.pid);
+    let _ = write!(
+        out,
+        "<{pri}>1 {time} {} {} {} {msgid} ",
+        h.host, h.app, h.pid
+    );
     let mut params: Vec<(String, std::borrow::Cow<'_, str>)> = Vec::new();
     for (k, v) in &r.fields {
         params.push((sanitize_name(k, 32), value_text(v)));

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use prodlog_context::ContextLayer;
 use prodlog_filter::{ContextSpans, TargetFilter};
-use prodlog_format::{ConsoleLayer, JsonLayer, StdoutSink, TimestampLayer};
+use prodlog_format::{ConsoleLayer, JsonLayer, JsonSchema, StdoutSink, TimestampLayer};
 use prodlog_redact::Redactor;
 use tracing_core::{LevelFilter, Subscriber};
 use tracing_subscriber::filter::FilterExt;
@@ -54,6 +54,13 @@ use crate::settings::{
 /// | [`timing_report`](Self::timing_report) | slow spans only | `PRODLOG_TIMING` (`off`, `slow`, `all`) |
 /// | [`log_latencies_every`](Self::log_latencies_every) | off | `PRODLOG_TIMING_REPORT_S` |
 /// | [`error_file`](Self::error_file) | `true` (when there is a log directory) | `PRODLOG_ERROR_FILE` |
+/// | [`json_schema`](Self::json_schema) | prodlog's keys | `PRODLOG_JSON_SCHEMA` (`prodlog`, `ecs`, `gcp`, `otel`) |
+/// | [`otlp`](Self::otlp) | off | `PRODLOG_OTLP` (on/off), `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` |
+/// | [`otlp_level`](Self::otlp_level) | `trace`: all the directives enable | `PRODLOG_OTLP_LEVEL` |
+/// | [`syslog`](Self::syslog) | off | `PRODLOG_SYSLOG` (`udp://host:port`, `tcp://host:port`, `unix:///dev/log`) |
+/// | [`syslog_level`](Self::syslog_level) | `trace` | `PRODLOG_SYSLOG_LEVEL` |
+/// | [`journald`](Self::journald) | off | `PRODLOG_JOURNALD` (on/off), `PRODLOG_JOURNALD_SOCKET` |
+/// | [`journald_level`](Self::journald_level) | `trace` | `PRODLOG_JOURNALD_LEVEL` |
 /// | [`from_env`](Self::from_env) | `true` | — |
 ///
 /// A variable that is set and not empty wins over the value set in code, so operators can
@@ -232,6 +239,62 @@ impl Builder {
     /// a socket, a test capture (see `prodlog::testing`), another file.
     pub fn json_sink(mut self, level: LevelFilter, sink: impl prodlog_format::LineSink) -> Self {
         self.choices.sinks.push((level, std::sync::Arc::new(sink)));
+        self
+    }
+
+    /// The key names of the JSON lines (files and JSON console): prodlog's own (default),
+    /// or `ecs`, `gcp`, `otel` for an aggregator that reads its own names — see
+    /// [`JsonSchema`](crate::format::JsonSchema). `PRODLOG_JSON_SCHEMA` wins over this.
+    pub fn json_schema(mut self, schema: prodlog_format::JsonSchema) -> Self {
+        self.choices.network.schema = schema;
+        self
+    }
+
+    /// Exports every event the preset writes to an OpenTelemetry collector over OTLP/HTTP
+    /// at `endpoint` (a base URL: `http://collector:4318`). The standard `OTEL_EXPORTER_OTLP_*`
+    /// variables win over it; `PRODLOG_OTLP=on` turns export on without code (to
+    /// `http://localhost:4318` unless a variable says otherwise), `off` turns it off.
+    pub fn otlp(mut self, endpoint: impl Into<String>) -> Self {
+        self.choices.network.otlp = Some(endpoint.into());
+        self
+    }
+
+    /// The most verbose level exported over OTLP (`PRODLOG_OTLP_LEVEL`).
+    pub fn otlp_level(mut self, level: LevelFilter) -> Self {
+        self.choices.network.otlp_level = level;
+        self
+    }
+
+    /// `service.version` of the OTLP resource (say `env!("CARGO_PKG_VERSION")`).
+    pub fn service_version(mut self, version: impl Into<String>) -> Self {
+        self.choices.network.service_version = Some(version.into());
+        self
+    }
+
+    /// Also sends every event to a syslog server, RFC 5424 with the context as structured
+    /// data: `udp://127.0.0.1:514`, `tcp://host:601` (octet counting) or `unix:///dev/log`.
+    /// `PRODLOG_SYSLOG` wins over it (`off` turns it off).
+    pub fn syslog(mut self, destination: impl Into<String>) -> Self {
+        self.choices.network.syslog = Some(destination.into());
+        self
+    }
+
+    /// The most verbose level sent to syslog (`PRODLOG_SYSLOG_LEVEL`).
+    pub fn syslog_level(mut self, level: LevelFilter) -> Self {
+        self.choices.network.syslog_level = level;
+        self
+    }
+
+    /// Also sends every event to systemd-journald with its fields as journal fields
+    /// (`PRODLOG_JOURNALD`).
+    pub fn journald(mut self, on: bool) -> Self {
+        self.choices.network.journald = on;
+        self
+    }
+
+    /// The most verbose level sent to journald (`PRODLOG_JOURNALD_LEVEL`).
+    pub fn journald_level(mut self, level: LevelFilter) -> Self {
+        self.choices.network.journald_level = level;
         self
     }
 
@@ -414,9 +477,15 @@ impl Builder {
         let mut json = match &redactor {
             Some(r) => JsonLayer::default().with_redactor(r.clone()),
             None => JsonLayer::default().without_redaction(),
-        };
+        }
+        .schema(settings.network.schema);
+        // Sinks set in code (test captures) read prodlog's own keys, whatever the schema.
         for (level, sink) in &self.choices.sinks {
-            json = json.with_sink(*level, sink.clone());
+            json = json.with_sink_schema(*level, JsonSchema::Prodlog, sink.clone());
+        }
+        let shippers = settings.network.start(&mut problems);
+        for (level, shipper) in &shippers {
+            json = json.with_sink_schema(*level, shipper.schema(), shipper.clone());
         }
         let mut files = Vec::new();
         // The most verbose level any opened file takes.
@@ -452,6 +521,9 @@ impl Builder {
         for (level, _) in &self.choices.sinks {
             ceiling = ceiling.max(*level);
         }
+        for (level, _) in &shippers {
+            ceiling = ceiling.max(*level);
+        }
         if settings.console != ConsoleMode::Off {
             ceiling = ceiling.max(settings.console_level);
         }
@@ -465,7 +537,8 @@ impl Builder {
             settings.console != ConsoleMode::Off,
         )
         .with_filter(handle, watch, ceiling, settings.log_bridge)
-        .with_signal_flush(settings.files.flush_on_signal);
+        .with_signal_flush(settings.files.flush_on_signal)
+        .with_shippers(shippers.into_iter().map(|(_, s)| s).collect());
         let context = match &redactor {
             Some(r) => ContextLayer::new().with_redactor(r.clone()),
             None => ContextLayer::new().without_redaction(),

@@ -20,6 +20,8 @@ pub enum InitErrorKind {
     AlreadyInitialized,
     /// A redaction rules file (`PRODLOG_REDACT_RULES`) cannot be read or is invalid.
     RedactionRules,
+    /// A network destination (OTLP, syslog, journald) is misconfigured or cannot start.
+    Destination,
 }
 
 /// A configuration problem found at initialization, naming the bad input and where it came from.

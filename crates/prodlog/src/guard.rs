@@ -27,6 +27,7 @@ pub struct Guard {
     latency_log: Option<prodlog_timing::ReportThread>,
     signal_flush: bool,
     rate_limit: Option<prodlog_limit::RateLimit>,
+    shippers: Vec<prodlog_ship::Shipper>,
 }
 
 /// A guard with nothing to flush (what `init()` returns when it installs nothing).
@@ -49,6 +50,7 @@ impl Guard {
             latency_log: None,
             signal_flush: false,
             rate_limit: None,
+            shippers: Vec::new(),
         }
     }
 
@@ -62,6 +64,20 @@ impl Guard {
         self.rate_limit
             .as_ref()
             .map(prodlog_limit::RateLimit::stats)
+    }
+
+    pub(crate) fn with_shippers(mut self, shippers: Vec<prodlog_ship::Shipper>) -> Self {
+        self.shippers = shippers;
+        self
+    }
+
+    /// The network destinations (OTLP, syslog, journald) and their counters: lines sent,
+    /// dropped, refused.
+    pub fn destinations(&self) -> Vec<(String, prodlog_ship::Stats)> {
+        self.shippers
+            .iter()
+            .map(|s| (s.name().to_owned(), s.stats()))
+            .collect()
     }
 
     pub(crate) fn with_signal_flush(mut self, on: bool) -> Self {
@@ -142,6 +158,15 @@ impl Guard {
                 );
             }
         }
+        for s in &self.shippers {
+            if !s.flush(self.shutdown_timeout) {
+                eprintln!(
+                    "prodlog: {} did not flush within {:?}",
+                    s.name(),
+                    self.shutdown_timeout
+                );
+            }
+        }
         if self.stdout {
             let _ = std::io::Write::flush(&mut std::io::stdout());
         }
@@ -159,6 +184,17 @@ impl Drop for Guard {
         for f in &self.files {
             if let Err(e) = f.shutdown(self.shutdown_timeout) {
                 eprintln!("prodlog: closing a log file failed: {e}");
+            }
+        }
+        for s in &self.shippers {
+            if !s.shutdown(self.shutdown_timeout) {
+                let st = s.stats();
+                eprintln!(
+                    "prodlog: {}: lines left unsent at shutdown ({} sent, {} dropped)",
+                    s.name(),
+                    st.sent,
+                    st.dropped
+                );
             }
         }
         if self.stdout {

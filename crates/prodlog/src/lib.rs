@@ -88,6 +88,7 @@ mod error;
 mod errors;
 mod file;
 mod guard;
+mod network;
 mod settings;
 #[cfg(unix)]
 #[allow(unsafe_code)]
@@ -121,6 +122,8 @@ pub use prodlog_limit as limit;
 pub use prodlog_redact as redact;
 pub use prodlog_redact::Sensitive;
 #[doc(inline)]
+pub use prodlog_ship as ship;
+#[doc(inline)]
 pub use prodlog_timing as timing;
 #[doc(inline)]
 pub use prodlog_writer as writer;
@@ -131,6 +134,7 @@ pub use prodlog_writer as writer;
 pub fn flush() {
     prodlog_limit::flush_all();
     prodlog_writer::flush_all(std::time::Duration::from_secs(5));
+    prodlog_ship::flush_all(std::time::Duration::from_secs(2));
     let _ = std::io::Write::flush(&mut std::io::stdout());
 }
 

@@ -72,6 +72,8 @@ pub(crate) struct Settings {
     pub(crate) timing: TimingSettings,
     /// Per-callsite rate limits, `PRODLOG_RATE_LIMIT` applied.
     pub(crate) rate_limit: prodlog_limit::LimitSpec,
+    /// The JSON schema and the network destinations.
+    pub(crate) network: crate::network::NetworkSettings,
 }
 
 /// Which redactor the code chose.
@@ -109,6 +111,8 @@ pub(crate) struct Choices {
     pub(crate) rate_limit: prodlog_limit::LimitSpec,
     /// No files, whatever `log_dir` or `PRODLOG_DIR` say (test captures).
     pub(crate) no_files: bool,
+    /// The JSON schema and the network destinations.
+    pub(crate) network: crate::network::NetworkChoices,
     /// Extra JSON destinations set in code: (most verbose level, sink).
     pub(crate) sinks: Vec<(
         tracing_core::LevelFilter,
@@ -150,6 +154,7 @@ impl Default for Choices {
             redact_rules: None,
             rate_limit: prodlog_limit::LimitSpec::default(),
             no_files: false,
+            network: Default::default(),
         }
     }
 }
@@ -299,7 +304,7 @@ pub(crate) fn valid_app_name(name: &str) -> bool {
 }
 
 /// A destination level from `var`, or `code` when unset; a bad value is reported.
-fn level(
+pub(crate) fn level(
     env: &dyn Fn(&str) -> Option<OsString>,
     var: &'static str,
     code: LevelFilter,
@@ -471,6 +476,7 @@ impl Choices {
             ColorMode::Always => true,
             ColorMode::Never => false,
         };
+        let network = self.network.resolve(env, &app, problems);
         Settings {
             app,
             dir,
@@ -484,6 +490,7 @@ impl Choices {
             file_level,
             directives_file,
             log_bridge: self.log_bridge,
+            network,
             files: self.resolve_files(env, problems),
             timing: self.resolve_timing(env, problems),
             rate_limit: {

@@ -1,0 +1,276 @@
+//! The JSON schema and the network destinations: OTLP, syslog and journald.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use prodlog_format::JsonSchema;
+use prodlog_ship::{Journald, Otlp, Shipper, Syslog};
+use tracing_core::LevelFilter;
+
+use crate::error::{InitError, InitErrorKind};
+use crate::settings::{choice, env_error, flag, level, read, Problem};
+
+/// The choices made in code.
+#[derive(Debug, Clone)]
+pub(crate) struct NetworkChoices {
+    pub(crate) schema: JsonSchema,
+    /// OTLP base endpoint set in code (`Some`: export on).
+    pub(crate) otlp: Option<String>,
+    pub(crate) otlp_level: LevelFilter,
+    pub(crate) service_version: Option<String>,
+    pub(crate) syslog: Option<String>,
+    pub(crate) syslog_level: LevelFilter,
+    pub(crate) journald: bool,
+    pub(crate) journald_level: LevelFilter,
+}
+
+impl Default for NetworkChoices {
+    fn default() -> Self {
+        NetworkChoices {
+            schema: JsonSchema::Prodlog,
+            otlp: None,
+            otlp_level: LevelFilter::TRACE,
+            service_version: None,
+            syslog: None,
+            syslog_level: LevelFilter::TRACE,
+            journald: false,
+            journald_level: LevelFilter::TRACE,
+        }
+    }
+}
+
+/// What the environment made of them: each destination configured, not started yet.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NetworkSettings {
+    pub(crate) schema: JsonSchema,
+    pub(crate) otlp: Option<(Otlp, LevelFilter)>,
+    pub(crate) syslog: Option<(Syslog, LevelFilter)>,
+    pub(crate) journald: Option<(Journald, LevelFilter)>,
+}
+
+fn destination_problem(what: &str, e: impl std::fmt::Display, fallback: &str) -> Problem {
+    Problem {
+        error: InitError::new(InitErrorKind::Destination, format!("{what}: {e}")),
+        fallback: fallback.to_owned(),
+    }
+}
+
+impl NetworkChoices {
+    pub(crate) fn resolve(
+        &self,
+        env: &dyn Fn(&str) -> Option<OsString>,
+        app: &str,
+        problems: &mut Vec<Problem>,
+    ) -> NetworkSettings {
+        let schema = match read(env, "PRODLOG_JSON_SCHEMA", problems, self.schema.as_str()) {
+            Some(v) => v.parse().unwrap_or_else(|_| {
+                problems.push(Problem {
+                    error: env_error("PRODLOG_JSON_SCHEMA", &v, "prodlog, ecs, gcp or otel"),
+                    fallback: format!("using {}", self.schema),
+                });
+                self.schema
+            }),
+            None => self.schema,
+        };
+        NetworkSettings {
+            schema,
+            otlp: self.resolve_otlp(env, app, problems),
+            syslog: self.resolve_syslog(env, app, problems),
+            journald: self.resolve_journald(env, app, problems),
+        }
+    }
+
+    fn resolve_otlp(
+        &self,
+        env: &dyn Fn(&str) -> Option<OsString>,
+        app: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Option<(Otlp, LevelFilter)> {
+        let on = flag(env, "PRODLOG_OTLP", self.otlp.is_some(), problems);
+        let sdk_disabled = choice(
+            env,
+            "OTEL_SDK_DISABLED",
+            &[("true", true), ("false", false)],
+            false,
+            "false",
+            problems,
+        );
+        if !on || sdk_disabled {
+            return None;
+        }
+        if let Some(p) = read(
+            env,
+            "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+            problems,
+            "http/protobuf",
+        )
+        .or_else(|| {
+            read(
+                env,
+                "OTEL_EXPORTER_OTLP_PROTOCOL",
+                problems,
+                "http/protobuf",
+            )
+        }) {
+            if p != "http/protobuf" {
+                problems.push(Problem {
+                    error: env_error(
+                        "OTEL_EXPORTER_OTLP_PROTOCOL",
+                        &p,
+                        "http/protobuf (the only protocol prodlog exports with)",
+                    ),
+                    fallback: "using http/protobuf".to_owned(),
+                });
+            }
+        }
+        let mut otlp = if let Some(url) = read(
+            env,
+            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+            problems,
+            "the default endpoint",
+        ) {
+            Otlp::logs_url(url)
+        } else if let Some(base) = read(
+            env,
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            problems,
+            "the default endpoint",
+        ) {
+            Otlp::new(base)
+        } else {
+            Otlp::new(
+                self.otlp
+                    .as_deref()
+                    .unwrap_or(prodlog_ship::DEFAULT_OTLP_ENDPOINT),
+            )
+        };
+        for var in [
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+        ] {
+            if let Some(spec) = read(env, var, problems, "no headers") {
+                match otlp.clone().headers_spec(&spec) {
+                    Ok(o) => otlp = o,
+                    Err(e) => {
+                        problems.push(destination_problem(var, e, "sending without those headers"))
+                    }
+                }
+            }
+        }
+        otlp = otlp.service_name(app);
+        if let Some(v) = &self.service_version {
+            otlp = otlp.resource_attribute("service.version", v.clone());
+        }
+        if let Some(spec) = read(env, "OTEL_RESOURCE_ATTRIBUTES", problems, "no attributes") {
+            match otlp.clone().resource_spec(&spec) {
+                Ok(o) => otlp = o,
+                Err(e) => problems.push(destination_problem(
+                    "OTEL_RESOURCE_ATTRIBUTES",
+                    e,
+                    "ignoring those attributes",
+                )),
+            }
+        }
+        if let Some(name) = read(env, "OTEL_SERVICE_NAME", problems, "the app name") {
+            otlp = otlp.service_name(name);
+        }
+        if let Some(ms) = read(env, "OTEL_EXPORTER_OTLP_TIMEOUT", problems, "5000 ms") {
+            match ms.parse::<u64>() {
+                Ok(ms) => otlp = otlp.timeout(std::time::Duration::from_millis(ms)),
+                Err(_) => problems.push(Problem {
+                    error: env_error("OTEL_EXPORTER_OTLP_TIMEOUT", &ms, "milliseconds"),
+                    fallback: "using 5000 ms".to_owned(),
+                }),
+            }
+        }
+        let level = level(env, "PRODLOG_OTLP_LEVEL", self.otlp_level, problems);
+        Some((otlp, level))
+    }
+
+    fn resolve_syslog(
+        &self,
+        env: &dyn Fn(&str) -> Option<OsString>,
+        app: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Option<(Syslog, LevelFilter)> {
+        let spec =
+            read(env, "PRODLOG_SYSLOG", problems, "no syslog").or_else(|| self.syslog.clone())?;
+        if matches!(
+            spec.to_ascii_lowercase().as_str(),
+            "off" | "0" | "false" | "no"
+        ) {
+            return None;
+        }
+        match Syslog::parse(&spec) {
+            Ok(s) => Some((
+                s.app_name(app),
+                level(env, "PRODLOG_SYSLOG_LEVEL", self.syslog_level, problems),
+            )),
+            Err(e) => {
+                problems.push(Problem {
+                    error: InitError::new(InitErrorKind::Destination, e.to_string()),
+                    fallback: "not sending to syslog".to_owned(),
+                });
+                None
+            }
+        }
+    }
+
+    fn resolve_journald(
+        &self,
+        env: &dyn Fn(&str) -> Option<OsString>,
+        app: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Option<(Journald, LevelFilter)> {
+        if !flag(env, "PRODLOG_JOURNALD", self.journald, problems) {
+            return None;
+        }
+        let mut j = Journald::new().identifier(app);
+        if let Some(path) = read(
+            env,
+            "PRODLOG_JOURNALD_SOCKET",
+            problems,
+            prodlog_ship::JOURNALD_SOCKET,
+        ) {
+            j = j.socket(PathBuf::from(path));
+        }
+        Some((
+            j,
+            level(env, "PRODLOG_JOURNALD_LEVEL", self.journald_level, problems),
+        ))
+    }
+}
+
+impl NetworkSettings {
+    /// Starts each destination; one that cannot start is a problem, the others go on.
+    pub(crate) fn start(&self, problems: &mut Vec<Problem>) -> Vec<(LevelFilter, Shipper)> {
+        let mut out = Vec::new();
+        if let Some((otlp, level)) = &self.otlp {
+            match otlp.clone().build() {
+                Ok(s) => out.push((*level, s)),
+                Err(e) => problems.push(destination_problem(
+                    "OTLP export",
+                    e,
+                    "not exporting over OTLP",
+                )),
+            }
+        }
+        if let Some((syslog, level)) = &self.syslog {
+            match syslog.clone().build() {
+                Ok(s) => out.push((*level, s)),
+                Err(e) => problems.push(destination_problem("syslog", e, "not sending to syslog")),
+            }
+        }
+        if let Some((journald, level)) = &self.journald {
+            match journald.clone().build() {
+                Ok(s) => out.push((*level, s)),
+                Err(e) => problems.push(destination_problem(
+                    "journald",
+                    e,
+                    "not sending to journald",
+                )),
+            }
+        }
+        out
+    }
+}
