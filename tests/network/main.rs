@@ -171,7 +171,7 @@ fn rotel_agent() -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os("PRODLOG_TEST_ROTEL") {
         return Ok(PathBuf::from(p));
     }
-    for python in ["python3", "/tmp/rotelvenv/bin/python3"] {
+    for python in ["python3", "python"] {
         let out = Command::new(python)
             .args([
                 "-c",
@@ -371,24 +371,95 @@ fn otlp_records_reach_a_real_collector_redacted_with_context() {
         Ok(r) => r,
         Err(why) => return skip(name, &why),
     };
-    let out = otlp_child(
-        rotel.port,
-        &[
-            ("N", "3"),
-            (
-                "OTEL_RESOURCE_ATTRIBUTES",
-                "service.version=1.4.2,deployment.environment=test",
-            ),
-        ],
-    )
-    .output()
-    .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    // 3 requests x 4 events.
-    let records = wait_received(&rotel, 12, Duration::from_secs(10));
-    assert_eq!(records.len(), 12, "{records:#?}\n{stdout}");
-    assert!(stdout.contains("sent=12 dropped=0"), "{stdout}");
+    // The same events whatever the schema of the files: the exporter reads each.
+    for (i, schema) in ["prodlog", "ecs", "gcp", "otel"].iter().enumerate() {
+        let service = format!("checkout-{schema}");
+        let out = otlp_child(
+            rotel.port,
+            &[
+                ("N", "3"),
+                ("PRODLOG_JSON_SCHEMA", schema),
+                ("OTEL_SERVICE_NAME", &service),
+                (
+                    "OTEL_RESOURCE_ATTRIBUTES",
+                    "service.version=1.4.2,deployment.environment=test",
+                ),
+            ],
+        )
+        .output()
+        .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // 3 requests x 4 events.
+        let all = wait_received(&rotel, 12 * (i + 1), Duration::from_secs(10));
+        let records: Vec<&Received> = all
+            .iter()
+            .filter(|r| {
+                r.resource
+                    .iter()
+                    .any(|(k, v)| k == "service.name" && *v == service)
+            })
+            .collect();
+        assert_eq!(records.len(), 12, "{schema}: {records:#?}\n{stdout}");
+        assert!(stdout.contains("sent=12 dropped=0"), "{stdout}");
+        for r in &records {
+            assert_eq!(
+                r.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736",
+                "{schema}: {r:?}"
+            );
+            assert_eq!(r.span_id, "00f067aa0ba902b7", "{schema}: {r:?}");
+            assert!(
+                r.attr("request_id").is_some_and(|v| v.starts_with("req-")),
+                "{schema}: {r:?}"
+            );
+            assert_eq!(r.attr("user_id"), Some("42"), "{schema}: {r:?}");
+            assert_eq!(r.attr("span"), Some("request"), "{schema}: {r:?}");
+            assert!(
+                r.attr("code.file.path")
+                    .is_some_and(|f| f.ends_with("main.rs")),
+                "{schema}: {r:?}"
+            );
+            assert!(
+                r.attr("code.line.number")
+                    .is_some_and(|l| l.parse::<u32>().is_ok()),
+                "{schema}: {r:?}"
+            );
+            assert!(
+                r.resource
+                    .iter()
+                    .any(|(k, v)| k == "service.version" && v == "1.4.2"),
+                "{r:?}"
+            );
+            assert!(r.resource.iter().any(|(k, _)| k == "host.name"), "{r:?}");
+            assert_eq!(r.scope, "network", "{schema}: {r:?}");
+            // Nothing of the schema's own keys leaks into the attributes.
+            for k in [
+                "timestamp",
+                "@timestamp",
+                "time",
+                "severity",
+                "level",
+                "log.level",
+                "Body",
+                "message",
+            ] {
+                assert!(r.attr(k).is_none(), "{schema}: {k} in {r:?}");
+            }
+        }
+        let sev: Vec<&str> = records
+            .iter()
+            .take(4)
+            .map(|r| r.severity.as_str())
+            .collect();
+        assert_eq!(sev, ["DEBUG", "INFO", "WARN", "ERROR"], "{schema}");
+        assert!(
+            records[1].body.starts_with("login ok with key ")
+                && records[1].body.contains("[REDACTED]"),
+            "{schema}: {:?}",
+            records[1]
+        );
+        assert_eq!(records[1].attr("password"), Some("[REDACTED]"), "{schema}");
+    }
     let raw = std::fs::read_to_string(&rotel.out).unwrap();
     for secret in [SECRET_PW, SECRET_KEY, SECRET_TOKEN, "Sup3rSecret"] {
         assert!(
@@ -396,48 +467,7 @@ fn otlp_records_reach_a_real_collector_redacted_with_context() {
             "{secret} reached the collector:\n{raw}"
         );
     }
-    for r in &records {
-        assert_eq!(r.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736", "{r:?}");
-        assert_eq!(r.span_id, "00f067aa0ba902b7", "{r:?}");
-        assert!(
-            r.attr("request_id").is_some_and(|v| v.starts_with("req-")),
-            "{r:?}"
-        );
-        assert_eq!(r.attr("user_id"), Some("42"), "{r:?}");
-        assert_eq!(r.attr("span"), Some("request"));
-        assert!(
-            r.attr("code.file.path")
-                .is_some_and(|f| f.ends_with("main.rs")),
-            "{r:?}"
-        );
-        assert!(
-            r.resource
-                .iter()
-                .any(|(k, v)| k == "service.name" && v == "checkout"),
-            "{r:?}"
-        );
-        assert!(
-            r.resource
-                .iter()
-                .any(|(k, v)| k == "service.version" && v == "1.4.2"),
-            "{r:?}"
-        );
-        assert!(r.resource.iter().any(|(k, _)| k == "host.name"), "{r:?}");
-        assert_eq!(r.scope, "network");
-    }
-    let sev: Vec<&str> = records
-        .iter()
-        .take(4)
-        .map(|r| r.severity.as_str())
-        .collect();
-    assert_eq!(sev, ["DEBUG", "INFO", "WARN", "ERROR"]);
-    assert!(
-        records[1].body.starts_with("login ok with key ") && records[1].body.contains("[REDACTED]"),
-        "{:?}",
-        records[1]
-    );
-    assert_eq!(records[1].attr("password"), Some("[REDACTED]"));
-    println!("  {} records received by Rotel", records.len());
+    println!("  {} records received by Rotel", received(&rotel).len());
 }
 
 fn otlp_collector_that_goes_away_and_comes_back() {

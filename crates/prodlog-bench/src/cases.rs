@@ -154,6 +154,29 @@ fn prodlog_with(redactor: prodlog::redact::Redactor) {
     set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
 }
 
+fn prodlog_schema(schema: prodlog::format::JsonSchema) {
+    use prodlog::context::ContextLayer;
+    use prodlog::format::JsonLayer;
+    let layer = ContextLayer::new().and_then(JsonLayer::with_make_writer(io::sink).schema(schema));
+    set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
+}
+
+/// prodlog's JSON to `io::sink`, plus OTLP export to a discarding collector on 127.0.0.1.
+fn prodlog_otlp() -> prodlog::ship::Shipper {
+    use prodlog::context::ContextLayer;
+    use prodlog::format::JsonLayer;
+    let port = crate::collector::start();
+    let shipper = prodlog::ship::Otlp::new(format!("http://127.0.0.1:{port}"))
+        .queue_bytes(256 << 20)
+        .build()
+        .expect("the exporter starts");
+    let layer = ContextLayer::new().and_then(
+        JsonLayer::with_make_writer(io::sink).with_sink(LevelFilter::TRACE, shipper.clone()),
+    );
+    set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
+    shipper
+}
+
 /// A text-heavy event: a 300-byte message with a URL and a header dump.
 #[inline(never)]
 fn text_event() {
@@ -202,6 +225,19 @@ pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
         ("redact-gitleaks", "prodlog") => prodlog_with(gitleaks_redactor()?),
         ("redact" | "redact-secret", "naive-regex-writer") => {
             prodlog_unredacted(crate::naive::NaiveRedactingWriter::new())
+        }
+        ("schema", "prodlog") => prodlog_schema(prodlog::format::JsonSchema::Prodlog),
+        ("schema", "ecs") => prodlog_schema(prodlog::format::JsonSchema::Ecs),
+        ("schema", "gcp") => prodlog_schema(prodlog::format::JsonSchema::Gcp),
+        ("schema", "otel") => prodlog_schema(prodlog::format::JsonSchema::Otel),
+        ("otlp", "prodlog") => prodlog_sink(),
+        ("otlp", "prodlog-otlp") => {
+            let shipper = prodlog_otlp();
+            let m = in_spans(n, event);
+            shipper.flush(std::time::Duration::from_secs(30));
+            let s = shipper.stats();
+            eprintln!("otlp: {} records sent, {} dropped", s.sent, s.dropped);
+            return Some(m);
         }
         ("limit-pass", "prodlog-limited") => prodlog_limited("100000000/s"),
         ("limit-pass", "prodlog-default-limits") => {

@@ -14,6 +14,7 @@
 mod alloc;
 mod audit;
 mod cases;
+mod collector;
 mod filters;
 mod naive;
 mod timing;
@@ -67,6 +68,18 @@ const ROWS: &[(&str, &str, u64, &[&str])] = &[
         "sink event with a token in a field value",
         300_000,
         &["prodlog", "prodlog-off", "naive-regex-writer"],
+    ),
+    (
+        "schema",
+        "sink event through each JSON schema (prodlog's keys, ECS, Cloud Logging, OTel)",
+        300_000,
+        &["prodlog", "ecs", "gcp", "otel"],
+    ),
+    (
+        "otlp",
+        "sink event with OTLP export on (to a collector on 127.0.0.1 that discards) vs off: the caller's cost",
+        300_000,
+        &["prodlog-otlp", "prodlog"],
     ),
     (
         "limit-pass",

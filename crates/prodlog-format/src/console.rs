@@ -181,7 +181,7 @@ where
                 self.redactor.as_ref(),
             );
             self.destination
-                .write(event.metadata().level(), buf.as_bytes());
+                .write(event.metadata().level(), buf.as_bytes(), event.metadata());
         });
     }
 }

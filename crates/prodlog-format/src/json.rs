@@ -410,7 +410,7 @@ where
                 );
                 for d in &self.destinations {
                     if schema_of(d) == schema {
-                        d.write(level, buf.as_bytes());
+                        d.write(level, buf.as_bytes(), event.metadata());
                     }
                 }
             });

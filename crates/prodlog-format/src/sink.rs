@@ -15,6 +15,14 @@ use tracing_subscriber::fmt::MakeWriter;
 pub trait LineSink: Send + Sync + 'static {
     /// Writes one complete line.
     fn write_line(&self, line: &[u8]) -> io::Result<()>;
+    /// Writes one complete line formatted from an event with this metadata (callsite,
+    /// source file and line). A destination whose protocol has room for the source
+    /// location (journald's `CODE_FILE`, OTLP's `code.file.path`) takes it from here; the
+    /// default ignores it.
+    fn write_line_at(&self, line: &[u8], meta: &tracing_core::Metadata<'_>) -> io::Result<()> {
+        let _ = meta;
+        self.write_line(line)
+    }
     /// Pushes buffered lines to their destination.
     fn flush(&self) -> io::Result<()> {
         Ok(())
@@ -24,6 +32,9 @@ pub trait LineSink: Send + Sync + 'static {
 impl<T: LineSink + ?Sized> LineSink for Arc<T> {
     fn write_line(&self, line: &[u8]) -> io::Result<()> {
         (**self).write_line(line)
+    }
+    fn write_line_at(&self, line: &[u8], meta: &tracing_core::Metadata<'_>) -> io::Result<()> {
+        (**self).write_line_at(line, meta)
     }
     fn flush(&self) -> io::Result<()> {
         (**self).flush()
@@ -131,9 +142,14 @@ impl Destination {
     }
 
     #[inline]
-    pub(crate) fn write(&self, level: &tracing_core::Level, line: &[u8]) {
+    pub(crate) fn write(
+        &self,
+        level: &tracing_core::Level,
+        line: &[u8],
+        meta: &tracing_core::Metadata<'_>,
+    ) {
         if self.max_level >= *level {
-            if let Err(e) = self.sink.write_line(line) {
+            if let Err(e) = self.sink.write_line_at(line, meta) {
                 self.failures.record(&e);
             }
         }

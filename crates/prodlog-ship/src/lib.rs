@@ -2,8 +2,10 @@
 //! journald, each behind a bounded queue that never blocks the caller.
 //!
 //! A [`Shipper`] is a [`LineSink`]: it receives the JSON lines the files get — already
-//! redacted, with the request context of the spans — and its own thread translates them
-//! into the destination's protocol and sends them. So every destination is redacted and
+//! redacted, with the request context of the spans, in any of the
+//! [`JsonSchema`](prodlog_format::JsonSchema)s — with the event's source location, and
+//! its own thread translates them into the destination's protocol and sends them. The
+//! line is formatted once for the files and every destination. So every destination is redacted and
 //! carries the context by construction, has its own level (the level of the sink in the
 //! [`JsonLayer`](prodlog_format::JsonLayer)), and costs the caller one copy into a queue.
 //!
@@ -15,7 +17,7 @@
 //! let otlp = prodlog_ship::Otlp::new("http://127.0.0.1:4318").service_name("billing").build()?;
 //! let subscriber = tracing_subscriber::registry()
 //!     .with(prodlog_context::ContextLayer::new())
-//!     .with(JsonLayer::default().with_sink_schema(LevelFilter::INFO, otlp.schema(), otlp.clone()));
+//!     .with(JsonLayer::default().with_sink(LevelFilter::INFO, otlp.clone()));
 //! tracing::subscriber::with_default(subscriber, || tracing::info!(order = 7, "paid"));
 //! otlp.shutdown(std::time::Duration::from_secs(5));
 //! # Ok::<(), std::io::Error>(())
@@ -68,7 +70,7 @@ use std::time::Duration;
 
 pub use journald::{Journald, JOURNALD_SOCKET};
 pub use otlp::{Otlp, DEFAULT_OTLP_ENDPOINT};
-use prodlog_format::{JsonSchema, LineSink};
+use prodlog_format::LineSink;
 pub use syslog::{Syslog, SD_ID};
 
 /// Counters of one destination.
@@ -127,13 +129,6 @@ impl Shipper {
         Ok(Shipper { inner })
     }
 
-    /// The key names this destination reads: give it lines in this schema
-    /// ([`JsonLayer::with_sink_schema`](prodlog_format::JsonLayer::with_sink_schema)).
-    /// ECS, because its lines carry the source file and line.
-    pub fn schema(&self) -> JsonSchema {
-        JsonSchema::Ecs
-    }
-
     /// `otlp http://…`, `syslog udp://…`, `journald /run/…`.
     pub fn name(&self) -> &str {
         &self.inner.shared.name
@@ -168,7 +163,13 @@ impl Shipper {
 
 impl LineSink for Shipper {
     fn write_line(&self, line: &[u8]) -> io::Result<()> {
-        self.inner.shared.push(line);
+        self.inner.shared.push(line, None);
+        Ok(())
+    }
+
+    fn write_line_at(&self, line: &[u8], meta: &tracing_core::Metadata<'_>) -> io::Result<()> {
+        let source = meta.file().zip(meta.line());
+        self.inner.shared.push(line, source);
         Ok(())
     }
 }

@@ -67,26 +67,45 @@ impl Shared {
         }
     }
 
-    /// Appends one line, or drops and counts it when the queue is full. Never waits for
-    /// the destination.
-    pub(crate) fn push(&self, line: &[u8]) {
+    /// Appends one line (with the source location of its event, when known), or drops and
+    /// counts it when the queue is full. Never waits for the destination.
+    ///
+    /// Each queued entry is `- <line>\n`, or `@<len>:<file>:<line> <line>\n` with the
+    /// source location ([`crate::line::Record::parse`] reads both).
+    pub(crate) fn push(&self, line: &[u8], source: Option<(&str, u32)>) {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        // One entry per line: a newline inside would split it (JSON lines have none).
+        let source = source.filter(|(file, _)| !file.contains('\n'));
         let mut s = self.lock();
         if s.closing {
             drop(s);
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        if s.queued.len() + s.held_bytes + line.len() > self.settings.max_bytes {
+        let header = source.map_or(2, |(file, _)| file.len() + 16);
+        if s.queued.len() + s.held_bytes + line.len() + header > self.settings.max_bytes {
             s.dropped_unreported += 1;
             drop(s);
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
         let was_empty = s.queued.is_empty();
-        s.queued.extend_from_slice(line);
-        if !line.ends_with(b"\n") {
-            s.queued.push(b'\n');
+        match source {
+            Some((file, at)) => {
+                s.queued.push(b'@');
+                s.queued
+                    .extend_from_slice(itoa::Buffer::new().format(file.len()).as_bytes());
+                s.queued.push(b':');
+                s.queued.extend_from_slice(file.as_bytes());
+                s.queued.push(b':');
+                s.queued
+                    .extend_from_slice(itoa::Buffer::new().format(at).as_bytes());
+                s.queued.push(b' ');
+            }
+            None => s.queued.extend_from_slice(b"- "),
         }
+        s.queued.extend_from_slice(line);
+        s.queued.push(b'\n');
         drop(s);
         if was_empty {
             self.wake.notify_one();
@@ -199,15 +218,23 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
         } else if s.closing {
             // Shutting down with a failing destination: one last try, then count the rest.
         }
-        if s.dropped_unreported > 0 {
-            let n = std::mem::take(&mut s.dropped_unreported);
-            batch.extend_from_slice(dropped_line(n, &shared.name).as_bytes());
+        let dropped_report = match std::mem::take(&mut s.dropped_unreported) {
+            0 => None,
+            n => Some(dropped_line(n, &shared.name)),
+        };
+        if batch.is_empty() {
+            // O(1) under the lock: the queue's buffer becomes the batch and the other way.
+            std::mem::swap(&mut batch, &mut s.queued);
+        } else {
+            batch.extend_from_slice(&s.queued);
+            s.queued.clear();
         }
-        batch.extend_from_slice(&s.queued);
-        s.queued.clear();
         s.held_bytes = batch.len();
         let closing = s.closing;
         drop(s);
+        if let Some(report) = dropped_report {
+            batch.extend_from_slice(report.as_bytes());
+        }
 
         let lines: Vec<&[u8]> = batch
             .split_inclusive(|&b| b == b'\n')
@@ -291,7 +318,7 @@ fn dropped_line(n: u64, name: &str) -> String {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let (secs, micros) = (now.as_secs(), now.subsec_micros());
-    let mut line = String::from("{\"timestamp\":\"");
+    let mut line = String::from("- {\"timestamp\":\"");
     line.push_str(&crate::line::rfc3339(secs, micros));
     line.push_str("\",\"level\":\"WARN\",\"target\":\"prodlog\",\"message\":");
     line.push_str(

@@ -485,7 +485,7 @@ impl Builder {
         }
         let shippers = settings.network.start(&mut problems);
         for (level, shipper) in &shippers {
-            json = json.with_sink_schema(*level, shipper.schema(), shipper.clone());
+            json = json.with_sink(*level, shipper.clone());
         }
         let mut files = Vec::new();
         // The most verbose level any opened file takes.
