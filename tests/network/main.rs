@@ -28,6 +28,10 @@ fn main() {
                 otlp_collector_that_goes_away_and_comes_back,
             ),
             (
+                "otlp_sigterm_delivers_every_logged_line",
+                otlp_sigterm_delivers_every_logged_line,
+            ),
+            (
                 "otlp_unreachable_collector_never_blocks_and_is_reported",
                 otlp_unreachable_collector_never_blocks_and_is_reported,
             ),
@@ -552,6 +556,109 @@ fn otlp_collector_that_goes_away_and_comes_back() {
         "the recovery is reported: {stderr}"
     );
     assert!(seen.contains("dropped=0"), "{seen}");
+}
+
+fn otlp_sigterm_delivers_every_logged_line() {
+    let name = "otlp_sigterm_delivers_every_logged_line";
+    let dir = tempfile::tempdir().unwrap();
+    let rotel = match start_rotel(dir.path(), free_port()) {
+        Ok(r) => r,
+        Err(why) => return skip(name, &why),
+    };
+    // Logging as fast as it can, 3 events per request at info; SIGTERM mid-stream.
+    let mut child = otlp_child(
+        rotel.port,
+        &[
+            ("N", "100000000"),
+            ("MARKERS", "1"),
+            ("RUST_LOG", "info"),
+            // Every event counts here: no callsite held back by the flood limiter.
+            ("PRODLOG_RATE_LIMIT", "off"),
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("logged 2000\n") {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "child ended early: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    // Every request whose marker the child printed before the signal was sent had
+    // returned from its `error!` call: those are "logged before SIGTERM".
+    let before: usize = seen
+        .lines()
+        .filter_map(|l| l.strip_prefix("logged "))
+        .filter_map(|n| n.parse().ok())
+        .max()
+        .unwrap();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    stdout.read_to_string(&mut seen).unwrap();
+    let mut child_stderr = child.stderr.take().unwrap();
+    let exit = child.wait().unwrap();
+    let mut stderr = String::new();
+    child_stderr.read_to_string(&mut stderr).unwrap();
+    // Still killed by the signal (not an exit code of the handler's choosing).
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&exit),
+        Some(15),
+        "{exit:?}"
+    );
+    // Every event logged before SIGTERM is at the collector, or counted in a
+    // `prodlog dropped N lines` record (logging flat out can overflow the queue); lines
+    // logged while shutting down are counted on stderr.
+    let expected = 3 * (before + 1);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (events, dropped) = loop {
+        let records = received(&rotel);
+        let events = records
+            .iter()
+            .filter(|r| r.scope == "network")
+            .filter_map(|r| {
+                r.attr("request_id")?
+                    .strip_prefix("req-")?
+                    .parse::<usize>()
+                    .ok()
+            })
+            .filter(|&n| n <= before)
+            .count();
+        let dropped: usize = records
+            .iter()
+            .filter(|r| r.scope == "prodlog")
+            .filter_map(|r| r.attr("dropped").and_then(|d| d.parse::<usize>().ok()))
+            .sum();
+        if events + dropped >= expected || Instant::now() > deadline {
+            break (events, dropped);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        events + dropped >= expected,
+        "{events} received + {dropped} dropped < {expected} logged before SIGTERM\n{stderr}"
+    );
+    let after: usize = seen
+        .lines()
+        .filter_map(|l| l.strip_prefix("logged "))
+        .filter_map(|n| n.parse().ok())
+        .max()
+        .unwrap();
+    if after > before {
+        assert!(
+            stderr.contains("logged during shutdown were not sent")
+                || events + dropped >= 3 * (after + 1),
+            "{stderr}"
+        );
+    }
+    println!("  {events} events logged before SIGTERM received, {dropped} dropped and reported, of {expected}");
 }
 
 fn otlp_unreachable_collector_never_blocks_and_is_reported() {

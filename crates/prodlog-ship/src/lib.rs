@@ -145,17 +145,22 @@ impl Shipper {
         self.inner.shared.flush(timeout)
     }
 
-    /// Sends what is queued (at most `timeout`) and stops the thread; later lines are
-    /// dropped and counted. False when lines were left unsent.
+    /// Stops taking lines (later ones are dropped and counted), sends what is queued (at
+    /// most `timeout`) and stops the thread. False when lines were left unsent.
     pub fn shutdown(&self, timeout: Duration) -> bool {
+        self.inner.shutdown(timeout)
+    }
+}
+
+impl Inner {
+    fn shutdown(&self, timeout: Duration) -> bool {
         let handle = self
-            .inner
             .thread
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         match handle {
-            Some(h) => queue::close(&self.inner.shared, h, timeout),
+            Some(h) => queue::close(&self.shared, h, timeout),
             None => true,
         }
     }
@@ -174,16 +179,44 @@ impl LineSink for Shipper {
     }
 }
 
-/// Flushes every destination of this process (the preset calls it on panic and on
-/// SIGTERM), at most `timeout` each.
-pub fn flush_all(timeout: Duration) {
-    let all: Vec<Arc<Inner>> = registry()
+fn all() -> Vec<Arc<Inner>> {
+    registry()
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .iter()
         .filter_map(Weak::upgrade)
-        .collect();
-    for inner in all {
+        .collect()
+}
+
+/// Flushes every destination of this process (the preset calls it on panic), at most
+/// `timeout` each.
+pub fn flush_all(timeout: Duration) {
+    for inner in all() {
         inner.shared.flush(timeout);
+    }
+}
+
+/// Shuts every destination of this process down (the preset calls it on SIGTERM and
+/// SIGINT, before the signal ends the process): lines logged from then on are counted,
+/// not queued, so the queue drains even while threads go on logging; what is queued is
+/// sent within `timeout`. Each destination that lost lines says so on stderr.
+pub fn shutdown_all(timeout: Duration) {
+    for inner in all() {
+        if !inner.shutdown(timeout) {
+            eprintln!(
+                "prodlog: {}: lines left unsent at shutdown",
+                inner.shared.name
+            );
+        }
+        let late = inner
+            .shared
+            .after_close
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if late > 0 {
+            eprintln!(
+                "prodlog: {}: {late} lines logged during shutdown were not sent",
+                inner.shared.name
+            );
+        }
     }
 }

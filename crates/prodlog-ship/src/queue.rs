@@ -49,6 +49,8 @@ pub(crate) struct Shared {
     pub(crate) dropped: AtomicU64,
     pub(crate) failed: AtomicU64,
     pub(crate) rejected: AtomicU64,
+    /// Lines that came after shutdown began (dropped: the process is ending).
+    pub(crate) after_close: AtomicU64,
     last_report: AtomicU64,
     pub(crate) name: String,
 }
@@ -80,6 +82,7 @@ impl Shared {
         if s.closing {
             drop(s);
             self.dropped.fetch_add(1, Ordering::Relaxed);
+            self.after_close.fetch_add(1, Ordering::Relaxed);
             return;
         }
         let header = source.map_or(2, |(file, _)| file.len() + 16);
@@ -169,6 +172,7 @@ pub(crate) fn start(
         dropped: AtomicU64::new(0),
         failed: AtomicU64::new(0),
         rejected: AtomicU64::new(0),
+        after_close: AtomicU64::new(0),
         last_report: AtomicU64::new(0),
         name: transport.describe(),
     });
@@ -179,12 +183,13 @@ pub(crate) fn start(
     Ok((shared, handle))
 }
 
-/// Asks the thread to send what is queued and stop, waiting at most `timeout`; lines still
-/// unsent then are counted as dropped.
+/// Stops taking lines (later ones are dropped and counted), sends what is queued and
+/// stops the thread, waiting at most `timeout`. False when lines were left unsent (the
+/// thread counts them as dropped when its last attempt fails).
 pub(crate) fn close(shared: &Shared, handle: JoinHandle<()>, timeout: Duration) -> bool {
-    let flushed = shared.flush(timeout);
     shared.lock().closing = true;
     shared.wake.notify_one();
+    let flushed = shared.flush(timeout);
     if flushed {
         let _ = handle.join();
     }
