@@ -24,7 +24,11 @@ pub type Capture = prodlog::format::MemorySink;
 pub fn child_command(scenario: &str) -> std::process::Command {
     let mut cmd = std::process::Command::new(std::env::current_exe().expect("own path"));
     for (k, _) in std::env::vars() {
-        if k.starts_with("PRODLOG_") || k == "RUST_LOG" || k.ends_with("BACKTRACE") {
+        if k.starts_with("PRODLOG_")
+            || k.starts_with("OTEL_")
+            || k == "RUST_LOG"
+            || k.ends_with("BACKTRACE")
+        {
             cmd.env_remove(k);
         }
     }

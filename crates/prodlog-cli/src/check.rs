@@ -37,8 +37,21 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
     );
     // ERROR reaches every destination, the error-only file included.
     tracing::error!(target: "prodlog::check", canary = %canary, "prodlog check canary (not an error)");
-    drop(guard);
+    // Network destinations: the canary was accepted by the server, or not.
+    guard.flush();
     let mut ok = true;
+    for (name, stats) in guard.destinations() {
+        if stats.sent >= 1 && stats.dropped == 0 && stats.rejected == 0 {
+            println!("ok: canary accepted by {name}");
+        } else {
+            ok = false;
+            println!(
+                "FAIL: the canary did not reach {name} ({} sent, {} dropped, {} refused, {} failed attempts)",
+                stats.sent, stats.dropped, stats.rejected, stats.failed_sends
+            );
+        }
+    }
+    drop(guard);
     for path in &description.files {
         let shown = path.display();
         match std::fs::read_to_string(path) {

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 fn prodlog(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_prodlog"));
     for (k, _) in std::env::vars() {
-        if k.starts_with("PRODLOG_") || k == "RUST_LOG" {
+        if k.starts_with("PRODLOG_") || k.starts_with("OTEL_") || k == "RUST_LOG" {
             cmd.env_remove(k);
         }
     }
@@ -246,4 +246,86 @@ fn audit_reads_coloured_console_captures() {
     );
     assert!(!text.contains(":1:") && !text.contains(":3:"), "{text}");
     assert!(!text.contains("Hunter2x9"), "the secret is never echoed");
+}
+
+/// A collector on 127.0.0.1 answering 200 to every POST; counts the requests.
+fn collector() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let posts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = posts.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut r = BufReader::new(conn);
+            let mut len = 0u64;
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if line == "\r\n" {
+                    let _ = std::io::copy(&mut (&mut r).take(len), &mut std::io::sink());
+                    seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let _ = r
+                        .get_mut()
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+                    len = 0;
+                    continue;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+    });
+    (port, posts)
+}
+
+#[test]
+fn check_sends_its_canary_to_the_network_destinations() {
+    let (port, posts) = collector();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let out = prodlog(
+        &["check"],
+        &[
+            ("PRODLOG_OTLP", "on"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("PRODLOG_CONSOLE", "off"),
+        ],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!("otlp: {endpoint}/v1/logs up to trace")),
+        "{text}"
+    );
+    assert!(text.contains("ok: canary accepted by otlp"), "{text}");
+    assert!(posts.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+
+    // Nobody listening: a failure, said so, exit 1.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = prodlog(
+        &["check"],
+        &[
+            ("PRODLOG_OTLP", "on"),
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                &format!("http://127.0.0.1:{dead}"),
+            ),
+            ("PRODLOG_CONSOLE", "off"),
+            ("PRODLOG_SHUTDOWN_MS", "300"),
+        ],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAIL: the canary did not reach otlp"),
+        "{text}"
+    );
 }

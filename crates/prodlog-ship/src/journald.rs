@@ -93,6 +93,13 @@ impl Journald {
     }
 }
 
+/// The socket's path.
+impl std::fmt::Display for Journald {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.socket.display())
+    }
+}
+
 struct JournaldTransport {
     socket: PathBuf,
     identifier: String,

@@ -117,6 +117,17 @@ impl Syslog {
     }
 }
 
+/// `udp://host:port`, `tcp://…` or `unix:///…`.
+impl std::fmt::Display for Syslog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.target {
+            Target::Udp(a) => write!(f, "udp://{a}"),
+            Target::Tcp(a) => write!(f, "tcp://{a}"),
+            Target::Unix(p) => write!(f, "unix://{}", p.display()),
+        }
+    }
+}
+
 fn host_port(a: &str, default_port: u16) -> Result<String, String> {
     let a = a.trim_end_matches('/');
     if a.is_empty() {

@@ -90,6 +90,22 @@ impl Builder {
                 Some(r) => format!("{r:?}"),
             }
         );
+        let net = &s.network;
+        let _ = writeln!(out, "json schema: {}", net.schema);
+        match &net.otlp {
+            Some((o, level)) => {
+                let _ = writeln!(out, "otlp: {o} up to {level}");
+            }
+            None => {
+                let _ = writeln!(out, "otlp: off (PRODLOG_OTLP=on)");
+            }
+        }
+        if let Some((sl, level)) = &net.syslog {
+            let _ = writeln!(out, "syslog: {sl} up to {level}");
+        }
+        if let Some((j, level)) = &net.journald {
+            let _ = writeln!(out, "journald: {j} up to {level}");
+        }
         let _ = writeln!(
             out,
             "timing: {:?}, slow thresholds {:?}, latency report every {:?}",
