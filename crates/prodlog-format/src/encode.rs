@@ -270,18 +270,13 @@ impl<'a, E: Encode> FieldVisitor<'a, E> {
     #[inline]
     fn start(&mut self, field: &Field) -> Write {
         let name = field.name();
-        if self.skip_message && name == "message" {
+        if (self.skip_message | self.only_message | self.skip_log_fields) && self.skipped(name) {
             return Write::Skip;
         }
-        if self.only_message && name != "message" {
-            return Write::Skip;
-        }
-        if self.skip_log_fields && name.starts_with("log.") {
-            return Write::Skip;
-        }
-        let key = match self.schema {
-            crate::schema::JsonSchema::Prodlog => E::key_for(name, self.is_event),
-            schema => schema.field_key(name, self.is_event),
+        let key = if self.schema == crate::schema::JsonSchema::Prodlog {
+            E::key_for(name, self.is_event)
+        } else {
+            self.schema.field_key(name, self.is_event)
         };
         if !self.keys.insert(key) {
             return Write::Skip;
@@ -291,6 +286,13 @@ impl<'a, E: Encode> FieldVisitor<'a, E> {
             Some(r) if r.is_sensitive_name_static(name) => Write::Secret,
             _ => Write::Value,
         }
+    }
+
+    #[cold]
+    fn skipped(&self, name: &str) -> bool {
+        (self.skip_message && name == "message")
+            || (self.only_message && name != "message")
+            || (self.skip_log_fields && name.starts_with("log."))
     }
 
     /// The replacement for a value under a sensitive name; the value is formatted only when
