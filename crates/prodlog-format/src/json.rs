@@ -54,6 +54,8 @@ pub(crate) fn format_json<S>(
         attributes_at = write_schema_head(buf, event, meta, redactor, schema, &mut keys);
     }
     let mut visitor = FieldVisitor::<Json>::new(buf, &mut keys, true).with_redactor(redactor);
+    visitor.sensitive =
+        redactor.map(|r| crate::encode::sensitive_fields(r, event.metadata().fields()));
     visitor.schema = schema;
     visitor.skip_log_fields = normalized.is_some();
     visitor.skip_message = schema == JsonSchema::Otel;

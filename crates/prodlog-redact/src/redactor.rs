@@ -196,8 +196,13 @@ impl Redactor {
 
     /// `text` with every secret found in it replaced; borrowed when there is none.
     pub fn redact_text<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let shape = Shape::of(text.as_bytes());
+        // Most values: nothing any rule needs, decided before anything else is set up.
+        if self.surely_clean(text, &shape) {
+            return Cow::Borrowed(text);
+        }
         let mut hits = Hits::default();
-        let mask = self.candidates(text, &mut hits);
+        let mask = self.candidates(text, &shape, &mut hits);
         if mask == 0 && hits.files.is_empty() {
             return Cow::Borrowed(text);
         }
@@ -263,7 +268,7 @@ impl Redactor {
     /// the secret.
     pub fn find(&self, text: &str) -> Vec<&str> {
         let mut hits = Hits::default();
-        let mask = self.candidates(text, &mut hits);
+        let mask = self.candidates(text, &Shape::of(text.as_bytes()), &mut hits);
         let mut found = Vec::new();
         let mut spans = Vec::new();
         for idx in 0..self.inner.rules.len() {
@@ -335,6 +340,12 @@ impl Redactor {
         }
     }
 
+    /// A number no other redactor of this process has (clones share it): a key for
+    /// caches of this redactor's decisions.
+    pub fn id(&self) -> u64 {
+        self.inner.id
+    }
+
     /// The replacement this redactor writes.
     pub fn replacement(&self) -> Replacement {
         self.inner.replacement
@@ -400,17 +411,31 @@ impl Redactor {
     /// `:`/`=` (pairs, headers, URLs), a run of at least [`MIN_RUN`] token characters
     /// (vendor tokens, JWTs, PEM armour, bearer tokens), enough digits (cards, SSNs) or an
     /// `@` (e-mail). Only a text that could hold one pays for the Aho-Corasick scan.
-    fn candidates(&self, text: &str, hits: &mut Hits) -> u64 {
+    /// True when no rule can match a text of this shape: no rule that always runs, nothing
+    /// for the prefilter (see [`candidates`](Self::candidates)) and too few digits.
+    #[inline]
+    fn surely_clean(&self, text: &str, shape: &Shape) -> bool {
         let inner = &*self.inner;
-        let mut mask = inner.always;
-        let shape = Shape::of(text.as_bytes());
+        inner.always == 0 && !self.needs_scan(text, shape) && shape.digits < inner.min_digits
+    }
+
+    /// Whether the text could hold a literal of the prefilter in a place a rule looks.
+    #[inline]
+    fn needs_scan(&self, text: &str, shape: &Shape) -> bool {
         // Prose with a credential-like word needs a digit and room for a key and a value:
         // `invalid token 8f3k2j9d0a`.
         let prose = shape.digits > 0 && text.len() >= 14;
         let pairs = shape.separator || prose;
-        if !shape.hex_only
-            && (pairs || shape.long_run || shape.armour || (inner.emails && shape.at))
-        {
+        !shape.hex_only
+            && (pairs || shape.long_run || shape.armour || (self.inner.emails && shape.at))
+    }
+
+    fn candidates(&self, text: &str, shape: &Shape, hits: &mut Hits) -> u64 {
+        let inner = &*self.inner;
+        let mut mask = inner.always;
+        let prose = shape.digits > 0 && text.len() >= 14;
+        let pairs = shape.separator || prose;
+        if self.needs_scan(text, shape) {
             let kv_bit = inner.key_value.map_or(0, |kv| 1u64 << kv);
             let vendor_bit = inner.vendor_rule.map_or(0, |v| 1u64 << v);
             for m in inner

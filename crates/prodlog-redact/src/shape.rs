@@ -68,12 +68,19 @@ impl Shape {
     /// One table walk collects the byte classes, counts digits and measures runs of token
     /// characters; dashes are looked at again only when there is one.
     pub(crate) fn of(bytes: &[u8]) -> Shape {
-        let (mut flags, mut digits) = (0u8, 0usize);
+        // The walk only ORs the byte classes together; digits and runs are counted in
+        // walks of their own, only when the classes say they can matter (callgrind on the
+        // bench's clean event: ~10 instructions per byte before, ~3 now for a text with
+        // neither).
+        let mut flags = 0u8;
         for &b in bytes {
-            let c = CLASS[usize::from(b)];
-            flags |= c;
-            digits += usize::from((c & DIGIT) >> 1);
+            flags |= CLASS[usize::from(b)];
         }
+        let digits = if flags & DIGIT != 0 {
+            bytes.iter().filter(|b| b.is_ascii_digit()).count()
+        } else {
+            0
+        };
         let separator = flags & SEPARATOR != 0;
         // PEM armour (`-----`), a command-line flag (`--password`, ` -p`), or a call with
         // string arguments (`Credential("user", "…")`).
@@ -81,13 +88,23 @@ impl Shape {
             || flags & (PAREN | QUOTE) == PAREN | QUOTE;
         // Only needed when nothing else sends the text to the prefilter; a loop of its own,
         // so the common case (a separator) never pays for its dependency chain.
-        let long_run = flags & SEPARATOR == 0 && !armour && bytes.len() >= MIN_RUN && {
-            let mut run = 0u32;
-            bytes.iter().any(|&b| {
-                run = (run + 1) * u32::from(CLASS[usize::from(b)] & TOKEN);
-                run as usize >= MIN_RUN
-            })
-        };
+        let long_run = flags & SEPARATOR == 0
+            && !armour
+            && bytes.len() >= MIN_RUN
+            && if bytes.len() <= 64 {
+                // A bit per token character; a long run is four shifts away.
+                let mut tokens = 0u64;
+                for (i, &b) in bytes.iter().enumerate() {
+                    tokens |= u64::from(CLASS[usize::from(b)] & TOKEN) << i;
+                }
+                has_run_of_12(tokens)
+            } else {
+                let mut run = 0u32;
+                bytes.iter().any(|&b| {
+                    run = (run + 1) * u32::from(CLASS[usize::from(b)] & TOKEN);
+                    run as usize >= MIN_RUN
+                })
+            };
         Shape {
             hex_only: flags & NOT_HEX == 0,
             separator,
@@ -97,6 +114,18 @@ impl Shape {
             long_run,
         }
     }
+}
+
+/// Whether `bits` has [`MIN_RUN`] (12) consecutive ones: after `x &= x >> k` a bit is set
+/// where a run of `k + 1` (then 2k, …) starts.
+fn has_run_of_12(bits: u64) -> bool {
+    const _: () = assert!(MIN_RUN == 12);
+    let mut x = bits;
+    x &= x >> 1; // runs of 2
+    x &= x >> 2; // 4
+    x &= x >> 4; // 8
+    x &= x >> 4; // 12
+    x != 0
 }
 
 /// The most digits in one group where single spaces or dashes may separate them
@@ -117,4 +146,45 @@ pub(crate) fn longest_digit_group(bytes: &[u8]) -> usize {
         }
     }
     best.max(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_of_twelve_are_found_by_the_bit_trick_as_by_the_loop() {
+        let texts = [
+            "payment processed",
+            "abcdefghijk l",
+            "abcdefghijkl",
+            " abcdefghijkl ",
+            "x abcdefghijk abcdefghijk y",
+            "0123456789ab!",
+            "ab cd ef gh ij kl mn op qr st uv wx yz ab cd ef gh ij kl mn op qr",
+            "................................................................",
+            "a                                                   abcdefghijkl",
+        ];
+        for t in texts {
+            let b = t.as_bytes();
+            let mut run = 0;
+            let by_loop = b.iter().any(|&c| {
+                run = if CLASS[usize::from(c)] & TOKEN != 0 {
+                    run + 1
+                } else {
+                    0
+                };
+                run >= MIN_RUN
+            });
+            assert_eq!(Shape::of(b).long_run, by_loop, "{t:?}");
+            if b.len() > 64 {
+                continue;
+            }
+            let mut bits = 0u64;
+            for (i, &c) in b.iter().enumerate() {
+                bits |= u64::from(CLASS[usize::from(c)] & TOKEN) << i;
+            }
+            assert_eq!(has_run_of_12(bits), by_loop, "{t:?}");
+        }
+    }
 }
