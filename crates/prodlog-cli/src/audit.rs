@@ -55,17 +55,36 @@ struct Chunk {
     data: Vec<u8>,
 }
 
-/// `"key":"value"` near the start of a JSON line, without parsing the rest.
-fn string_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let at = line.find(key)? + key.len();
+/// `"key":"value"` near the start of a JSON line, without parsing the rest; `finder`
+/// searches for `"key":"`, built once (profiled: building `str::find`'s two-way searcher
+/// per call, then a window search, were 5-13% of `audit`).
+fn string_field<'a>(line: &'a str, finder: &memchr::memmem::Finder<'_>) -> Option<&'a str> {
+    let at = finder.find(line.as_bytes())? + finder.needle().len();
     let rest = &line[at..];
-    Some(&rest[..rest.find('"')?])
+    Some(&rest[..memchr::memchr(b'"', rest.as_bytes())?])
+}
+
+/// One more of `key`, allocating only for a key not seen before.
+fn count(map: &mut HashMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_owned(), 1);
+        }
+    }
 }
 
 fn scan<'r>(redactor: &'r Redactor, chunk: &Chunk) -> Tally<'r> {
     let mut t = Tally::default();
-    let text = String::from_utf8_lossy(&chunk.data);
-    let mut names = HashMap::new();
+    // `from_utf8` has a fast path for ASCII; the lossy decoder walks chunk by chunk
+    // (profiled: 7% of `audit`).
+    let text = match std::str::from_utf8(&chunk.data) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(&chunk.data),
+    };
+    let mut names = crate::walk::Names::default();
+    let level_key = memchr::memmem::Finder::new(b"\"level\":\"");
+    let target_key = memchr::memmem::Finder::new(b"\"target\":\"");
     for (i, line) in text.split('\n').enumerate() {
         if line.is_empty() {
             continue;
@@ -75,11 +94,11 @@ fn scan<'r>(redactor: &'r Redactor, chunk: &Chunk) -> Tally<'r> {
         // A JSON object line (the writers never split one); its fields are read by hand.
         let is_json = line.starts_with('{') && line.trim_end().ends_with('}');
         if is_json {
-            if let Some(level) = string_field(line, "\"level\":\"") {
-                *t.levels.entry(level.to_owned()).or_default() += 1;
+            if let Some(level) = string_field(line, &level_key) {
+                count(&mut t.levels, level);
             }
-            if let Some(target) = string_field(line, "\"target\":\"") {
-                *t.targets.entry(target.to_owned()).or_default() += 1;
+            if let Some(target) = string_field(line, &target_key) {
+                count(&mut t.targets, target);
             }
         } else {
             t.non_json += 1;
@@ -191,13 +210,13 @@ fn read_file(
             }
             return Ok(());
         }
-        let Some(cut) = buf.iter().rposition(|&b| b == b'\n') else {
+        let Some(cut) = memchr::memrchr(b'\n', &buf) else {
             carry = buf;
             continue;
         };
         carry = buf[cut + 1..].to_vec();
         buf.truncate(cut + 1);
-        let lines = buf.iter().filter(|&&b| b == b'\n').count() as u64;
+        let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
         let _ = tx.send(Chunk {
             file,
             first: line,

@@ -9,15 +9,52 @@ use std::fmt;
 use prodlog_redact::Redactor;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+/// Which keys are sensitive, remembered: the same keys come on every line, mostly in the
+/// same order, so the key expected at this position is compared first (one `memcmp`)
+/// before a hash lookup (profiled: SipHash of every key was 5% of `audit`).
+#[derive(Default)]
+pub(crate) struct Names {
+    order: Vec<(String, bool)>,
+    cursor: usize,
+    known: HashMap<String, bool>,
+}
+
+impl Names {
+    fn sensitive(&mut self, redactor: &Redactor, name: &str) -> bool {
+        let at = self.cursor;
+        self.cursor += 1;
+        if let Some((k, v)) = self.order.get(at) {
+            if k == name {
+                return *v;
+            }
+        }
+        let sensitive = match self.known.get(name) {
+            Some(&v) => v,
+            None => {
+                let v = redactor.is_sensitive_name(name);
+                if self.known.len() < 4096 {
+                    self.known.insert(name.to_owned(), v);
+                }
+                v
+            }
+        };
+        if at < self.order.len() {
+            self.order[at] = (name.to_owned(), sensitive);
+        } else if at < 256 {
+            self.order.push((name.to_owned(), sensitive));
+        }
+        sensitive
+    }
+}
+
 /// The leaks in one JSON line: each value on its own (decoded), and every value under a
 /// sensitive name (`"password": "x"`) unless already redacted. `None`: not JSON.
-///
-/// `names` remembers which keys are sensitive: the same few keys come on every line.
 pub(crate) fn leaks<'r>(
     redactor: &'r Redactor,
     line: &str,
-    names: &mut HashMap<String, bool>,
+    names: &mut Names,
 ) -> Option<Vec<&'r str>> {
+    names.cursor = 0;
     let mut kinds = Vec::new();
     let mut de = serde_json::Deserializer::from_str(line);
     Walk {
@@ -36,7 +73,7 @@ struct Walk<'a, 'r> {
     redactor: &'r Redactor,
     name: Option<&'a str>,
     kinds: &'a mut Vec<&'r str>,
-    names: &'a mut HashMap<String, bool>,
+    names: &'a mut Names,
 }
 
 impl<'r> Walk<'_, 'r> {
@@ -48,14 +85,7 @@ impl<'r> Walk<'_, 'r> {
 
     fn sensitive(&mut self) -> bool {
         let Some(name) = self.name else { return false };
-        if let Some(&known) = self.names.get(name) {
-            return known;
-        }
-        let sensitive = self.redactor.is_sensitive_name(name);
-        if self.names.len() < 4096 {
-            self.names.insert(name.to_owned(), sensitive);
-        }
-        sensitive
+        self.names.sensitive(self.redactor, name)
     }
 
     fn string(&mut self, s: &str) {

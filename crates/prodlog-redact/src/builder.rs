@@ -205,7 +205,7 @@ impl RedactorBuilder {
             }
             match b.gate {
                 Gate::Literals(lits) => lits.iter().for_each(|l| add_literal(l, idx, None)),
-                Gate::Digits(min, byte) => digit_rules.push((idx, min, byte)),
+                Gate::Digits(digits) => digit_rules.push((idx, digits)),
             }
             if b.check == Check::SensitiveKey {
                 key_value = Some(idx);
@@ -281,7 +281,11 @@ impl RedactorBuilder {
                 prefilter,
                 pattern_rules,
                 always,
-                min_digits: digit_rules.iter().map(|r| r.1).min().unwrap_or(usize::MAX),
+                min_digits: digit_rules
+                    .iter()
+                    .map(|r| r.1.min)
+                    .min()
+                    .unwrap_or(usize::MAX),
                 digit_rules,
                 key_value,
                 vendor_rule,

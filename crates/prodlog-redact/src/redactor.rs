@@ -62,8 +62,8 @@ pub(crate) struct Inner {
     pub(crate) pattern_rules: Vec<u64>,
     /// Rules that always run (user rules).
     pub(crate) always: u64,
-    /// (rule, minimum digits, a byte that must also be present).
-    pub(crate) digit_rules: Vec<(usize, usize, Option<u8>)>,
+    /// (rule, the digits it needs).
+    pub(crate) digit_rules: Vec<(usize, crate::rules::Digits)>,
     /// The fewest digits any of `digit_rules` needs.
     pub(crate) min_digits: usize,
     pub(crate) key_value: Option<usize>,
@@ -267,8 +267,12 @@ impl Redactor {
     /// `"github_pat"`, …), each once, in rule order: what an audit reports without showing
     /// the secret.
     pub fn find(&self, text: &str) -> Vec<&str> {
+        let shape = Shape::of(text.as_bytes());
+        if self.surely_clean(text, &shape) {
+            return Vec::new();
+        }
         let mut hits = Hits::default();
-        let mask = self.candidates(text, &Shape::of(text.as_bytes()), &mut hits);
+        let mask = self.candidates(text, &shape, &mut hits);
         let mut found = Vec::new();
         let mut spans = Vec::new();
         for idx in 0..self.inner.rules.len() {
@@ -468,9 +472,27 @@ impl Redactor {
             }
         }
         if shape.digits >= inner.min_digits {
-            let group = crate::shape::longest_digit_group(text.as_bytes());
-            for &(idx, min, byte) in &inner.digit_rules {
-                if group >= min && byte.is_none_or(|b| text.as_bytes().contains(&b)) {
+            let b = text.as_bytes();
+            // Cheapest tests first: the digit count, the byte and letter the rule needs,
+            // the group bits of a short text; then the exact group, and only when that is
+            // long enough the bounded one (the plain group bounds it from above).
+            let (mut group, mut bounded) = (None, None);
+            for &(idx, d) in &inner.digit_rules {
+                if shape.digits < d.min
+                    || !shape.may_have_group(d.min)
+                    || d.byte
+                        .is_some_and(|(c, n)| b.iter().filter(|&&x| x == c).count() < n)
+                    || (d.upper && !b.iter().any(u8::is_ascii_uppercase))
+                {
+                    continue;
+                }
+                let plain = *group.get_or_insert_with(|| crate::shape::longest_digit_group(b));
+                let longest = if d.bounded && plain >= d.min {
+                    *bounded.get_or_insert_with(|| crate::shape::longest_bounded_digit_group(b))
+                } else {
+                    plain
+                };
+                if longest >= d.min {
                     mask |= 1 << idx;
                 }
             }

@@ -33,8 +33,40 @@ pub(crate) enum Check {
 pub(crate) enum Gate {
     /// Any of these literals, ASCII case-insensitive.
     Literals(&'static [&'static str]),
-    /// At least this many ASCII digits, and (when set) this byte.
-    Digits(usize, Option<u8>),
+    /// A group of digits (see [`Digits`]).
+    Digits(Digits),
+}
+
+/// The digits a rule needs before its regex is worth running.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Digits {
+    /// At least this many digits in one group (single spaces or dashes may join them).
+    pub(crate) min: usize,
+    /// The group must be able to start and end at a word boundary, as a regex between
+    /// `\b`s needs: `0123456789ab` inside a UUID is not a number.
+    pub(crate) bounded: bool,
+    /// This byte, at least this many times.
+    pub(crate) byte: Option<(u8, usize)>,
+    /// An upper-case ASCII letter somewhere (an IBAN's country code).
+    pub(crate) upper: bool,
+}
+
+impl Digits {
+    const fn group(min: usize) -> Self {
+        Digits {
+            min,
+            bounded: false,
+            byte: None,
+            upper: false,
+        }
+    }
+
+    const fn bounded(min: usize) -> Self {
+        Digits {
+            bounded: true,
+            ..Digits::group(min)
+        }
+    }
 }
 
 /// One built-in rule. The part replaced is the capture group `s` when the regex has one,
@@ -142,13 +174,13 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     rule(
         "card_number",
         r"(?-u:\b)(?:[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{1,7}(?:[ -][0-9]{1,3})?|[0-9]{4}[ -]?[0-9]{6}[ -]?[0-9]{4,5})(?-u:\b)",
-        Gate::Digits(13, None),
+        Gate::Digits(Digits::bounded(13)),
         Check::Card,
     ),
     rule(
         "us_ssn",
         r"(?-u:\b)(?:[0-9]{3}-[0-9]{2}-[0-9]{4}|[0-9]{3} [0-9]{2} [0-9]{4})(?-u:\b)",
-        Gate::Digits(9, None),
+        Gate::Digits(Digits::bounded(9)),
         Check::Ssn,
     ),
     rule(
@@ -224,7 +256,11 @@ pub(crate) const BUILTINS: &[Builtin] = &[
         // `host:port:database:user:password` (~/.pgpass).
         // A whole text of its own (anchored: a JSON line, full of colons, fails at once).
         r"^[^\s:]+:(?:[0-9]{1,5}|\*):[^\s:]+:[^\s:]+:(?P<s>\S+)$",
-        Gate::Digits(4, Some(b':')),
+        // Four colons: `orders:user:551234` (a cache key) is not a pgpass line.
+        Gate::Digits(Digits {
+            byte: Some((b':', 4)),
+            ..Digits::group(4)
+        }),
         Check::None,
     ),
     rule(
@@ -259,7 +295,10 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     rule(
         "iban",
         r"(?-u:\b)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?-u:\b)",
-        Gate::Digits(10, None),
+        Gate::Digits(Digits {
+            upper: true,
+            ..Digits::group(10)
+        }),
         Check::Iban,
     ),
 ];
