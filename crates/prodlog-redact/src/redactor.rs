@@ -481,7 +481,7 @@ impl Redactor {
                 if shape.digits < d.min
                     || !shape.may_have_group(d.min)
                     || d.byte
-                        .is_some_and(|(c, n)| b.iter().filter(|&&x| x == c).count() < n)
+                        .is_some_and(|(c, n)| memchr::memchr_iter(c, b).take(n).count() < n)
                     || (d.upper && !b.iter().any(u8::is_ascii_uppercase))
                 {
                     continue;
