@@ -26,6 +26,13 @@ pub(crate) trait Encode {
     /// Text that came from a `Debug` value (already formatted, then redacted).
     fn debug_text(buf: &mut String, v: &str);
     fn bytes(buf: &mut String, v: &[u8]);
+    /// A `Debug` value, redacted.
+    fn debug_redacted(buf: &mut String, v: &dyn fmt::Debug, redactor: &Redactor) {
+        with_scratch(|s| {
+            let _ = write!(s, "{v:?}");
+            Self::debug_text(buf, &redactor.redact_text(s));
+        });
+    }
     fn i64(buf: &mut String, v: i64) {
         buf.push_str(itoa::Buffer::new().format(v));
     }
@@ -76,6 +83,34 @@ impl Encode for Json {
     }
     fn debug_text(buf: &mut String, v: &str) {
         json_str(buf, v);
+    }
+    /// Formatted straight into the line, escaped, as without redaction; the redactor then
+    /// looks at the escaped text (escaping only adds characters, so a clean verdict holds
+    /// for the text itself). Only a text that is not plainly clean pays for a copy, and
+    /// only one with escapes is formatted again (callgrind: ~110 fewer instructions for a
+    /// clean message).
+    fn debug_redacted(buf: &mut String, v: &dyn fmt::Debug, redactor: &Redactor) {
+        let start = buf.len();
+        buf.push('"');
+        let _ = write!(JsonEscaper(buf), "{v:?}");
+        let body = &buf[start + 1..];
+        if redactor.quick_clean(body) {
+            buf.push('"');
+            return;
+        }
+        if !body.contains('\\') {
+            // Nothing was escaped: the escaped text is the text.
+            return with_scratch(|s| {
+                s.push_str(&buf[start + 1..]);
+                buf.truncate(start);
+                json_str(buf, &redactor.redact_text(s));
+            });
+        }
+        buf.truncate(start);
+        with_scratch(|s| {
+            let _ = write!(s, "{v:?}");
+            json_str(buf, &redactor.redact_text(s));
+        });
     }
     fn chain(visitor: &mut FieldVisitor<'_, Self>, key: &'static str, messages: &[String]) {
         if !visitor.keys.insert(key) {
@@ -505,10 +540,7 @@ impl<E: Encode> Visit for FieldVisitor<'_, E> {
             (Write::Skip, _) => {}
             (Write::Secret, _) => self.secret(&DebugAsDisplay(value)),
             (Write::Value, None) => E::debug(self.buf, value),
-            (Write::Value, Some(r)) => with_scratch(|s| {
-                let _ = write!(s, "{value:?}");
-                E::debug_text(self.buf, &r.redact_text(s));
-            }),
+            (Write::Value, Some(r)) => E::debug_redacted(self.buf, value, r),
         }
     }
 }

@@ -162,3 +162,22 @@ fn schema_names_parse_and_bad_ones_say_what_is_expected() {
     let e = "splunk".parse::<JsonSchema>().unwrap_err().to_string();
     assert!(e.contains("splunk") && e.contains("ecs"), "{e}");
 }
+
+#[test]
+fn messages_are_redacted_with_and_without_escapes() {
+    let token = "ghp_R2d2C3poBb8Yoda1Luke2Leia3Han4Chewie5";
+    let v = lines(JsonSchema::Prodlog, || {
+        tracing::info!("plain message");
+        tracing::info!("no escapes, a token {token} inside");
+        tracing::info!("escapes \"quoted\"\nand a token {token}\t!");
+        tracing::info!(password = "hunter2", "{:?}", ("tuple", token));
+    });
+    assert_eq!(v[0]["message"], "plain message");
+    assert_eq!(v[1]["message"], "no escapes, a token [REDACTED] inside");
+    assert_eq!(
+        v[2]["message"],
+        "escapes \"quoted\"\nand a token [REDACTED]\t!"
+    );
+    let m = v[3]["message"].as_str().unwrap();
+    assert!(!m.contains(token) && m.contains("tuple"), "{m}");
+}

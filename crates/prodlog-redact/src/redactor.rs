@@ -344,6 +344,15 @@ impl Redactor {
         }
     }
 
+    /// True when no rule can match `text`, decided from its bytes alone (which byte
+    /// classes it has, its digits, its runs of token characters): most values. False
+    /// means "look closer" with [`redact_text`](Self::redact_text). Adding characters
+    /// never turns a false into a true, so a formatter may ask about an escaped form of
+    /// the text (JSON escaping only adds characters).
+    pub fn quick_clean(&self, text: &str) -> bool {
+        self.surely_clean(text, &Shape::of(text.as_bytes()))
+    }
+
     /// A number no other redactor of this process has (clones share it): a key for
     /// caches of this redactor's decisions.
     pub fn id(&self) -> u64 {
