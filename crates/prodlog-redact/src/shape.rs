@@ -314,7 +314,7 @@ mod tests {
                 .map(|_| {
                     y = y.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
                     // Mostly token bytes, a space now and then: runs of every length.
-                    if (y >> 33) % 9 == 0 {
+                    if (y >> 33).is_multiple_of(9) {
                         b' '
                     } else {
                         b'a'
