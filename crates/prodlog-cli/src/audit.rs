@@ -161,23 +161,6 @@ fn strip_ansi(line: &str) -> String {
     out
 }
 
-fn files_under(path: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-    if meta.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
-        for e in entries {
-            files_under(&e, out)?;
-        }
-    } else {
-        out.push(path.to_owned());
-    }
-    Ok(())
-}
-
 /// Reads `path` (gunzipping `.gz`) and sends chunks of whole lines.
 fn read_file(
     file: usize,
@@ -193,7 +176,8 @@ fn read_file(
     };
     let mut line = 1u64;
     let mut carry: Vec<u8> = Vec::new();
-    loop {
+    let mut long_pieces = 0u64;
+    let result = (|| loop {
         let mut buf = std::mem::take(&mut carry);
         let start = buf.len();
         buf.resize(start + CHUNK, 0);
@@ -211,7 +195,20 @@ fn read_file(
             return Ok(());
         }
         let Some(cut) = memchr::memrchr(b'\n', &buf) else {
-            carry = buf;
+            if buf.len() < LONG_LINE {
+                carry = buf;
+                continue;
+            }
+            // One line longer than LONG_LINE: scanned in pieces (memory stays bounded);
+            // the last 4 KiB start the next piece, so a secret across the cut is whole
+            // in one of them.
+            carry = buf[buf.len() - 4096..].to_vec();
+            long_pieces += 1;
+            let _ = tx.send(Chunk {
+                file,
+                first: line,
+                data: buf,
+            });
             continue;
         };
         carry = buf[cut + 1..].to_vec();
@@ -223,57 +220,41 @@ fn read_file(
             data: buf,
         });
         line += lines;
+    })();
+    if long_pieces > 0 {
+        eprintln!(
+            "prodlog audit: {}: a line longer than {} MiB was scanned in {long_pieces} pieces",
+            path.display(),
+            LONG_LINE >> 20
+        );
     }
+    result
 }
 
-struct Options {
-    json: bool,
-    threads: usize,
-    paths: Vec<PathBuf>,
+/// A line longer than this is scanned in pieces.
+const LONG_LINE: usize = 16 << 20;
+
+pub(crate) struct Options {
+    pub(crate) json: bool,
+    pub(crate) threads: usize,
+    pub(crate) paths: Vec<PathBuf>,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut o = Options {
-        json: false,
-        threads: std::thread::available_parallelism().map_or(2, usize::from),
-        paths: Vec::new(),
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--json" => o.json = true,
-            "--threads" => {
-                o.threads = it
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|n| *n > 0)
-                    .ok_or("--threads needs a number above 0")?;
-            }
-            flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
-            path => o.paths.push(PathBuf::from(path)),
-        }
+pub(crate) fn main(mut o: Options) -> ExitCode {
+    // More threads than cores only add contention; a huge number would exhaust the
+    // process (each has a stack and two chunks in flight).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = (cores * 2).clamp(1, 64);
+    if o.threads > cap {
+        eprintln!(
+            "prodlog audit: --threads {} lowered to {cap} ({cores} cores)",
+            o.threads
+        );
+        o.threads = cap;
     }
-    if o.paths.is_empty() {
-        return Err("audit needs at least one file or directory".to_owned());
-    }
-    Ok(o)
-}
-
-pub(crate) fn main(args: &[String]) -> ExitCode {
-    let o = match parse(args) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("prodlog audit: {e}\n{}", crate::USAGE);
-            return ExitCode::from(2);
-        }
-    };
-    let mut files = Vec::new();
-    for p in &o.paths {
-        if let Err(e) = files_under(p, &mut files) {
-            eprintln!("prodlog audit: {e}");
-            return ExitCode::from(2);
-        }
-    }
+    let o = o;
+    let mut skipped = crate::files::Skipped::default();
+    let files = crate::files::collect(&o.paths, &mut skipped);
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -348,6 +329,7 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
             "noisiest_targets": targets.iter().take(10).map(|(k, v)| json!({"target": k, "lines": v})).collect::<Vec<_>>(),
             "findings": findings.iter().map(|f| json!({"path": files[f.file].display().to_string(), "line": f.line, "kinds": f.kinds})).collect::<Vec<_>>(),
             "errors": errors,
+            "skipped": skipped.0.iter().map(|(p, why)| json!({"path": p.display().to_string(), "why": why})).collect::<Vec<_>>(),
             "seconds": elapsed.as_secs_f64(),
         });
         println!("{report}");
@@ -390,10 +372,12 @@ pub(crate) fn main(args: &[String]) -> ExitCode {
             }
         );
     }
+    skipped.report("audit");
     if !findings.is_empty() {
         ExitCode::from(1)
-    } else if !errors.is_empty() {
-        ExitCode::from(2)
+    } else if !errors.is_empty() || !skipped.is_empty() {
+        // A path could not be read: the audit is not complete.
+        ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
     }

@@ -4,11 +4,7 @@
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub(crate) fn main(args: &[String]) -> ExitCode {
-    if let Some(a) = args.first() {
-        eprintln!("prodlog check: unexpected argument {a}\n{}", crate::USAGE);
-        return ExitCode::from(2);
-    }
+pub(crate) fn main() -> ExitCode {
     let description = prodlog::builder().describe();
     println!(
         "effective configuration (code defaults, then the environment):\n{}",

@@ -1,41 +1,216 @@
-//! `prodlog`: audit log files for secrets that escaped, and check the effective logging
-//! configuration.
+//! `prodlog`: read, search and check the logs prodlog writes (and other JSON-lines logs).
 //!
 //! ```text
-//! prodlog audit [--json] [--threads N] PATH...   scan files and directories (.gz too)
-//! prodlog check                                 show the configuration, send a canary
+//! prodlog view [OPTIONS] [PATHS]...      logs as coloured lines, merged in time order, filtered
+//! prodlog trace ID [PATHS]...            one request's lines across files, as a span tree
+//! prodlog patterns [OPTIONS] [PATHS]...  messages grouped into templates; what is new or spiking
+//! prodlog audit [--json] PATHS...        secrets that escaped into log files
+//! prodlog check                          the effective configuration, and a canary through it
 //! ```
 //!
-//! `audit` exits with 1 when a leak is found (so it can gate a deploy), 2 on a usage or I/O
-//! error, 0 otherwise. Findings are `path:line: kind`, never the secret.
+//! Paths are files or directories (walked; rotated backups and `.gz` included). A path that
+//! cannot be read — unreadable, a symlink loop, a device — is reported and skipped.
 //!
-//! Arguments are parsed by hand: two subcommands and three flags do not justify a parser
-//! crate's compile time. Dependencies: `prodlog-redact` (the redaction layer's detectors),
-//! `serde_json` (line validation, `--json`), `flate2` (rotated `.gz` files), `indicatif`
-//! (progress on long scans, only on a terminal).
+//! Exit codes: 0 success; 1 `audit` found a leak, `trace` found no line, `check` failed;
+//! 2 usage error; 3 a path was skipped (the result is incomplete).
+//!
+//! Dependencies: `clap` (subcommands, `--help` at every level, `--version`),
+//! `prodlog-redact` (the redaction layer's detectors), `serde_json` (reading lines),
+//! `regex` (`--grep`, template masks), `memchr` (the literal search of `trace`, line
+//! splitting), `flate2` (`.gz` backups), `indicatif` (progress on long audits).
 
 mod audit;
 mod check;
+mod files;
+mod patterns;
+mod record;
+mod render;
+mod trace;
+mod view;
 mod walk;
 
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage:
-  prodlog audit [--json] [--threads N] PATH...   find secrets that escaped into log files
-  prodlog check                                 show the effective configuration, send a canary";
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "prodlog", version, about = "Read, search and check the logs prodlog writes", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    fn ansi(self) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show logs as coloured lines, merged in time order across files, filtered.
+    View {
+        /// Files or directories (default: the current directory).
+        paths: Vec<PathBuf>,
+        /// Only this level and more severe (trace, debug, info, warn, error).
+        #[arg(long)]
+        level: Option<String>,
+        /// Only this target and its submodules (repeatable).
+        #[arg(long)]
+        target: Vec<String>,
+        /// From this time: 2026-11-30T10:00:00Z, or 15m, 2h, 1d ago.
+        #[arg(long)]
+        since: Option<String>,
+        /// Until this time (same forms as --since).
+        #[arg(long)]
+        until: Option<String>,
+        /// Only lines whose field KEY equals VALUE (repeatable): --field request_id=r-7.
+        #[arg(long, value_name = "KEY=VALUE")]
+        field: Vec<String>,
+        /// Only lines matching this regular expression (on the raw line).
+        #[arg(long)]
+        grep: Option<String>,
+        /// Keep reading the live files as they grow, across rotation.
+        #[arg(short, long)]
+        follow: bool,
+        /// Print the matching lines unchanged (JSON), not as coloured lines.
+        #[arg(long)]
+        json: bool,
+        /// Colours.
+        #[arg(long, value_enum, default_value = "auto")]
+        color: Color,
+    },
+    /// Every line of one request (request_id or trace_id), in order, as a span tree.
+    Trace {
+        /// The request id or trace id.
+        id: String,
+        /// Files or directories (default: the current directory).
+        paths: Vec<PathBuf>,
+        /// Print the request's lines unchanged (JSON), in time order.
+        #[arg(long)]
+        json: bool,
+        /// Colours.
+        #[arg(long, value_enum, default_value = "auto")]
+        color: Color,
+    },
+    /// Group messages into templates; with --since, flag what is new or spiking.
+    Patterns {
+        /// Files or directories (default: the current directory).
+        paths: Vec<PathBuf>,
+        /// The start of the window compared with everything before it (a baseline).
+        #[arg(long)]
+        since: Option<String>,
+        /// How many templates to show.
+        #[arg(long, default_value_t = 50)]
+        top: usize,
+        /// A JSON report.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find secrets that escaped into log files (exit 1 when one is found).
+    Audit {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// A JSON report.
+        #[arg(long)]
+        json: bool,
+        /// Scanning threads (at most twice the cores).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+        threads: u64,
+    },
+    /// Show the configuration prodlog::init() would use here, and send a canary through it.
+    Check,
+}
+
+fn or_here(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    }
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("audit") => audit::main(&args[1..]),
-        Some("check") => check::main(&args[1..]),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
         }
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
-        }
+    };
+    match cli.command {
+        Command::View {
+            paths,
+            level,
+            target,
+            since,
+            until,
+            field,
+            grep,
+            follow,
+            json,
+            color,
+        } => view::main(&view::Args {
+            paths: or_here(paths),
+            level,
+            target,
+            since,
+            until,
+            field,
+            grep,
+            follow,
+            json,
+            ansi: color.ansi(),
+        }),
+        Command::Trace {
+            id,
+            paths,
+            json,
+            color,
+        } => trace::main(&trace::Args {
+            id,
+            paths: or_here(paths),
+            json,
+            ansi: color.ansi(),
+        }),
+        Command::Patterns {
+            paths,
+            since,
+            top,
+            json,
+        } => patterns::main(&patterns::Args {
+            paths: or_here(paths),
+            since,
+            json,
+            top: top.max(1),
+        }),
+        Command::Audit {
+            paths,
+            json,
+            threads,
+        } => audit::main(audit::Options {
+            json,
+            threads: usize::try_from(threads).unwrap_or(usize::MAX),
+            paths,
+        }),
+        Command::Check => check::main(),
     }
 }

@@ -92,9 +92,10 @@ fn audit_of_redacted_logs_is_clean() {
 #[test]
 fn audit_reports_usage_and_missing_paths() {
     assert_eq!(prodlog(&["audit"], &[]).status.code(), Some(2));
+    // A path that cannot be read is reported by name and skipped: exit 3, incomplete.
     let out = prodlog(&["audit", "/no/such/dir"], &[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/dir"));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("skipped /no/such/dir"));
 }
 
 #[test]

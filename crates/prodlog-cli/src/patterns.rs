@@ -1,0 +1,303 @@
+//! `prodlog patterns`: messages grouped into templates (variable parts masked), with
+//! counts, levels, first and last seen and a sparkline; against a `--since` baseline, the
+//! templates that are new or whose rate jumped, and the minutes whose errors spiked.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde_json::json;
+
+use crate::files::{self, Lines, Skipped};
+use crate::record::{level_rank, Record};
+
+pub(crate) struct Args {
+    pub(crate) paths: Vec<PathBuf>,
+    pub(crate) since: Option<String>,
+    pub(crate) json: bool,
+    pub(crate) top: usize,
+}
+
+/// `user 42 logged in from 10.0.0.7 in 12ms` → `user <n> logged in from <ip> in <n>ms`.
+pub(crate) fn template(message: &str) -> String {
+    static MASKS: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+    let masks = MASKS.get_or_init(|| {
+        [
+            (r#""[^"]*"|'[^']*'"#, "<str>"),
+            (r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b", "<uuid>"),
+            (r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b", "<ip>"),
+            (r"\b\d{4}-\d{2}-\d{2}[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?", "<time>"),
+            (r"\b(?:0x)?[0-9a-fA-F]*[0-9][0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b|\b[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*[0-9][0-9a-fA-F]*\b", "<hex>"),
+            (r"\b\d+(?:\.\d+)?", "<n>"),
+        ]
+        .into_iter()
+        .filter_map(|(re, mask)| Regex::new(re).ok().map(|r| (r, mask)))
+        .collect()
+    });
+    let mut t = message.to_owned();
+    for (re, mask) in masks {
+        if re.is_match(&t) {
+            t = re.replace_all(&t, *mask).into_owned();
+        }
+    }
+    t
+}
+
+#[derive(Default)]
+struct Group {
+    count: u64,
+    levels: std::collections::BTreeMap<u8, String>,
+    first: Option<i64>,
+    last: Option<i64>,
+    first_time: String,
+    last_time: String,
+    /// Events per time bucket.
+    times: Vec<i64>,
+    base: u64,
+    window: u64,
+}
+
+fn minute(m: i64) -> i64 {
+    m.div_euclid(60_000_000)
+}
+
+pub(crate) fn main(a: &Args) -> ExitCode {
+    let since = match a
+        .since
+        .as_deref()
+        .map(|s| crate::record::parse_when(s, crate::record::now_micros()))
+        .transpose()
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("prodlog patterns: --since {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut skipped = Skipped::default();
+    let paths = files::collect(&a.paths, &mut skipped);
+    let mut groups: HashMap<String, Group> = HashMap::new();
+    let mut errors_per_minute: HashMap<i64, (u64, u64)> = HashMap::new(); // (errors, all)
+    let (mut t_min, mut t_max) = (i64::MAX, i64::MIN);
+    let mut buf = Vec::new();
+    let mut lines_read = 0u64;
+    for p in &paths {
+        let mut lines = match files::open(p) {
+            Ok(r) => Lines::new(r),
+            Err(e) => {
+                skipped.add(p, e);
+                continue;
+            }
+        };
+        loop {
+            match lines.next_into(&mut buf) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    skipped.add(p, format!("read error after line {}: {e}", lines.number));
+                    break;
+                }
+            }
+            lines_read += 1;
+            let raw = String::from_utf8_lossy(&buf);
+            let Some(r) = Record::parse(&raw) else {
+                continue;
+            };
+            if r.message.is_empty() {
+                continue;
+            }
+            let key = template(&r.message);
+            let g = groups.entry(key).or_default();
+            g.count += 1;
+            g.levels
+                .entry(level_rank(&r.level))
+                .or_insert_with(|| r.level.clone());
+            if let Some(t) = r.micros {
+                if g.first.is_none_or(|f| t < f) {
+                    g.first = Some(t);
+                    g.first_time = r.time.clone();
+                }
+                if g.last.is_none_or(|l| t > l) {
+                    g.last = Some(t);
+                    g.last_time = r.time.clone();
+                }
+                g.times.push(t);
+                t_min = t_min.min(t);
+                t_max = t_max.max(t);
+                match since {
+                    Some(s) if t >= s => g.window += 1,
+                    Some(_) => g.base += 1,
+                    None => {}
+                }
+                let e = errors_per_minute.entry(minute(t)).or_default();
+                e.1 += 1;
+                if level_rank(&r.level) >= 4 {
+                    e.0 += 1;
+                }
+            }
+        }
+    }
+    skipped.report("patterns");
+
+    // Flags against the baseline.
+    let (base_minutes, window_minutes) = match since {
+        Some(s) if t_min < s && t_max >= s => (
+            ((s - t_min) as f64 / 60e6).max(1.0),
+            ((t_max - s) as f64 / 60e6).max(1.0),
+        ),
+        _ => (0.0, 0.0),
+    };
+    let flag = |g: &Group| -> Option<&'static str> {
+        since?;
+        if base_minutes == 0.0 || g.window == 0 {
+            return None;
+        }
+        if g.base == 0 {
+            return Some("NEW");
+        }
+        let base_rate = g.base as f64 / base_minutes;
+        let win_rate = g.window as f64 / window_minutes;
+        (g.window >= 5 && win_rate >= 3.0 * base_rate).then_some("RATE UP")
+    };
+    let mut spikes = Vec::new();
+    if let (Some(s), true) = (since, base_minutes > 0.0) {
+        let base_errors: u64 = errors_per_minute
+            .iter()
+            .filter(|(m, _)| **m < minute(s))
+            .map(|(_, e)| e.0)
+            .sum();
+        let base_rate = base_errors as f64 / base_minutes;
+        let mut minutes: Vec<(&i64, &(u64, u64))> = errors_per_minute
+            .iter()
+            .filter(|(m, _)| **m >= minute(s))
+            .collect();
+        minutes.sort();
+        for (m, (errors, _)) in minutes {
+            if *errors >= 5 && *errors as f64 >= 3.0 * base_rate.max(1.0) {
+                spikes.push((*m, *errors, base_rate));
+            }
+        }
+    }
+
+    let mut rows: Vec<(&String, &Group)> = groups.iter().collect();
+    rows.sort_by(|a, b| {
+        flag(b.1)
+            .is_some()
+            .cmp(&flag(a.1).is_some())
+            .then(b.1.count.cmp(&a.1.count))
+            .then(a.0.cmp(b.0))
+    });
+    let buckets = 24usize;
+    let spark = |g: &Group| -> String {
+        if t_max <= t_min {
+            return "▁".repeat(buckets);
+        }
+        let mut counts = vec![0u64; buckets];
+        for &t in &g.times {
+            let i = ((t - t_min) as f64 / (t_max - t_min) as f64 * (buckets as f64 - 1.0)).round()
+                as usize;
+            counts[i.min(buckets - 1)] += 1;
+        }
+        let max = counts.iter().copied().max().unwrap_or(0).max(1);
+        counts
+            .iter()
+            .map(|&c| ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'][((c * 7) / max) as usize])
+            .collect()
+    };
+    let format_minute = |m: i64| -> String {
+        let secs = m * 60;
+        let (h, mi) = (secs.rem_euclid(86_400) / 3600, secs.rem_euclid(3600) / 60);
+        format!("{h:02}:{mi:02}")
+    };
+    if a.json {
+        let templates: Vec<_> = rows
+            .iter()
+            .take(a.top)
+            .map(|(t, g)| {
+                json!({
+                    "template": t,
+                    "count": g.count,
+                    "levels": g.levels.values().collect::<Vec<_>>(),
+                    "first": g.first_time,
+                    "last": g.last_time,
+                    "baseline": g.base,
+                    "window": g.window,
+                    "flag": flag(g),
+                })
+            })
+            .collect();
+        let spikes: Vec<_> = spikes
+            .iter()
+            .map(|(m, e, b)| json!({"minute": format_minute(*m), "errors": e, "baseline_per_minute": b}))
+            .collect();
+        println!(
+            "{}",
+            json!({"lines": lines_read, "templates": templates, "error_spikes": spikes})
+        );
+    } else {
+        println!("{} lines, {} templates", lines_read, groups.len());
+        println!(
+            "{:>8}  {:<14} {:<24}  template",
+            "count", "levels", "over time"
+        );
+        for (t, g) in rows.iter().take(a.top) {
+            let levels: Vec<&str> = g.levels.values().map(String::as_str).collect();
+            let mut shown = String::new();
+            crate::render::escape_into(&mut shown, t);
+            let f = flag(g).map(|f| format!("  [{f}]")).unwrap_or_default();
+            println!(
+                "{:>8}  {:<14} {}  {shown}{f}",
+                g.count,
+                levels.join(","),
+                spark(g)
+            );
+        }
+        for (m, errors, base) in &spikes {
+            println!(
+                "error spike at {}: {errors} errors (baseline {base:.1}/min)",
+                format_minute(*m)
+            );
+        }
+    }
+    if skipped.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variable_parts_are_masked() {
+        assert_eq!(
+            template("user 42 logged in from 10.0.0.7:443 in 12ms"),
+            "user <n> logged in from <ip> in <n>ms"
+        );
+        assert_eq!(
+            template("order 0190d3e2-1c4a-7abc-8def-0123456789ab paid"),
+            "order <uuid> paid"
+        );
+        assert_eq!(
+            template("cache miss for \"orders:7\""),
+            "cache miss for <str>"
+        );
+        assert_eq!(
+            template("commit a3f9c2e1 deployed"),
+            "commit <hex> deployed"
+        );
+        assert_eq!(template("payment processed"), "payment processed");
+        assert_eq!(
+            template("previous was req-12, delta -3"),
+            "previous was req-<n>, delta -<n>"
+        );
+        assert_eq!(
+            template("took 1.5 s at 2026-11-30T10:00:00Z"),
+            "took <n> s at <time>"
+        );
+    }
+}

@@ -1,0 +1,414 @@
+//! `prodlog view`: JSON-lines logs as coloured human lines, merged in time order across
+//! files, rotated backups and `.gz`, filtered; `--follow` across rotation.
+
+use std::collections::BinaryHeap;
+use std::io::{Seek, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::files::{self, Lines, Skipped};
+use crate::record::{level_rank, normalize_level, Record};
+use crate::render::{self, Style};
+
+pub(crate) struct Args {
+    pub(crate) paths: Vec<PathBuf>,
+    pub(crate) level: Option<String>,
+    pub(crate) target: Vec<String>,
+    pub(crate) since: Option<String>,
+    pub(crate) until: Option<String>,
+    pub(crate) field: Vec<String>,
+    pub(crate) grep: Option<String>,
+    pub(crate) follow: bool,
+    pub(crate) json: bool,
+    pub(crate) ansi: bool,
+}
+
+/// What a line must be to be shown.
+pub(crate) struct Filter {
+    min_level: u8,
+    targets: Vec<String>,
+    since: Option<i64>,
+    until: Option<i64>,
+    fields: Vec<(String, String)>,
+    grep: Option<regex::Regex>,
+}
+
+impl Filter {
+    pub(crate) fn new(a: &Args) -> Result<Filter, String> {
+        let now = crate::record::now_micros();
+        let min_level = match &a.level {
+            None => 0,
+            Some(l) => {
+                let n = normalize_level(l);
+                if !matches!(
+                    n.as_str(),
+                    "TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR" | "CRITICAL"
+                ) {
+                    return Err(format!(
+                        "--level {l:?}: expected trace, debug, info, warn, error or critical"
+                    ));
+                }
+                level_rank(&n)
+            }
+        };
+        let when = |s: &Option<String>, flag: &str| -> Result<Option<i64>, String> {
+            s.as_deref()
+                .map(|s| crate::record::parse_when(s, now).map_err(|e| format!("{flag} {e}")))
+                .transpose()
+        };
+        let mut fields = Vec::new();
+        for f in &a.field {
+            let (k, v) = f
+                .split_once('=')
+                .ok_or_else(|| format!("--field {f:?}: expected key=value"))?;
+            fields.push((k.to_owned(), v.to_owned()));
+        }
+        let grep = a
+            .grep
+            .as_deref()
+            .map(|g| regex::Regex::new(g).map_err(|e| format!("--grep: {e}")))
+            .transpose()?;
+        Ok(Filter {
+            min_level,
+            targets: a.target.clone(),
+            since: when(&a.since, "--since")?,
+            until: when(&a.until, "--until")?,
+            fields,
+            grep,
+        })
+    }
+
+    /// Whether a line passes. Non-JSON lines pass only filters they can be judged by
+    /// (`--grep`), and only when no field-based filter is set.
+    pub(crate) fn admits(&self, raw: &str, r: Option<&Record>) -> bool {
+        if let Some(g) = &self.grep {
+            if !g.is_match(raw) {
+                return false;
+            }
+        }
+        let Some(r) = r else {
+            return self.min_level == 0
+                && self.targets.is_empty()
+                && self.since.is_none()
+                && self.until.is_none()
+                && self.fields.is_empty();
+        };
+        if level_rank(&r.level) < self.min_level {
+            return false;
+        }
+        if !self.targets.is_empty()
+            && !self.targets.iter().any(|t| {
+                r.target == *t
+                    || r.target
+                        .strip_prefix(t.as_str())
+                        .is_some_and(|rest| rest.starts_with("::"))
+            })
+        {
+            return false;
+        }
+        if let Some(since) = self.since {
+            if r.micros.is_none_or(|t| t < since) {
+                return false;
+            }
+        }
+        if let Some(until) = self.until {
+            if r.micros.is_none_or(|t| t > until) {
+                return false;
+            }
+        }
+        self.fields
+            .iter()
+            .all(|(k, v)| r.field(k).as_deref() == Some(v.as_str()))
+    }
+}
+
+/// One file's next line, ordered by time for the merge.
+struct Head {
+    micros: i64,
+    file: usize,
+    seq: u64,
+    raw: String,
+}
+
+impl PartialEq for Head {
+    fn eq(&self, o: &Self) -> bool {
+        (self.micros, self.file, self.seq) == (o.micros, o.file, o.seq)
+    }
+}
+impl Eq for Head {}
+impl PartialOrd for Head {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Head {
+    // A max-heap: the earliest first.
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (o.micros, o.file, o.seq).cmp(&(self.micros, self.file, self.seq))
+    }
+}
+
+pub(crate) fn main(a: &Args) -> ExitCode {
+    let filter = match Filter::new(a) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("prodlog view: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut skipped = Skipped::default();
+    let paths = files::collect(&a.paths, &mut skipped);
+    let style = Style { ansi: a.ansi };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut readers: Vec<Option<Lines>> = Vec::new();
+    let mut last_time = vec![i64::MIN; paths.len()];
+    let mut heap = BinaryHeap::new();
+    let mut buf = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        match files::open(p) {
+            Ok(r) => readers.push(Some(Lines::new(r))),
+            Err(e) => {
+                skipped.add(p, e);
+                readers.push(None);
+            }
+        }
+        advance(
+            &mut readers,
+            i,
+            &mut last_time,
+            &mut heap,
+            &mut buf,
+            &paths,
+            &mut skipped,
+        );
+    }
+    let mut text = String::new();
+    let mut broken = false;
+    while let Some(head) = heap.pop() {
+        let i = head.file;
+        if emit(&mut out, &mut text, &head.raw, &filter, a.json, style).is_err() {
+            broken = true; // a closed pager: stop quietly
+            break;
+        }
+        advance(
+            &mut readers,
+            i,
+            &mut last_time,
+            &mut heap,
+            &mut buf,
+            &paths,
+            &mut skipped,
+        );
+    }
+    let _ = out.flush();
+    drop(out);
+    for (p, r) in paths.iter().zip(&readers) {
+        if let Some(r) = r {
+            if r.cut > 0 {
+                eprintln!(
+                    "prodlog view: {}: {} lines longer than 1 MiB shown cut",
+                    p.display(),
+                    r.cut
+                );
+            }
+        }
+    }
+    skipped.report("view");
+    if a.follow && !broken {
+        follow(&paths, &filter, a.json, style);
+    }
+    if skipped.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    }
+}
+
+/// Pushes file `i`'s next line on the heap (lines without a time take the file's last).
+fn advance(
+    readers: &mut [Option<Lines>],
+    i: usize,
+    last_time: &mut [i64],
+    heap: &mut BinaryHeap<Head>,
+    buf: &mut Vec<u8>,
+    paths: &[PathBuf],
+    skipped: &mut Skipped,
+) {
+    let Some(r) = readers[i].as_mut() else { return };
+    match r.next_into(buf) {
+        Ok(true) => {
+            let raw = String::from_utf8_lossy(buf).into_owned();
+            let micros = quick_time(&raw).unwrap_or(last_time[i]);
+            last_time[i] = micros;
+            heap.push(Head {
+                micros,
+                file: i,
+                seq: r.number,
+                raw,
+            });
+        }
+        Ok(false) => readers[i] = None,
+        Err(e) => {
+            skipped.add(
+                &paths[i],
+                format!("read error after line {}: {e}", r.number),
+            );
+            readers[i] = None;
+        }
+    }
+}
+
+/// The time of a JSON line, for ordering, without parsing the whole line.
+fn quick_time(raw: &str) -> Option<i64> {
+    for key in ["\"timestamp\":\"", "\"@timestamp\":\"", "\"time\":\""] {
+        if let Some(at) = raw.find(key) {
+            let rest = &raw[at + key.len()..];
+            let end = rest.find('"')?;
+            return crate::record::parse_rfc3339(&rest[..end]);
+        }
+    }
+    Record::parse(raw).and_then(|r| r.micros)
+}
+
+fn emit(
+    out: &mut impl Write,
+    text: &mut String,
+    raw: &str,
+    filter: &Filter,
+    json: bool,
+    style: Style,
+) -> std::io::Result<()> {
+    let record = Record::parse(raw);
+    if !filter.admits(raw, record.as_ref()) {
+        return Ok(());
+    }
+    text.clear();
+    if json {
+        text.push_str(raw);
+    } else {
+        match &record {
+            Some(r) => render::line(text, r, style),
+            None => render::escape_into(text, raw),
+        }
+    }
+    text.push('\n');
+    out.write_all(text.as_bytes())
+}
+
+/// Follows the live files (not `.gz`, not numbered backups): new lines as they come; a
+/// file rotated away (another inode at its path, or shorter than what was read) is
+/// reopened from its start. Runs until the process is stopped.
+fn follow(paths: &[PathBuf], filter: &Filter, json: bool, style: Style) {
+    use std::os::unix::fs::MetadataExt;
+    struct Live {
+        path: PathBuf,
+        file: Option<std::fs::File>,
+        inode: u64,
+        pos: u64,
+        partial: Vec<u8>,
+    }
+    let mut live: Vec<Live> = paths
+        .iter()
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let numbered = name
+                .rsplit('.')
+                .next()
+                .is_some_and(|s| s.parse::<u64>().is_ok());
+            !(name.ends_with(".gz") || numbered)
+        })
+        .map(|p| {
+            let file = std::fs::File::open(p).ok();
+            let meta = file.as_ref().and_then(|f| f.metadata().ok());
+            Live {
+                path: p.clone(),
+                inode: meta.as_ref().map_or(0, |m| m.ino()),
+                pos: meta.as_ref().map_or(0, |m| m.len()),
+                file,
+                partial: Vec::new(),
+            }
+        })
+        .collect();
+    let mut text = String::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        let mut any = false;
+        for l in &mut live {
+            if let Ok(meta) = std::fs::metadata(&l.path) {
+                if meta.ino() != l.inode || meta.len() < l.pos {
+                    // Rotated (or truncated): the rest of the old file first, then the new one.
+                    drain(l.file.as_mut(), &mut l.pos, &mut chunk, &mut l.partial);
+                    l.file = std::fs::File::open(&l.path).ok();
+                    l.inode = meta.ino();
+                    l.pos = 0;
+                }
+            }
+            let before = l.partial.len();
+            let got = drain(l.file.as_mut(), &mut l.pos, &mut chunk, &mut l.partial);
+            if got == 0 && l.partial.len() == before {
+                continue;
+            }
+            any = true;
+            let mut out = std::io::stdout().lock();
+            while let Some(nl) = memchr::memchr(b'\n', &l.partial) {
+                let line: Vec<u8> = l.partial.drain(..=nl).collect();
+                let raw = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+                if emit(
+                    &mut out,
+                    &mut text,
+                    raw.trim_end_matches('\r'),
+                    filter,
+                    json,
+                    style,
+                )
+                .is_err()
+                {
+                    return;
+                }
+            }
+            if l.partial.len() > files::MAX_LINE {
+                l.partial.clear();
+            }
+            if out.flush().is_err() {
+                return;
+            }
+        }
+        if !any {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// Reads what is new in `file` from `pos` into `partial`; the bytes read.
+fn drain(
+    file: Option<&mut std::fs::File>,
+    pos: &mut u64,
+    chunk: &mut [u8],
+    partial: &mut Vec<u8>,
+) -> usize {
+    use std::io::Read;
+    let Some(f) = file else { return 0 };
+    if f.seek(std::io::SeekFrom::Start(*pos)).is_err() {
+        return 0;
+    }
+    let mut total = 0;
+    loop {
+        match f.read(chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                partial.extend_from_slice(&chunk[..n]);
+                *pos += n as u64;
+                total += n;
+                if partial.len() > 4 * files::MAX_LINE {
+                    break;
+                }
+            }
+        }
+    }
+    total
+}

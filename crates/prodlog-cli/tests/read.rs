@@ -1,0 +1,621 @@
+//! `prodlog view`, `trace` and `patterns`: the real binary over logs written by
+//! `prodlog::init()`'s layers — two services, requests interleaved, files rotated and
+//! gzipped — checked against what the test computes from the files itself; and every
+//! bad input of the CLI.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use tracing_subscriber::layer::SubscriberExt;
+
+fn prodlog(args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_prodlog"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PRODLOG_") || k.starts_with("OTEL_") || k == "RUST_LOG" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(args).output().unwrap()
+}
+
+/// Two services' logs: `api` and `worker` each handle requests `req-0` … `req-59`
+/// (interleaved, the worker's lines inside a `job` span), a quarter failing; small files
+/// rotated and gzipped. Returns the two directories.
+fn two_services(root: &Path) -> (PathBuf, PathBuf) {
+    let (api, worker) = (root.join("api"), root.join("worker"));
+    let make = |dir: &Path, app: &str| {
+        prodlog::builder()
+            .from_env(false)
+            .console(prodlog::ConsoleMode::Off)
+            .app_name(app)
+            .log_dir(dir)
+            .max_bytes(Some(16 * 1024))
+            .max_backups(100)
+            .compress(true)
+            .timing_report(prodlog::timing::Report::All)
+            .directives("debug")
+            .rate_limit(prodlog::limit::LimitSpec::off())
+            .into_layer::<tracing_subscriber::Registry>()
+            .unwrap()
+    };
+    let (api_layer, api_guard) = make(&api, "api");
+    let (worker_layer, worker_guard) = make(&worker, "worker");
+    let api_sub = tracing::Dispatch::new(tracing_subscriber::registry().with(api_layer));
+    let worker_sub = tracing::Dispatch::new(tracing_subscriber::registry().with(worker_layer));
+    for n in 0u32..60 {
+        let id = format!("req-{n}");
+        tracing::dispatcher::with_default(&api_sub, || {
+            let span = tracing::info_span!("request", request_id = %id, user_id = n % 7);
+            let _g = span.enter();
+            tracing::info!(method = "GET", path = %format!("/orders/{n}"), "request started");
+            {
+                let db = tracing::info_span!("db", table = "orders");
+                let _d = db.enter();
+                tracing::debug!(rows = n, "query done in {} ms", n * 3);
+            }
+            // A line of another request that mentions this one: not part of it.
+            tracing::info!("previous was req-{}", n.saturating_sub(1));
+            if n % 4 == 3 {
+                tracing::error!(status = 500u64, "request failed: upstream timeout");
+            } else {
+                tracing::info!(status = 200u64, "request completed");
+            }
+        });
+        tracing::dispatcher::with_default(&worker_sub, || {
+            let span = tracing::info_span!("job", request_id = %id);
+            let _g = span.enter();
+            tracing::info!(queue = "emails", "job picked");
+            tracing::warn!(attempt = 1, "slow mail server");
+        });
+    }
+    drop(api_guard);
+    drop(worker_guard);
+    (api, worker)
+}
+
+/// Every JSON line of every file under `dirs` (gzip read too).
+fn all_lines(dirs: &[&Path]) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in dirs {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            let mut text = String::new();
+            let f = std::fs::File::open(&p).unwrap();
+            if p.extension().is_some_and(|x| x == "gz") {
+                flate2::read::MultiGzDecoder::new(f)
+                    .read_to_string(&mut text)
+                    .unwrap();
+            } else {
+                std::io::BufReader::new(f)
+                    .read_to_string(&mut text)
+                    .unwrap();
+            }
+            if p.file_name().unwrap().to_string_lossy().contains(".error.") {
+                continue; // the error-only file repeats ERROR lines
+            }
+            out.extend(text.lines().map(str::to_owned));
+        }
+    }
+    out
+}
+
+fn parse(l: &str) -> Value {
+    serde_json::from_str(l).unwrap()
+}
+
+fn ts(v: &Value) -> String {
+    v["timestamp"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn trace_finds_exactly_one_requests_lines_in_order_across_rotated_gzipped_files() {
+    let root = tempfile::tempdir().unwrap();
+    let (api, worker) = two_services(root.path());
+    let gz = std::fs::read_dir(&api)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "gz")
+        })
+        .count();
+    assert!(
+        gz >= 2,
+        "the fixture must rotate and gzip (got {gz} .gz files)"
+    );
+    let lines = all_lines(&[&api, &worker]);
+    for id in ["req-3", "req-17", "req-59", "req-1"] {
+        let mut expected: Vec<&String> = lines
+            .iter()
+            .filter(|l| parse(l)["request_id"] == id)
+            .collect();
+        expected.sort_by_key(|l| ts(&parse(l)));
+        let out = prodlog(&[
+            "trace",
+            id,
+            api.to_str().unwrap(),
+            worker.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        // The same lines (timestamps can tie between services: compare as sorted sets,
+        // and check the order is by time).
+        let mut g = got.clone();
+        g.sort();
+        let mut e: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+        e.sort();
+        assert_eq!(g, e, "{id}");
+        let times: Vec<String> = got.iter().map(|l| ts(&parse(l))).collect();
+        assert!(
+            times.windows(2).all(|w| w[0] <= w[1]),
+            "{id}: not in time order"
+        );
+        // Both services, the timing events, and not the neighbour that mentions it.
+        assert!(got.iter().any(|l| l.contains("\"job picked\"")), "{id}");
+        assert!(
+            got.iter()
+                .all(|l| !l.contains(&format!("\"previous was {id}\""))),
+            "{id}"
+        );
+    }
+    // The human view: summary, span tree with durations, errors.
+    let out = prodlog(&[
+        "trace",
+        "req-3",
+        root.path().to_str().unwrap(),
+        "--color",
+        "never",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("request req-3: "), "{text}");
+    assert!(
+        text.contains("status 500") && text.contains("1 errors"),
+        "{text}"
+    );
+    for span in ["request", "db", "job"] {
+        assert!(text.contains(&format!("└ {span}  ")), "{span}: {text}");
+    }
+    // An id nobody logged: exit 1, like grep.
+    assert_eq!(
+        prodlog(&["trace", "req-999", root.path().to_str().unwrap()])
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+/// What a filter keeps, computed here from the parsed line.
+type Keep = Box<dyn Fn(&Value) -> bool>;
+
+#[test]
+fn view_filters_agree_with_the_same_filters_computed_here() {
+    let root = tempfile::tempdir().unwrap();
+    let (api, worker) = two_services(root.path());
+    let lines = all_lines(&[&api, &worker]);
+    let values: Vec<Value> = lines.iter().map(|l| parse(l)).collect();
+    let mut times: Vec<String> = values.iter().map(ts).collect();
+    times.sort();
+    let since = times[times.len() / 3].clone();
+    let rank = |l: &str| {
+        ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+            .iter()
+            .position(|x| *x == l)
+            .unwrap()
+    };
+    let cases: Vec<(Vec<String>, Keep)> = vec![
+        (
+            vec!["--level".into(), "warn".into()],
+            Box::new(move |v: &Value| rank(v["level"].as_str().unwrap()) >= 3),
+        ),
+        (
+            vec!["--target".into(), "read".into()],
+            Box::new(|v: &Value| v["target"] == "read"),
+        ),
+        (
+            vec!["--field".into(), "user_id=3".into()],
+            Box::new(|v: &Value| v["user_id"] == 3),
+        ),
+        (
+            vec!["--grep".into(), "mail|timeout".into()],
+            Box::new(|v: &Value| {
+                let s = v.to_string();
+                s.contains("mail") || s.contains("timeout")
+            }),
+        ),
+        (
+            vec!["--since".into(), since.clone()],
+            Box::new(move |v: &Value| ts(v) >= since),
+        ),
+        (
+            vec![
+                "--level".into(),
+                "info".into(),
+                "--field".into(),
+                "status=200".into(),
+            ],
+            Box::new(move |v: &Value| {
+                v["status"] == 200 && rank(v["level"].as_str().unwrap()) >= 2
+            }),
+        ),
+    ];
+    for (args, keep) in cases {
+        let mut a = vec!["view".to_owned(), "--json".to_owned()];
+        a.extend(args.iter().cloned());
+        a.push(api.display().to_string());
+        a.push(worker.display().to_string());
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let out = prodlog(&a);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let got: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let mut expected: Vec<String> = lines
+            .iter()
+            .zip(&values)
+            .filter(|(_, v)| keep(v))
+            .map(|(l, _)| l.clone())
+            .collect();
+        assert!(
+            !expected.is_empty(),
+            "{args:?}: the case must select something"
+        );
+        let mut g = got.clone();
+        g.sort();
+        expected.sort();
+        assert_eq!(g, expected, "{args:?}");
+        let t: Vec<String> = got.iter().map(|l| ts(&parse(l))).collect();
+        assert!(
+            t.windows(2).all(|w| w[0] <= w[1]),
+            "{args:?}: merged out of time order"
+        );
+    }
+    // The human form: one line per event, coloured only when asked.
+    let out = prodlog(&[
+        "view",
+        "--level",
+        "error",
+        "--color",
+        "always",
+        api.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 15, "{text}");
+    assert!(text.contains("\x1b[1;31mERROR") && text.contains("request failed: upstream timeout"));
+    // Bad filters are usage errors that say what is expected.
+    for bad in [
+        ["--level", "loud"],
+        ["--since", "yesterday"],
+        ["--field", "novalue"],
+        ["--grep", "("],
+    ] {
+        let out = prodlog(&["view", bad[0], bad[1], api.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(bad[0]),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn view_follows_a_file_across_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let line = |n: u32| {
+        format!("{{\"timestamp\":\"2026-11-30T10:00:{:02}.000000Z\",\"level\":\"INFO\",\"target\":\"t\",\"message\":\"line {n}\"}}\n", n % 60)
+    };
+    std::fs::write(&log, line(0)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_prodlog"))
+        .args([
+            "view",
+            "--follow",
+            "--color",
+            "never",
+            log.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(line(1).as_bytes())
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Rotated away (renamed), a new file in its place.
+    std::fs::rename(&log, dir.path().join("app.log.1")).unwrap();
+    std::fs::write(&log, format!("{}{}", line(2), line(3))).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let _ = child.wait();
+    for n in 0..4 {
+        assert!(
+            out.contains(&format!("line {n}")),
+            "line {n} missing: {out}"
+        );
+    }
+}
+
+/// Lines in prodlog's format at chosen times (a baseline hour and a window with a new
+/// error and a spike): `patterns` compares rates over minutes, which a test cannot wait for.
+fn synthetic(dir: &Path) -> PathBuf {
+    let path = dir.join("app.log");
+    let mut out = String::new();
+    let mut push = |minute: u32, sec: u32, level: &str, msg: String| {
+        out.push_str(&format!(
+            "{{\"timestamp\":\"2026-11-30T{:02}:{:02}:{sec:02}.000000Z\",\"level\":\"{level}\",\"target\":\"app\",\"message\":{}}}\n",
+            10 + minute / 60,
+            minute % 60,
+            serde_json::to_string(&msg).unwrap()
+        ));
+    };
+    for m in 0..60 {
+        push(
+            m,
+            1,
+            "INFO",
+            format!("user {} logged in from 10.0.{}.{}", m * 7, m % 5, m % 200),
+        );
+        push(m, 2, "INFO", format!("cache miss for \"orders:{m}\""));
+        push(
+            m,
+            3,
+            "WARN",
+            format!(
+                "payment 0190d3e2-1c4a-7abc-8def-0123456789{:02} slow: {} ms",
+                m,
+                100 + m
+            ),
+        );
+        if m % 10 == 0 {
+            push(m, 4, "ERROR", "db connection reset".to_owned());
+        }
+    }
+    // The window: from 11:00. The cache template spikes; a new error appears; minute 11:05
+    // is full of errors.
+    for m in 60..70 {
+        push(
+            m,
+            1,
+            "INFO",
+            format!("user {} logged in from 10.0.0.{}", m * 7, m),
+        );
+        for s in 0..12 {
+            push(m, 10 + s, "INFO", format!("cache miss for \"orders:{s}\""));
+        }
+        if m == 65 {
+            for s in 0..20 {
+                push(
+                    m,
+                    30 + s,
+                    "ERROR",
+                    format!("checkout failed: card {} declined", 4000 + s),
+                );
+            }
+        }
+    }
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+fn patterns_group_known_templates_and_flag_the_new_error_and_the_spike() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = synthetic(dir.path());
+    let out = prodlog(&[
+        "patterns",
+        "--json",
+        "--since",
+        "2026-11-30T11:00:00Z",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let templates = report["templates"].as_array().unwrap();
+    let find = |t: &str| {
+        templates
+            .iter()
+            .find(|x| x["template"] == t)
+            .unwrap_or_else(|| panic!("{t} not in {report}"))
+    };
+    assert_eq!(templates.len(), 5, "{report}");
+    assert_eq!(find("user <n> logged in from <ip>")["count"], 70);
+    assert_eq!(find("cache miss for <str>")["count"], 180);
+    assert_eq!(find("payment <uuid> slow: <n> ms")["count"], 60);
+    assert_eq!(find("db connection reset")["count"], 6);
+    assert_eq!(find("checkout failed: card <n> declined")["flag"], "NEW");
+    assert_eq!(find("cache miss for <str>")["flag"], "RATE UP");
+    assert!(find("user <n> logged in from <ip>")["flag"].is_null());
+    let spikes = report["error_spikes"].as_array().unwrap();
+    assert_eq!(spikes.len(), 1, "{report}");
+    assert_eq!(spikes[0]["minute"], "11:05");
+    // The human table: counts, levels, a sparkline, the flags.
+    let out = prodlog(&[
+        "patterns",
+        "--since",
+        "2026-11-30T11:00:00Z",
+        log.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("[NEW]")
+            && text.contains("[RATE UP]")
+            && text.contains("error spike at 11:05"),
+        "{text}"
+    );
+    assert!(text.contains('▁') || text.contains('█'), "{text}");
+}
+
+#[test]
+fn patterns_over_prodlog_written_logs() {
+    let root = tempfile::tempdir().unwrap();
+    let (api, _) = two_services(root.path());
+    let out = prodlog(&["patterns", "--json", api.to_str().unwrap()]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = report["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["template"].as_str().unwrap())
+        .collect();
+    for t in [
+        "request started",
+        "query done in <n> ms",
+        "previous was req-<n>",
+        "request completed",
+        "request failed: upstream timeout",
+    ] {
+        assert!(names.contains(&t), "{t} not in {names:?}");
+    }
+}
+
+#[test]
+fn bad_input_is_reported_per_path_and_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("ok.log"), "{\"timestamp\":\"2026-11-30T10:00:00Z\",\"level\":\"INFO\",\"target\":\"t\",\"message\":\"ok\",\"request_id\":\"r1\"}\n").unwrap();
+    // A symlink loop, a dangling link, a FIFO, a device, a link back to the directory.
+    std::os::unix::fs::symlink("loop2", d.join("loop1")).unwrap();
+    std::os::unix::fs::symlink("loop1", d.join("loop2")).unwrap();
+    std::os::unix::fs::symlink("/no/such/file", d.join("dangling")).unwrap();
+    std::os::unix::fs::symlink(d, d.join("again")).unwrap();
+    std::os::unix::fs::symlink("/dev/full", d.join("device")).unwrap();
+    let fifo = d.join("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for cmd in [
+        vec!["view"],
+        vec!["trace", "r1"],
+        vec!["patterns"],
+        vec!["audit"],
+    ] {
+        let mut a = cmd.clone();
+        a.push(d.to_str().unwrap());
+        let started = std::time::Instant::now();
+        let out = prodlog(&a);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{cmd:?}: {err}");
+        assert!(
+            err.contains("loop1") && err.contains("symlink loop"),
+            "{cmd:?}: {err}"
+        );
+        assert!(err.contains("dangling"), "{cmd:?}: {err}");
+        assert!(
+            err.contains("fifo: not a regular file") && err.contains("device: not a regular file"),
+            "{cmd:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{cmd:?}: {err}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{cmd:?} hung"
+        );
+        if cmd[0] != "audit" && cmd[0] != "patterns" {
+            assert!(
+                String::from_utf8_lossy(&out.stdout).contains("ok") || cmd[0] == "trace",
+                "{cmd:?}"
+            );
+        }
+    }
+    // A huge single line (64 MiB): every command ends, with bounded memory.
+    let huge = d.join("huge.log");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&huge).unwrap());
+        f.write_all(b"{\"message\":\"").unwrap();
+        for _ in 0..64 {
+            f.write_all(&vec![b'a'; 1 << 20]).unwrap();
+        }
+        f.write_all(b" ghp_R2d2C3poBb8Yoda1Luke2Leia3Han4Chewie5\"}\nnext\n")
+            .unwrap();
+    }
+    for cmd in [
+        vec!["view", "--json"],
+        vec!["trace", "ghp_"],
+        vec!["patterns"],
+        vec!["audit"],
+    ] {
+        let mut a = cmd.clone();
+        a.push(huge.to_str().unwrap());
+        let out = Command::new("/usr/bin/time")
+            .args(["-f", "%M"])
+            .arg(env!("CARGO_BIN_EXE_prodlog"))
+            .args(&a)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let max_kb: u64 = err
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(0);
+        assert!(
+            max_kb > 0 && max_kb < 300_000,
+            "{cmd:?}: peak RSS {max_kb} KiB\n{err}"
+        );
+        assert!(!err.contains("panicked"), "{cmd:?}: {err}");
+        if cmd[0] == "audit" {
+            // The token at the end of the long line is still found.
+            assert_eq!(out.status.code(), Some(1), "{cmd:?}: {err}");
+        }
+    }
+    // Thread counts are clamped; zero is a usage error.
+    let out = prodlog(&[
+        "audit",
+        "--threads",
+        "100000",
+        d.join("ok.log").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lowered to"));
+    assert_eq!(
+        prodlog(&["audit", "--threads", "0", "x"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn help_at_every_level_and_a_version() {
+    let out = prodlog(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("prodlog "));
+    for cmd in ["view", "trace", "patterns", "audit", "check"] {
+        let out = prodlog(&[cmd, "--help"]);
+        assert_eq!(out.status.code(), Some(0), "{cmd}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage: prodlog"),
+            "{cmd}"
+        );
+    }
+    let out = prodlog(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("frobnicate"));
+}
