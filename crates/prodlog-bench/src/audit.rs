@@ -128,5 +128,112 @@ pub fn table(exe: &Path, dir: &Path, rounds: usize, scale: f64) {
         let median = rates.get(rates.len() / 2).copied().unwrap_or(f64::NAN);
         println!("| {threads} | {median:.0} | {flagged} |");
     }
+    read_table(&cli, dir, &log, bytes, rounds);
     let _ = std::fs::remove_file(&log);
+}
+
+/// Median seconds of `rounds` runs of `cmd` (stdout discarded; `None` if it cannot run).
+fn timed(rounds: usize, mut cmd: impl FnMut() -> Command) -> Option<f64> {
+    let mut secs = Vec::new();
+    for _ in 0..rounds.max(1) {
+        let started = std::time::Instant::now();
+        let out = cmd().stdout(std::process::Stdio::piped()).output().ok()?;
+        let elapsed = started.elapsed().as_secs_f64();
+        // Consume stdout as a pager would (it was captured in full).
+        let _ = out.stdout.len();
+        secs.push(elapsed);
+    }
+    secs.sort_by(f64::total_cmp);
+    secs.get(secs.len() / 2).copied()
+}
+
+/// `prodlog trace`, `view` and `patterns` over the same documented log: trace against
+/// `grep -F` over four links of it (1.2 GB at the default scale) and against
+/// `zcat | grep -F` on its gzip; view and patterns in MB/s.
+fn read_table(cli: &Path, dir: &Path, log: &Path, bytes: u64, rounds: usize) {
+    // An id from the middle of the file: line 1,000,000's request id.
+    let mut id = String::new();
+    line(1_000_000.min(bytes / 500), &mut id);
+    let Some(id) = id
+        .split("\"request_id\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(str::to_owned)
+    else {
+        return;
+    };
+    let set = dir.join("trace-set");
+    let _ = std::fs::create_dir_all(&set);
+    let mut links = Vec::new();
+    for i in 0..4 {
+        let p = set.join(format!("svc.log.{i}"));
+        if std::fs::hard_link(log, &p).is_err() && std::fs::copy(log, &p).is_err() {
+            return;
+        }
+        links.push(p);
+    }
+    let gz = dir.join("svc.log.1.gz");
+    let gz_ok = (|| -> std::io::Result<()> {
+        let mut enc =
+            flate2::write::GzEncoder::new(std::fs::File::create(&gz)?, flate2::Compression::fast());
+        std::io::copy(&mut std::fs::File::open(log)?, &mut enc)?;
+        enc.finish()?;
+        Ok(())
+    })()
+    .is_ok();
+    let total = bytes * 4;
+    println!(
+        "\nread: `prodlog trace ID` over {:.1} GB (4 links of the log above) and its gzip, against grep; `view` and `patterns` over the log\n\n| command | seconds | MB/s | vs grep |\n|---|---:|---:|---:|",
+        total as f64 / 1e9
+    );
+    let trace = timed(rounds, || {
+        let mut c = Command::new(cli);
+        c.args(["trace", &id, "--json"]).arg(&set);
+        c
+    });
+    let grep = timed(rounds, || {
+        let mut c = Command::new("grep");
+        c.args(["-F", "-c", "-r", &id]).arg(&set);
+        c
+    });
+    let row = |name: &str, secs: Option<f64>, bytes: u64, base: Option<f64>| match secs {
+        Some(s) => println!(
+            "| {name} | {s:.2} | {:.0} | {} |",
+            bytes as f64 / 1e6 / s.max(1e-9),
+            base.map_or("-".to_owned(), |b| format!("{:.2}x", s / b))
+        ),
+        None => println!("| {name} | - | - | - |"),
+    };
+    row("prodlog trace (1 thread)", trace, total, grep);
+    row("grep -F -c -r", grep, total, grep);
+    if gz_ok {
+        let zgrep = timed(rounds, || {
+            let mut c = Command::new("sh");
+            c.arg("-c")
+                .arg(format!("zcat '{}' | grep -F -c '{id}'", gz.display()));
+            c
+        });
+        let tgz = timed(rounds, || {
+            let mut c = Command::new(cli);
+            c.args(["trace", &id, "--json"]).arg(&gz);
+            c
+        });
+        row("prodlog trace on .gz", tgz, bytes, zgrep);
+        row("zcat | grep -F -c", zgrep, bytes, zgrep);
+    }
+    let view = timed(rounds, || {
+        let mut c = Command::new(cli);
+        c.args(["view", "--level", "error", "--color", "never"])
+            .arg(log);
+        c
+    });
+    row("prodlog view --level error", view, bytes, None);
+    let patterns = timed(rounds, || {
+        let mut c = Command::new(cli);
+        c.args(["patterns"]).arg(log);
+        c
+    });
+    row("prodlog patterns", patterns, bytes, None);
+    let _ = std::fs::remove_dir_all(&set);
+    let _ = std::fs::remove_file(&gz);
 }
