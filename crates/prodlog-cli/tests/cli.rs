@@ -330,3 +330,48 @@ fn check_sends_its_canary_to_the_network_destinations() {
         "{text}"
     );
 }
+
+#[test]
+fn check_reads_bounded_amounts_and_speaks_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    // The log file is a device that never ends: the check must not read it whole.
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("svc.log")).unwrap();
+    let started = std::time::Instant::now();
+    let out = prodlog(
+        &["check"],
+        &[
+            ("PRODLOG_DIR", d),
+            ("PRODLOG_APP", "svc"),
+            ("PRODLOG_CONSOLE", "off"),
+            ("PRODLOG_ERROR_FILE", "off"),
+        ],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("not a regular file"), "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    // A normal run: sizes, durations and counts, no Debug output.
+    let dir = tempfile::tempdir().unwrap();
+    let out = prodlog(
+        &["check"],
+        &[
+            ("PRODLOG_DIR", dir.path().to_str().unwrap()),
+            ("PRODLOG_CONSOLE", "off"),
+            ("PRODLOG_MAX_BYTES", "100M"),
+        ],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for plain in [
+        "at 100 MiB",
+        "8 MiB per file",
+        "up to 5 s",
+        "secret formats",
+    ] {
+        assert!(text.contains(plain), "{plain}: {text}");
+    }
+    for debug in ["Redactor {", "Never (UTC)", "104857600", "Some("] {
+        assert!(!text.contains(debug), "{debug}: {text}");
+    }
+}

@@ -42,8 +42,14 @@ impl Builder {
         let _ = writeln!(out, "  quiet unless named (warn): {}", quiet.join(", "));
         let _ = writeln!(
             out,
-            "console: {:?}, colour {}, up to {}",
-            s.console, s.ansi, s.console_level
+            "console: {}, {}, up to {}",
+            match s.console {
+                crate::ConsoleMode::Json => "JSON lines",
+                crate::ConsoleMode::Off => "off",
+                _ => "human lines",
+            },
+            if s.ansi { "coloured" } else { "no colour" },
+            s.console_level
         );
         match &s.dir {
             Some(dir) => {
@@ -65,17 +71,42 @@ impl Builder {
                 }
                 let _ = writeln!(
                     out,
-                    "  rotation: {} bytes, {:?} ({}), {} backups (cap {}), gzip {}; queue {:?} of {} bytes; fsync {:?}; shutdown {:?}",
-                    f.max_bytes.map_or("no size limit".to_owned(), |b| b.to_string()),
-                    f.rotation,
-                    if f.local_time { "local" } else { "UTC" },
+                    "  rotation: {}, {}; {} backups kept{}, {}",
+                    f.max_bytes.map_or("never by size".to_owned(), |b| format!(
+                        "at {}",
+                        human_bytes(b)
+                    )),
+                    match f.rotation {
+                        prodlog_writer::Rotation::Never => "never by time".to_owned(),
+                        other => format!(
+                            "{} ({})",
+                            format!("{other:?}").to_lowercase(),
+                            if f.local_time { "local time" } else { "UTC" }
+                        ),
+                    },
                     f.max_backups,
-                    f.max_total_bytes.map_or("none".to_owned(), |b| b.to_string()),
-                    f.compress,
-                    f.queue,
-                    f.queue_bytes,
-                    f.fsync,
-                    f.shutdown_timeout
+                    f.max_total_bytes.map_or(String::new(), |b| format!(
+                        " (at most {} together)",
+                        human_bytes(b)
+                    )),
+                    if f.compress {
+                        "gzipped"
+                    } else {
+                        "not compressed"
+                    },
+                );
+                let _ = writeln!(
+                    out,
+                    "  queue: {} per file, {} when full; fsync {}; shutdown waits up to {}; mode {:o}",
+                    human_bytes(f.queue_bytes as u64),
+                    match f.queue {
+                        prodlog_writer::QueuePolicy::Drop => "drop and count",
+                        _ => "wait",
+                    },
+                    f.fsync
+                        .map_or("at shutdown".to_owned(), |d| format!("every {}", human_duration(d))),
+                    human_duration(f.shutdown_timeout),
+                    f.file_mode,
                 );
             }
             None => {
@@ -87,7 +118,14 @@ impl Builder {
             "redaction: {}",
             match &s.redactor {
                 None => "off".to_owned(),
-                Some(r) => format!("{r:?}"),
+                Some(r) => format!(
+                    "on, {} secret formats{}",
+                    r.format_count(),
+                    match r.file_rule_count() {
+                        0 => String::new(),
+                        n => format!(" ({n} from the rules file)"),
+                    }
+                ),
             }
         );
         let net = &s.network;
@@ -108,8 +146,20 @@ impl Builder {
         }
         let _ = writeln!(
             out,
-            "timing: {:?}, slow thresholds {:?}, latency report every {:?}",
-            s.timing.report, s.timing.slow, s.timing.log_every
+            "timing: {}, slow thresholds: {}, latency report: {}",
+            match s.timing.report {
+                prodlog_timing::Report::Off => "no span events",
+                prodlog_timing::Report::All => "an event for every closing span",
+                _ => "an event for slow spans",
+            },
+            if s.timing.slow.is_empty() {
+                "none"
+            } else {
+                s.timing.slow.as_str()
+            },
+            s.timing
+                .log_every
+                .map_or("off".to_owned(), |d| format!("every {}", human_duration(d))),
         );
         let mut files = Vec::new();
         if let Some(dir) = &s.dir {
@@ -123,5 +173,53 @@ impl Builder {
             files,
             problems: problems.into_iter().map(|p| p.error).collect(),
         }
+    }
+}
+
+/// `100 MiB`, `512 KiB`, `37 B`.
+pub(crate) fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 || v.fract() == 0.0 {
+        format!("{v:.0} {}", UNITS[u])
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// `5 s`, `200 ms`, `2 min`.
+pub(crate) fn human_duration(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms >= 60_000 && ms % 60_000 == 0 {
+        format!("{} min", ms / 60_000)
+    } else if ms >= 1000 && ms % 1000 == 0 {
+        format!("{} s", ms / 1000)
+    } else if ms >= 1000 {
+        format!("{:.1} s", d.as_secs_f64())
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations_read_as_people_write_them() {
+        assert_eq!(human_bytes(100 * 1024 * 1024), "100 MiB");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(37), "37 B");
+        assert_eq!(human_duration(std::time::Duration::from_secs(5)), "5 s");
+        assert_eq!(
+            human_duration(std::time::Duration::from_millis(200)),
+            "200 ms"
+        );
+        assert_eq!(human_duration(std::time::Duration::from_secs(120)), "2 min");
     }
 }

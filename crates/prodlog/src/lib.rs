@@ -83,6 +83,7 @@
 //! formatters), [`filter`] (the per-target level filter) and [`redact`] (the redactor).
 
 mod builder;
+mod check;
 mod describe;
 mod error;
 mod errors;
@@ -99,6 +100,7 @@ mod timing_settings;
 pub mod testing;
 
 pub use builder::Builder;
+pub use check::CheckReport;
 pub use describe::Description;
 pub use error::{InitError, InitErrorKind};
 #[cfg(feature = "anyhow")]
