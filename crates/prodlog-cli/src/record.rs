@@ -25,6 +25,21 @@ const LEVEL_KEYS: &[&str] = &["level", "log.level", "severity", "SeverityText", 
 const MESSAGE_KEYS: &[&str] = &["message", "msg", "Body", "event"];
 const TARGET_KEYS: &[&str] = &["target", "log.logger", "logger", "logger_name", "module"];
 const SPAN_KEYS: &[&str] = &["span", "span.name"];
+/// Field names of a request or trace id.
+const ID_KEYS: &[&str] = &[
+    "request_id",
+    "requestId",
+    "request.id",
+    "req_id",
+    "x_request_id",
+    "correlation_id",
+    "correlationId",
+    "trace_id",
+    "traceId",
+    "trace.id",
+    "TraceId",
+    "logging.googleapis.com/trace",
+];
 
 fn take(map: &mut Map<String, Value>, keys: &[&str]) -> Option<Value> {
     keys.iter().find_map(|k| map.remove(*k))
@@ -58,7 +73,13 @@ impl Record {
             .map(text)
             .map(|l| normalize_level(&l))
             .unwrap_or_else(|| "INFO".to_owned());
-        let message = take(&mut map, MESSAGE_KEYS).map(text).unwrap_or_default();
+        let mut message = take(&mut map, MESSAGE_KEYS).map(text).unwrap_or_default();
+        // tracing-subscriber's JSON without `flatten_event`: the message is in `fields`.
+        if message.is_empty() {
+            if let Some(Value::Object(fields)) = map.get_mut("fields") {
+                message = fields.remove("message").map(text).unwrap_or_default();
+            }
+        }
         let mut target = take(&mut map, TARGET_KEYS).map(text).unwrap_or_default();
         if target.is_empty() {
             if let Some(Value::Object(mut scope)) = map.remove("InstrumentationScope") {
@@ -91,18 +112,40 @@ impl Record {
         })
     }
 
-    /// The request this line belongs to: `request_id`, else a trace id under any of the
-    /// schemas' names.
+    /// Whether this line belongs to request `id`: a request or trace id field equal to it,
+    /// under any of the names loggers use, at the top level or nested (tracing-subscriber's
+    /// JSON puts span fields under `span` and `spans`); a Cloud Logging trace
+    /// `projects/P/traces/ID` counts too.
+    pub(crate) fn belongs_to(&self, id: &str) -> bool {
+        fn matches(v: &Value, id: &str) -> bool {
+            match v {
+                Value::String(s) => {
+                    s == id || s.strip_suffix(id).is_some_and(|p| p.ends_with("/traces/"))
+                }
+                Value::Number(n) => n.to_string() == id,
+                _ => false,
+            }
+        }
+        fn walk(map: &Map<String, Value>, id: &str, depth: u32) -> bool {
+            map.iter().any(|(k, v)| {
+                (ID_KEYS.contains(&k.as_str()) && matches(v, id))
+                    || (depth < 4
+                        && match v {
+                            Value::Object(m) => walk(m, id, depth + 1),
+                            Value::Array(items) => items.iter().any(|i| match i {
+                                Value::Object(m) => walk(m, id, depth + 1),
+                                _ => false,
+                            }),
+                            _ => false,
+                        })
+            })
+        }
+        walk(&self.fields, id, 0)
+    }
+
+    /// The request ids of this line (top level), for display.
     pub(crate) fn ids(&self) -> impl Iterator<Item = String> + '_ {
-        [
-            "request_id",
-            "trace_id",
-            "trace.id",
-            "TraceId",
-            "logging.googleapis.com/trace",
-        ]
-        .into_iter()
-        .filter_map(|k| self.field(k))
+        ID_KEYS.iter().filter_map(|k| self.field(k))
     }
 }
 
@@ -264,7 +307,14 @@ mod tests {
             );
             assert_eq!(r.span.as_deref(), Some("req"), "{line}");
             assert_eq!(r.ids().next().as_deref(), Some("r"), "{line}");
+            assert!(r.belongs_to("r") && !r.belongs_to("r2"), "{line}");
         }
+        // tracing-subscriber's JSON: span fields nested under `span` and `spans`.
+        let fmt = Record::parse(r#"{"timestamp":"2026-11-25T01:34:45.123456Z","level":"INFO","fields":{"message":"m"},"target":"app","span":{"request_id":"q-1","name":"request"},"spans":[{"request_id":"q-1","name":"request"}]}"#).unwrap();
+        assert!(fmt.belongs_to("q-1") && !fmt.belongs_to("q"));
+        assert_eq!(fmt.message, "m");
+        let gcp = Record::parse(r#"{"time":"2026-11-25T01:34:45Z","severity":"INFO","message":"m","logging.googleapis.com/trace":"projects/p/traces/abc"}"#).unwrap();
+        assert!(gcp.belongs_to("abc") && !gcp.belongs_to("bc"));
         assert!(Record::parse("plain").is_none());
         assert!(Record::parse("{not json").is_none());
     }
