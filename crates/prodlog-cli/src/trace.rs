@@ -134,10 +134,7 @@ fn search(
             let raw = String::from_utf8_lossy(&block[start..stop]);
             let raw = raw.trim_end_matches('\r');
             if let Some(record) = Record::parse(raw) {
-                if record
-                    .ids()
-                    .any(|v| v == id || v.ends_with(&format!("/traces/{id}")))
-                {
+                if record.belongs_to(id) {
                     hits.push(Hit {
                         micros: record.micros.unwrap_or(i64::MAX),
                         file,
