@@ -142,11 +142,6 @@ impl Record {
         }
         walk(&self.fields, id, 0)
     }
-
-    /// The request ids of this line (top level), for display.
-    pub(crate) fn ids(&self) -> impl Iterator<Item = String> + '_ {
-        ID_KEYS.iter().filter_map(|k| self.field(k))
-    }
 }
 
 /// `WARNING` → `WARN`, `info` → `INFO`, OTel's `Info2` → `INFO`.
@@ -306,7 +301,6 @@ mod tests {
                 "{line}"
             );
             assert_eq!(r.span.as_deref(), Some("req"), "{line}");
-            assert_eq!(r.ids().next().as_deref(), Some("r"), "{line}");
             assert!(r.belongs_to("r") && !r.belongs_to("r2"), "{line}");
         }
         // tracing-subscriber's JSON: span fields nested under `span` and `spans`.
