@@ -614,6 +614,8 @@ where
     })?;
     guard.bridge_log();
     guard.install_signal_flush();
+    #[cfg(unix)]
+    crate::signals::install_exit_flush();
     crate::guard::install_panic_flush();
     Ok(())
 }

@@ -138,3 +138,21 @@ fn flush_on_signal(read: libc::c_int, timeout: Duration) {
         std::process::exit(128 + sig);
     }
 }
+
+/// Flushes every writer and network destination when the process ends through
+/// `exit(3)` — `std::process::exit` included, which runs no destructor, so the guard's
+/// drop never comes. Registered once, with `atexit`; after a normal return from `main`
+/// the guard has already shut everything down and this finds nothing left to do.
+pub(crate) fn install_exit_flush() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        extern "C" fn at_exit() {
+            // Never unwind into libc.
+            let _ = std::panic::catch_unwind(crate::flush);
+        }
+        // SAFETY: registers a plain `extern "C" fn()` that lives for the whole program.
+        unsafe {
+            libc::atexit(at_exit);
+        }
+    });
+}
