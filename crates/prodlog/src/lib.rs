@@ -130,9 +130,10 @@ pub use prodlog_timing as timing;
 #[doc(inline)]
 pub use prodlog_writer as writer;
 
-/// Pushes every queued log line to its file and flushes stdout, waiting at most 5 s per
-/// file. For programs that leave with `std::process::exit` (which runs no destructors, so
-/// the guard cannot); a panic does this by itself (the preset's panic hook).
+/// Pushes every queued log line to its file (and to the network destinations) and flushes
+/// stdout, waiting at most 5 s per file. The preset already does this at
+/// `std::process::exit` (an `atexit` hook: no destructor runs there), on panic and on
+/// SIGTERM/SIGINT; call it before any other way out that skips destructors.
 pub fn flush() {
     prodlog_limit::flush_all();
     prodlog_writer::flush_all(std::time::Duration::from_secs(5));
