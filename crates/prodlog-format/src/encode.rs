@@ -113,7 +113,9 @@ impl Encode for Json {
         });
     }
     fn chain(visitor: &mut FieldVisitor<'_, Self>, key: &'static str, messages: &[String]) {
-        if !visitor.keys.insert(key) {
+        // A field of its own (`error_chain` on the callsite) is in the set by its plan.
+        let own = std::mem::take(&mut visitor.own_chain_key);
+        if !own && !visitor.keys.insert(key) {
             return;
         }
         Json::key(visitor.buf, key);
@@ -307,6 +309,10 @@ pub(crate) struct FieldVisitor<'a, E> {
     /// Which of the callsite's first 64 fields have a sensitive name (see
     /// [`sensitive_fields`]); `None`: ask the redactor per name.
     pub(crate) sensitive: Option<u64>,
+    /// The callsite's keys, worked out once (JSON events only; see [`crate::keys::Plan`]).
+    pub(crate) plan: Option<&'static crate::keys::Plan>,
+    /// The chain about to be written is the planned field `error_chain` itself.
+    pub(crate) own_chain_key: bool,
     /// Where the console puts lines that follow the event's line (an error's causes).
     pub(crate) tail: Option<&'a mut String>,
     pub(crate) _enc: std::marker::PhantomData<E>,
@@ -333,6 +339,8 @@ impl<'a, E: Encode> FieldVisitor<'a, E> {
             skip_log_fields: false,
             redactor: None,
             sensitive: None,
+            plan: None,
+            own_chain_key: false,
             tail: None,
             _enc: std::marker::PhantomData,
         }
@@ -350,15 +358,29 @@ impl<'a, E: Encode> FieldVisitor<'a, E> {
         if (self.skip_message | self.only_message | self.skip_log_fields) && self.skipped(name) {
             return Write::Skip;
         }
-        let key = if self.schema == crate::schema::JsonSchema::Prodlog {
-            E::key_for(name, self.is_event)
-        } else {
-            self.schema.field_key(name, self.is_event)
-        };
-        if !self.keys.insert(key) {
-            return Write::Skip;
+        let planned = self
+            .plan
+            .and_then(|p| Some((p, *p.keys.get(field.index())?)));
+        match planned {
+            Some((plan, key)) => {
+                // The keys are in the set already; a callsite with a key twice writes it once.
+                if !plan.distinct && plan.keys[..field.index()].contains(&key) {
+                    return Write::Skip;
+                }
+                self.buf.push_str(plan.encoded[field.index()]);
+            }
+            None => {
+                let key = if self.schema == crate::schema::JsonSchema::Prodlog {
+                    E::key_for(name, self.is_event)
+                } else {
+                    self.schema.field_key(name, self.is_event)
+                };
+                if !self.keys.insert(key) {
+                    return Write::Skip;
+                }
+                E::key(self.buf, key);
+            }
         }
-        E::key(self.buf, key);
         let Some(r) = self.redactor else {
             return Write::Value;
         };
@@ -457,6 +479,11 @@ impl<E: Encode> FieldVisitor<'_, E> {
             next = e.source();
         }
         if whole_chain {
+            // Its key is planned (in the set already) unless the callsite has it twice.
+            self.own_chain_key = self.plan.is_some_and(|p| {
+                p.keys.get(field.index()) == Some(&"error_chain")
+                    && (p.distinct || !p.keys[..field.index()].contains(&"error_chain"))
+            });
             E::chain(self, "error_chain", &messages);
             return;
         }

@@ -39,7 +39,8 @@ pub(crate) fn format_json<S>(
 {
     let normalized = event.normalized_metadata();
     let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
-    let mut keys = KeySet::new();
+    let plan = crate::keys::plan(event.metadata(), schema);
+    let mut keys = KeySet::with_plan(plan);
     // Where the OpenTelemetry `Attributes` object opens (its first member has no comma).
     let mut attributes_at = None;
     if schema == JsonSchema::Prodlog {
@@ -51,11 +52,12 @@ pub(crate) fn format_json<S>(
         json_escape_into(buf, meta.target());
         buf.push('"');
     } else {
-        attributes_at = write_schema_head(buf, event, meta, redactor, schema, &mut keys);
+        attributes_at = write_schema_head(buf, event, meta, redactor, schema, &mut keys, plan);
     }
     let mut visitor = FieldVisitor::<Json>::new(buf, &mut keys, true).with_redactor(redactor);
     visitor.sensitive =
         redactor.map(|r| crate::encode::sensitive_fields(r, event.metadata().fields()));
+    visitor.plan = Some(plan);
     visitor.schema = schema;
     visitor.skip_log_fields = normalized.is_some();
     visitor.skip_message = schema == JsonSchema::Otel;
@@ -147,6 +149,7 @@ fn write_schema_head(
     redactor: Option<&Redactor>,
     schema: JsonSchema,
     keys: &mut KeySet,
+    plan: &'static crate::keys::Plan,
 ) -> Option<usize> {
     let label = crate::encode::level_label(event, meta);
     let time = event_time(event);
@@ -211,6 +214,7 @@ fn write_schema_head(
             buf.push_str(itoa::Buffer::new().format(crate::schema::severity_number(label)));
             let mut body = FieldVisitor::<Json>::new(buf, keys, true).with_redactor(redactor);
             body.schema = schema;
+            body.plan = Some(plan);
             body.only_message = true;
             event.record(&mut body);
             buf.push_str(",\"InstrumentationScope\":{\"Name\":");
