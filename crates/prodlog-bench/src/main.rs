@@ -16,6 +16,7 @@ mod audit;
 mod cases;
 mod collector;
 mod filters;
+mod latency;
 mod naive;
 mod timing;
 mod writers;
@@ -163,6 +164,20 @@ fn main() {
             }
             return;
         }
+        if flag == "--latency" {
+            let n: usize = n.parse().expect("event count");
+            let (imp, threads) = case.split_once('/').unwrap_or((case.as_str(), "1"));
+            match latency::run(
+                imp,
+                threads.parse().unwrap_or(1),
+                n,
+                std::path::Path::new(dir),
+            ) {
+                Some(r) => println!("{} {} {} {}", r.events_per_sec, r.p50, r.p99, r.p999),
+                None => std::process::exit(2),
+            }
+            return;
+        }
         if flag == "--case" {
             let n: u64 = n.parse().expect("event count");
             match cases::run(case, n, std::path::Path::new(dir)) {
@@ -238,8 +253,58 @@ fn main() {
     {
         writer_table(&exe, dir.path(), rounds, scale);
     }
+    if only.as_deref().is_none_or(|o| "latency".starts_with(o)) {
+        latency_table(&exe, dir.path(), rounds, scale);
+    }
     if only.as_deref().is_none_or(|o| "audit".starts_with(o)) {
         audit::table(&exe, dir.path(), rounds, scale);
+    }
+}
+
+/// One `info!` through `init()` into a file, each call timed: 1 thread and 2 at once.
+fn latency_table(exe: &std::path::Path, dir: &std::path::Path, rounds: usize, scale: f64) {
+    const CASES: &[&str] = &["prodlog/1", "fmt-json/1", "prodlog/2", "fmt-json/2"];
+    let n = ((400_000f64) * scale).max(1000.0) as usize;
+    println!(
+        "\nlatency: {n} `info!` events (4 fields, in a span) into a file, each call timed (clock cost taken off), until on disk\n\n| implementation | threads | events/s | caller p50 ns | p99 ns | p99.9 ns |\n|---|---:|---:|---:|---:|---:|"
+    );
+    for case in CASES {
+        let mut runs: Vec<Vec<f64>> = Vec::new();
+        for round in 0..rounds {
+            let case_dir = dir.join(format!("latency-{}-{round}", case.replace('/', "-")));
+            std::fs::create_dir_all(&case_dir).expect("case dir");
+            let out = Command::new(exe)
+                .args(["--latency", case, &n.to_string()])
+                .arg(&case_dir)
+                .output()
+                .expect("run case");
+            let v: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            if v.len() == 4 {
+                runs.push(v);
+            } else {
+                eprintln!(
+                    "latency/{case} failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            let _ = std::fs::remove_dir_all(&case_dir);
+        }
+        let med = |k: usize| {
+            let mut v: Vec<f64> = runs.iter().map(|x| x[k]).collect();
+            v.sort_by(f64::total_cmp);
+            v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+        };
+        let (imp, threads) = case.split_once('/').unwrap_or((case, "1"));
+        println!(
+            "| {imp} | {threads} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            med(0),
+            med(1),
+            med(2),
+            med(3)
+        );
     }
 }
 
