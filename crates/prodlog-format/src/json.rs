@@ -46,11 +46,17 @@ pub(crate) fn format_json<S>(
     if schema == JsonSchema::Prodlog {
         buf.push_str("{\"timestamp\":\"");
         write_rfc3339(buf, event_time(event));
-        buf.push_str("\",\"level\":\"");
-        buf.push_str(crate::encode::level_label(event, meta));
-        buf.push_str("\",\"target\":\"");
-        json_escape_into(buf, meta.target());
-        buf.push('"');
+        // A `log` record's level and target come from the record, not its callsite.
+        match plan.head.filter(|_| normalized.is_none()) {
+            Some(head) => buf.push_str(head),
+            None => {
+                buf.push_str("\",\"level\":\"");
+                buf.push_str(crate::encode::level_label(event, meta));
+                buf.push_str("\",\"target\":\"");
+                json_escape_into(buf, meta.target());
+                buf.push('"');
+            }
+        }
     } else {
         attributes_at = write_schema_head(buf, event, meta, redactor, schema, &mut keys, plan);
     }

@@ -79,6 +79,20 @@ impl KeySet {
         true
     }
 
+    /// False when no key with one of these hash bits is in the set (so none is).
+    #[inline]
+    pub(crate) fn may_hold_any(&self, mask: u64) -> bool {
+        self.mask & mask != 0
+    }
+
+    /// Adds keys known to be absent (their bits were not in the set), with their bits.
+    pub(crate) fn add_new(&mut self, mask: u64, keys: impl Iterator<Item = &'static str>) {
+        self.mask |= mask;
+        for k in keys {
+            self.keys.push(k);
+        }
+    }
+
     fn contains(&self, key: &str) -> bool {
         let seen = |k: &&'static str| std::ptr::eq(*k, key) || *k == key;
         self.fixed.iter().any(seen) || self.keys.iter().any(seen)
@@ -99,6 +113,10 @@ pub(crate) struct Plan {
     /// No key twice: the fields need no insertion into the key set.
     pub(crate) distinct: bool,
     pub(crate) mask: u64,
+    /// prodlog's schema: `","level":"INFO","target":"app"` after the timestamp, escaped
+    /// once (`None` where the level is decided per event: an ERROR callsite with a
+    /// `severity` field may be `CRITICAL`).
+    pub(crate) head: Option<&'static str>,
 }
 
 /// The plan of `meta`'s fields under `schema`.
@@ -144,11 +162,24 @@ pub(crate) fn plan(
                 mask |= hash_bit(k);
                 distinct &= !keys[..i].contains(k);
             }
+            let level = *meta.level();
+            let head = (schema == crate::schema::JsonSchema::Prodlog
+                && !(level == tracing_core::Level::ERROR
+                    && meta.fields().field("severity").is_some()))
+            .then(|| {
+                let mut h = String::from("\",\"level\":\"");
+                h.push_str(level.as_str());
+                h.push_str("\",\"target\":\"");
+                crate::escape::json_escape_into(&mut h, meta.target());
+                h.push('"');
+                &*Box::leak(h.into_boxed_str())
+            });
             Box::leak(Box::new(Plan {
                 keys,
                 encoded,
                 distinct,
                 mask,
+                head,
             }))
         })
     };
@@ -167,7 +198,7 @@ pub(crate) fn plan(
 
 /// One of 64 bits chosen from a key's length and first and last bytes.
 #[inline]
-fn hash_bit(key: &str) -> u64 {
+pub(crate) fn hash_bit(key: &str) -> u64 {
     let b = key.as_bytes();
     let (first, last) = (
         b.first().copied().unwrap_or(0),

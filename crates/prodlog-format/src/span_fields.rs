@@ -99,9 +99,13 @@ impl From<isize> for ContextValue<'_> {
 /// crate read it.
 #[derive(Debug, Default, Clone)]
 pub struct SpanFields {
+    /// `,"key":value` for every field, in order (each entry's range skips its comma), so
+    /// the whole span is one `push_str` when none of its keys is on the line yet.
     json: String,
     console: String,
     entries: Vec<Entry>,
+    /// The key set's hash bits of every key.
+    mask: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -240,8 +244,10 @@ impl SpanFields {
     }
 
     fn push(&mut self, e: &Entry, json: &str, console: &str) {
+        self.json.push(',');
         let j = self.json.len();
         self.json.push_str(&json[e.json.clone()]);
+        self.mask |= crate::keys::hash_bit(e.json_key);
         let c = self.console.len();
         self.console.push_str(&console[e.console.clone()]);
         self.entries.push(Entry {
@@ -265,10 +271,21 @@ impl SpanFields {
         self.json = recorder.json;
         self.console = recorder.console;
         self.entries = recorder.entries;
+        self.mask = self
+            .entries
+            .iter()
+            .fold(0, |m, e| m | crate::keys::hash_bit(e.json_key));
     }
 
     /// Appends `,"key":value` for every field whose key is not in `keys` yet.
     pub(crate) fn write_json(&self, buf: &mut String, keys: &mut KeySet) {
+        // No key of this span can be on the line yet, and its own keys have distinct bits
+        // (so no key twice): all of it at once.
+        if !keys.may_hold_any(self.mask) && self.mask.count_ones() as usize == self.entries.len() {
+            buf.push_str(&self.json);
+            keys.add_new(self.mask, self.entries.iter().map(|e| e.json_key));
+            return;
+        }
         for e in &self.entries {
             if keys.insert(e.json_key) {
                 buf.push(',');
