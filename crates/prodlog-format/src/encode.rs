@@ -354,22 +354,22 @@ impl<'a, E: Encode> FieldVisitor<'a, E> {
     /// Writes the key when it is new and says how to write the value.
     #[inline]
     fn start(&mut self, field: &Field) -> Write {
-        let name = field.name();
-        if (self.skip_message | self.only_message | self.skip_log_fields) && self.skipped(name) {
+        if (self.skip_message | self.only_message | self.skip_log_fields)
+            && self.skipped(field.name())
+        {
             return Write::Skip;
         }
-        let planned = self
-            .plan
-            .and_then(|p| Some((p, *p.keys.get(field.index())?)));
-        match planned {
-            Some((plan, key)) => {
+        let i = field.index();
+        match self.plan.and_then(|p| Some((p, *p.fields.get(i)?))) {
+            Some((plan, (key, encoded))) => {
                 // The keys are in the set already; a callsite with a key twice writes it once.
-                if !plan.distinct && plan.keys[..field.index()].contains(&key) {
+                if !plan.distinct && plan.fields[..i].iter().any(|f| f.0 == key) {
                     return Write::Skip;
                 }
-                self.buf.push_str(plan.encoded[field.index()]);
+                self.buf.push_str(encoded);
             }
             None => {
+                let name = field.name();
                 let key = if self.schema == crate::schema::JsonSchema::Prodlog {
                     E::key_for(name, self.is_event)
                 } else {
@@ -385,8 +385,8 @@ impl<'a, E: Encode> FieldVisitor<'a, E> {
             return Write::Value;
         };
         let sensitive = match self.sensitive {
-            Some(mask) if field.index() < 64 => mask >> field.index() & 1 != 0,
-            _ => r.is_sensitive_name_static(name),
+            Some(mask) if i < 64 => mask >> i & 1 != 0,
+            _ => r.is_sensitive_name_static(field.name()),
         };
         if sensitive {
             Write::Secret
@@ -481,8 +481,11 @@ impl<E: Encode> FieldVisitor<'_, E> {
         if whole_chain {
             // Its key is planned (in the set already) unless the callsite has it twice.
             self.own_chain_key = self.plan.is_some_and(|p| {
-                p.keys.get(field.index()) == Some(&"error_chain")
-                    && (p.distinct || !p.keys[..field.index()].contains(&"error_chain"))
+                p.fields.get(field.index()).map(|f| f.0) == Some("error_chain")
+                    && (p.distinct
+                        || !p.fields[..field.index()]
+                            .iter()
+                            .any(|f| f.0 == "error_chain"))
             });
             E::chain(self, "error_chain", &messages);
             return;

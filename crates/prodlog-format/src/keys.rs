@@ -108,8 +108,8 @@ impl KeySet {
 pub(crate) struct Plan {
     /// The key of each field, by field index.
     pub(crate) keys: Box<[&'static str]>,
-    /// `,"key":` for each field, escaped.
-    pub(crate) encoded: Box<[&'static str]>,
+    /// Each field's key and its `,"key":`, escaped, by field index.
+    pub(crate) fields: Box<[(&'static str, &'static str)]>,
     /// No key twice: the fields need no insertion into the key set.
     pub(crate) distinct: bool,
     pub(crate) mask: u64,
@@ -147,13 +147,13 @@ pub(crate) fn plan(
                 .iter()
                 .map(|f| schema.field_key(f.name(), true))
                 .collect();
-            let encoded = keys
+            let fields = keys
                 .iter()
                 .map(|k| {
                     let mut e = String::from(",\"");
                     crate::escape::json_escape_into(&mut e, k);
                     e.push_str("\":");
-                    &*Box::leak(e.into_boxed_str())
+                    (*k, &*Box::leak(e.into_boxed_str()))
                 })
                 .collect();
             let mut mask = 0;
@@ -176,7 +176,7 @@ pub(crate) fn plan(
             });
             Box::leak(Box::new(Plan {
                 keys,
-                encoded,
+                fields,
                 distinct,
                 mask,
                 head,
