@@ -58,7 +58,16 @@ pub(crate) fn format_json<S>(
             }
         }
     } else {
-        attributes_at = write_schema_head(buf, event, meta, redactor, schema, &mut keys, plan);
+        attributes_at = write_schema_head(
+            buf,
+            event,
+            meta,
+            redactor,
+            schema,
+            &mut keys,
+            plan,
+            normalized.is_none(),
+        );
     }
     let mut visitor = FieldVisitor::<Json>::new(buf, &mut keys, true).with_redactor(redactor);
     visitor.sensitive =
@@ -145,6 +154,55 @@ fn write_schema_tail(
     let _ = (ids, keys);
 }
 
+/// What ECS and Cloud Logging write after the time: all of it fixed by the callsite (the
+/// plan keeps it) but for a `log` record's or a `CRITICAL` event's.
+pub(crate) fn schema_rest(
+    buf: &mut String,
+    meta: &tracing_core::Metadata<'_>,
+    label: &'static str,
+    schema: JsonSchema,
+) {
+    if schema == JsonSchema::Ecs {
+        buf.push_str("\",\"log.level\":\"");
+        buf.push_str(schema.level_text(label));
+        buf.push_str("\",\"ecs.version\":\"");
+        buf.push_str(crate::schema::ECS_VERSION);
+        buf.push_str("\",\"log.logger\":\"");
+        json_escape_into(buf, meta.target());
+        buf.push('"');
+        if let Some(file) = meta.file() {
+            buf.push_str(",\"log.origin.file.name\":");
+            json_str(buf, file);
+        }
+        if let Some(line) = meta.line() {
+            buf.push_str(",\"log.origin.file.line\":");
+            buf.push_str(itoa::Buffer::new().format(line));
+        }
+        return;
+    }
+    buf.push_str("\",\"severity\":\"");
+    buf.push_str(schema.level_text(label));
+    buf.push('"');
+    if let Some(file) = meta.file() {
+        buf.push_str(",\"logging.googleapis.com/sourceLocation\":{\"file\":");
+        json_str(buf, file);
+        if let Some(line) = meta.line() {
+            // The LogEntrySourceLocation message: `line` is an int64, a string in JSON.
+            buf.push_str(",\"line\":\"");
+            buf.push_str(itoa::Buffer::new().format(line));
+            buf.push('"');
+        }
+        if let Some(module) = meta.module_path() {
+            buf.push_str(",\"function\":");
+            json_str(buf, module);
+        }
+        buf.push('}');
+    }
+    buf.push_str(",\"logging.googleapis.com/labels\":{\"target\":");
+    json_str(buf, meta.target());
+    buf.push('}');
+}
+
 /// The members an aggregator schema writes before the fields; for `otel`, the
 /// `Attributes` object is left open and where it opened is returned.
 #[inline(never)]
@@ -156,56 +214,31 @@ fn write_schema_head(
     schema: JsonSchema,
     keys: &mut KeySet,
     plan: &'static crate::keys::Plan,
+    cacheable: bool,
 ) -> Option<usize> {
     let label = crate::encode::level_label(event, meta);
     let time = event_time(event);
     match schema {
-        JsonSchema::Ecs => {
-            buf.push_str("{\"@timestamp\":\"");
+        JsonSchema::Ecs | JsonSchema::Gcp => {
+            buf.push_str(if schema == JsonSchema::Ecs {
+                "{\"@timestamp\":\""
+            } else {
+                "{\"time\":\""
+            });
             write_rfc3339(buf, time);
-            buf.push_str("\",\"log.level\":\"");
-            buf.push_str(schema.level_text(label));
-            buf.push_str("\",\"ecs.version\":\"");
-            buf.push_str(crate::schema::ECS_VERSION);
-            buf.push_str("\",\"log.logger\":\"");
-            json_escape_into(buf, meta.target());
-            buf.push('"');
-            if let Some(file) = meta.file() {
-                buf.push_str(",\"log.origin.file.name\":");
-                json_str(buf, file);
-                keys.insert("log.origin.file.name");
+            // A callsite constant: from the plan, unless the level or target vary per event.
+            match plan.head.filter(|_| cacheable) {
+                Some(rest) => buf.push_str(rest),
+                None => schema_rest(buf, meta, label, schema),
             }
-            if let Some(line) = meta.line() {
-                buf.push_str(",\"log.origin.file.line\":");
-                buf.push_str(itoa::Buffer::new().format(line));
-                keys.insert("log.origin.file.line");
-            }
-            None
-        }
-        JsonSchema::Gcp => {
-            buf.push_str("{\"time\":\"");
-            write_rfc3339(buf, time);
-            buf.push_str("\",\"severity\":\"");
-            buf.push_str(schema.level_text(label));
-            buf.push('"');
-            if let Some(file) = meta.file() {
-                buf.push_str(",\"logging.googleapis.com/sourceLocation\":{\"file\":");
-                json_str(buf, file);
-                if let Some(line) = meta.line() {
-                    // The LogEntrySourceLocation message: `line` is an int64, a string in JSON.
-                    buf.push_str(",\"line\":\"");
-                    buf.push_str(itoa::Buffer::new().format(line));
-                    buf.push('"');
+            if schema == JsonSchema::Ecs {
+                if meta.file().is_some() {
+                    keys.insert("log.origin.file.name");
                 }
-                if let Some(module) = meta.module_path() {
-                    buf.push_str(",\"function\":");
-                    json_str(buf, module);
+                if meta.line().is_some() {
+                    keys.insert("log.origin.file.line");
                 }
-                buf.push('}');
             }
-            buf.push_str(",\"logging.googleapis.com/labels\":{\"target\":");
-            json_str(buf, meta.target());
-            buf.push('}');
             None
         }
         _ => {

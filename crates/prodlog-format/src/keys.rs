@@ -162,18 +162,26 @@ pub(crate) fn plan(
                 mask |= hash_bit(k);
                 distinct &= !keys[..i].contains(k);
             }
+            use crate::schema::JsonSchema;
             let level = *meta.level();
-            let head = (schema == crate::schema::JsonSchema::Prodlog
-                && !(level == tracing_core::Level::ERROR
-                    && meta.fields().field("severity").is_some()))
-            .then(|| {
-                let mut h = String::from("\",\"level\":\"");
-                h.push_str(level.as_str());
-                h.push_str("\",\"target\":\"");
-                crate::escape::json_escape_into(&mut h, meta.target());
-                h.push('"');
-                &*Box::leak(h.into_boxed_str())
-            });
+            let fixed_level =
+                !(level == tracing_core::Level::ERROR && meta.fields().field("severity").is_some());
+            let head = match schema {
+                JsonSchema::Prodlog if fixed_level => {
+                    let mut h = String::from("\",\"level\":\"");
+                    h.push_str(level.as_str());
+                    h.push_str("\",\"target\":\"");
+                    crate::escape::json_escape_into(&mut h, meta.target());
+                    h.push('"');
+                    Some(&*Box::leak(h.into_boxed_str()))
+                }
+                JsonSchema::Ecs | JsonSchema::Gcp if fixed_level => {
+                    let mut h = String::new();
+                    crate::json::schema_rest(&mut h, meta, level.as_str(), schema);
+                    Some(&*Box::leak(h.into_boxed_str()))
+                }
+                _ => None,
+            };
             Box::leak(Box::new(Plan {
                 keys,
                 fields,

@@ -106,6 +106,9 @@ pub struct SpanFields {
     entries: Vec<Entry>,
     /// The key set's hash bits of every key.
     mask: u64,
+    /// A bit per schema (`JsonSchema as u8`) whose key names are the stored ones for every
+    /// field: under it the span is written as stored.
+    same_keys: u8,
 }
 
 #[derive(Debug, Clone)]
@@ -248,6 +251,11 @@ impl SpanFields {
         let j = self.json.len();
         self.json.push_str(&json[e.json.clone()]);
         self.mask |= crate::keys::hash_bit(e.json_key);
+        self.same_keys = if self.entries.is_empty() {
+            same_key_bits(e)
+        } else {
+            self.same_keys & same_key_bits(e)
+        };
         let c = self.console.len();
         self.console.push_str(&console[e.console.clone()]);
         self.entries.push(Entry {
@@ -275,6 +283,10 @@ impl SpanFields {
             .entries
             .iter()
             .fold(0, |m, e| m | crate::keys::hash_bit(e.json_key));
+        self.same_keys = self
+            .entries
+            .iter()
+            .fold(SAME_ALL, |bits, e| bits & same_key_bits(e));
     }
 
     /// Appends `,"key":value` for every field whose key is not in `keys` yet.
@@ -301,7 +313,8 @@ impl SpanFields {
         keys: &mut KeySet,
         schema: crate::schema::JsonSchema,
     ) {
-        if schema == crate::schema::JsonSchema::Prodlog {
+        if schema == crate::schema::JsonSchema::Prodlog || self.same_keys & (1 << schema as u8) != 0
+        {
             return self.write_json(buf, keys);
         }
         for e in &self.entries {
@@ -331,6 +344,23 @@ impl SpanFields {
             }
         }
     }
+}
+
+/// Every schema's bit.
+const SAME_ALL: u8 = 0b1111;
+
+/// The schemas under which `e` keeps its stored key.
+fn same_key_bits(e: &Entry) -> u8 {
+    use crate::schema::JsonSchema;
+    [
+        JsonSchema::Prodlog,
+        JsonSchema::Ecs,
+        JsonSchema::Gcp,
+        JsonSchema::Otel,
+    ]
+    .into_iter()
+    .filter(|s| s.field_key(e.name, false) == e.json_key)
+    .fold(0, |bits, s| bits | 1 << s as u8)
 }
 
 /// The length of `"key":` for `key` in a stored JSON fragment.
