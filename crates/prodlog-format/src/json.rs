@@ -213,8 +213,8 @@ fn write_schema_head(
     redactor: Option<&Redactor>,
     schema: JsonSchema,
     keys: &mut KeySet,
-    plan: &'static crate::keys::Plan,
-    cacheable: bool,
+    // The callsite's plan, and whether its head holds for this event.
+    (plan, cacheable): (&'static crate::keys::Plan, bool),
 ) -> Option<usize> {
     let label = crate::encode::level_label(event, meta);
     let time = event_time(event);
