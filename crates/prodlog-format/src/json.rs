@@ -65,8 +65,7 @@ pub(crate) fn format_json<S>(
             redactor,
             schema,
             &mut keys,
-            plan,
-            normalized.is_none(),
+            (plan, normalized.is_none()),
         );
     }
     let mut visitor = FieldVisitor::<Json>::new(buf, &mut keys, true).with_redactor(redactor);
