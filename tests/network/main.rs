@@ -123,6 +123,16 @@ fn child(scenario: &str) {
     }
 }
 
+/// Reads the child's stdout into `seen` until it holds `marker`.
+fn read_until(stdout: &mut impl std::io::Read, seen: &mut String, marker: &str) {
+    let mut buf = [0u8; 4096];
+    while !seen.contains(marker) {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "child ended early: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -505,19 +515,10 @@ fn otlp_collector_that_goes_away_and_comes_back() {
     // Let some requests through, then take the collector away for ~1 s.
     let mut stdout = child.stdout.take().unwrap();
     let mut seen = String::new();
-    let mut buf = [0u8; 256];
-    while !seen.contains("logged 10\n") {
-        let n = stdout.read(&mut buf).unwrap();
-        assert!(n > 0, "child ended early: {seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
+    read_until(&mut stdout, &mut seen, "logged 10\n");
     let before = wait_received(&rotel, 1, Duration::from_secs(5)).len();
     rotel.server.kill();
-    while !seen.contains("logged 30\n") {
-        let n = stdout.read(&mut buf).unwrap();
-        assert!(n > 0, "child ended early: {seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
+    read_until(&mut stdout, &mut seen, "logged 30\n");
     let rotel2 = start_rotel(dir.path(), port).expect("rotel restarts on the same port");
     stdout.read_to_string(&mut seen).unwrap();
     let mut stderr = String::new();
@@ -588,12 +589,7 @@ fn otlp_sigterm_delivers_every_logged_line() {
     .unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let mut seen = String::new();
-    let mut buf = [0u8; 4096];
-    while !seen.contains("logged 2000\n") {
-        let n = stdout.read(&mut buf).unwrap();
-        assert!(n > 0, "child ended early: {seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
+    read_until(&mut stdout, &mut seen, "logged 2000\n");
     // Every request whose marker the child printed before the signal was sent had
     // returned from its `error!` call: those are "logged before SIGTERM".
     let before: usize = seen

@@ -199,51 +199,9 @@ fn epoch_to_micros(x: f64) -> i64 {
     micros as i64
 }
 
-/// `2026-11-25T01:34:45.123456Z` (or with an offset, or a space for the `T`) as
-/// microseconds since the epoch.
+/// An RFC 3339 time as microseconds since the epoch.
 pub(crate) fn parse_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut i = 19;
-    let mut micros = 0i64;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let digits = &s[start..i.min(start + 6)];
-        if !digits.is_empty() {
-            micros = digits.parse::<i64>().ok()? * 10i64.pow(6 - digits.len() as u32);
-        }
-    }
-    let offset = match b.get(i) {
-        None | Some(b'Z' | b'z') => 0,
-        Some(sign @ (b'+' | b'-')) => {
-            let oh: i64 = s.get(i + 1..i + 3)?.parse().ok()?;
-            let om: i64 = s.get(i + 4..i + 6)?.parse().ok()?;
-            let o = oh * 3600 + om * 60;
-            if *sign == b'+' {
-                o
-            } else {
-                -o
-            }
-        }
-        _ => return None,
-    };
-    let y2 = if mo <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some((days * 86_400 + h * 3600 + mi * 60 + se - offset) * 1_000_000 + micros)
+    prodlog::format::parse_rfc3339(s).and_then(|n| i64::try_from(n.div_euclid(1000)).ok())
 }
 
 /// `2026-11-30T10:00:00.123Z`, a relative `15m` / `2h` / `1d` / `30s` before `now`, or

@@ -103,4 +103,4 @@ pub use json::{JsonFormat, JsonLayer};
 pub use schema::{JsonSchema, UnknownSchema, ECS_VERSION};
 pub use sink::{LineSink, MakeWriterSink, MemorySink, StderrSink, StdoutSink, WriteFailures};
 pub use span_fields::{ContextValue, SpanFields};
-pub use time::TimestampLayer;
+pub use time::{format_rfc3339, parse_rfc3339, TimestampLayer};

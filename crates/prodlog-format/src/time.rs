@@ -80,6 +80,71 @@ pub(crate) fn write_rfc3339(buf: &mut String, now: SystemTime) {
     buf.push('Z');
 }
 
+/// `t` as prodlog writes times: `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC, microseconds).
+pub fn format_rfc3339(t: SystemTime) -> String {
+    let mut s = String::with_capacity(27);
+    write_rfc3339(&mut s, t);
+    s
+}
+
+/// Nanoseconds since the Unix epoch of an RFC 3339 time: `2026-11-25T01:34:45.123456Z`,
+/// with an offset (`+01:00`), a space for the `T`, any number of fraction digits (up to
+/// nine are kept); a missing zone reads as UTC. `None` for anything else.
+pub fn parse_rfc3339(s: &str) -> Option<i128> {
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut nanos = 0i64;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits = &s[start..i.min(start + 9)];
+        if !digits.is_empty() {
+            nanos = digits.parse::<i64>().ok()? * 10i64.pow(9 - digits.len() as u32);
+        }
+    }
+    let offset = match b.get(i) {
+        None | Some(b'Z' | b'z') => 0,
+        Some(sign @ (b'+' | b'-')) => {
+            let oh = num(i + 1..i + 3)?;
+            let om = num(i + 4..i + 6)?;
+            let o = oh * 3600 + om * 60;
+            if *sign == b'+' {
+                o
+            } else {
+                -o
+            }
+        }
+        _ => return None,
+    };
+    // Howard Hinnant's `days_from_civil`.
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset;
+    Some(i128::from(secs) * 1_000_000_000 + i128::from(nanos))
+}
+
 /// `YYYY-MM-DDTHH:MM:SS` for a Unix second (Howard Hinnant's `civil_from_days`).
 fn civil(secs: u64) -> [u8; 19] {
     let days = (secs / 86_400) as i64;
@@ -121,6 +186,35 @@ mod tests {
             UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(micros.into()),
         );
         b
+    }
+
+    #[test]
+    fn parse_reads_what_write_writes_and_offsets() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_570_485) + Duration::from_micros(123_456);
+        assert_eq!(
+            parse_rfc3339(&format_rfc3339(t)),
+            Some(1_795_570_485_123_456_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-25T02:34:45+01:00"),
+            Some(1_795_570_485_000_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-25 01:34:45.5"),
+            Some(1_795_570_485_500_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-25T01:34:45.Z"),
+            Some(1_795_570_485_000_000_000)
+        );
+        for bad in [
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-11-25T01:34:4xZ",
+            "2026-11-25T01:34:45Q",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]
