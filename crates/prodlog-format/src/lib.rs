@@ -100,7 +100,7 @@ mod time;
 pub use adapters::{RedactingFields, RedactingMakeWriter, RedactingWriter};
 pub use console::{stdout_wants_ansi, ConsoleFormat, ConsoleLayer};
 pub use json::{JsonFormat, JsonLayer};
-pub use schema::{JsonSchema, UnknownSchema, ECS_VERSION};
+pub use schema::{severity_number, JsonSchema, UnknownSchema, ECS_VERSION};
 pub use sink::{LineSink, MakeWriterSink, MemorySink, StderrSink, StdoutSink, WriteFailures};
 pub use span_fields::{ContextValue, SpanFields};
 pub use time::{format_rfc3339, parse_rfc3339, TimestampLayer};

@@ -128,8 +128,9 @@ impl JsonSchema {
     }
 }
 
-/// The OpenTelemetry severity number of a level label.
-pub(crate) fn severity_number(label: &str) -> u8 {
+/// The OpenTelemetry log data model's `SeverityNumber` of a level as prodlog writes it
+/// (`TRACE` 1, `DEBUG` 5, `INFO` 9, `WARN` 13, `ERROR` 17, `CRITICAL` 21; anything else 0).
+pub fn severity_number(label: &str) -> u8 {
     match label {
         "TRACE" => 1,
         "DEBUG" => 5,

@@ -155,15 +155,7 @@ impl Record {
 
     /// The OpenTelemetry severity number.
     pub(crate) fn otel_severity(&self) -> u64 {
-        match self.level.as_str() {
-            "TRACE" => 1,
-            "DEBUG" => 5,
-            "INFO" => 9,
-            "WARN" => 13,
-            "ERROR" => 17,
-            "CRITICAL" => 21,
-            _ => 0,
-        }
+        u64::from(prodlog_format::severity_number(&self.level))
     }
 }
 
