@@ -1,0 +1,126 @@
+//! The journald destination against systemd-journald run standalone.
+
+use super::*;
+
+fn journald_socket_alive(path: &Path) -> bool {
+    let s = std::os::unix::net::UnixDatagram::unbound().unwrap();
+    s.connect(path).is_ok()
+}
+
+pub(crate) fn journald_entries_with_fields_and_a_large_entry() {
+    let name = "journald_entries_with_fields_and_a_large_entry";
+    let socket = Path::new(prodlog::ship::JOURNALD_SOCKET);
+    let mut _server = None;
+    if !journald_socket_alive(socket) {
+        let bin = Path::new("/lib/systemd/systemd-journald");
+        if !bin.exists() {
+            return skip(
+                name,
+                "systemd-journald is not installed (apt-get install systemd)",
+            );
+        }
+        let child = Command::new(bin)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let Ok(child) = child else {
+            return skip(name, "systemd-journald cannot start");
+        };
+        _server = Some(Server { child });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !journald_socket_alive(socket) {
+            if Instant::now() > deadline {
+                return skip(
+                    name,
+                    "systemd-journald did not create its socket (not root?)",
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let app = format!("prodlog-test-{}", std::process::id());
+    let mut cmd = child_command("requests");
+    cmd.env("PRODLOG_JOURNALD", "on")
+        .env("PRODLOG_CONSOLE", "off")
+        .env("PRODLOG_APP", &app)
+        .env("RUST_LOG", "info")
+        .env("N", "2");
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let mut big = child_command("big");
+    big.env("PRODLOG_JOURNALD", "on")
+        .env("PRODLOG_CONSOLE", "off")
+        .env("PRODLOG_APP", &app);
+    let o = big.output().unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let entries = loop {
+        let out = Command::new("journalctl")
+            .args([
+                "-o",
+                "json",
+                "--all",
+                "--no-pager",
+                "-D",
+                "/run/log/journal",
+            ])
+            .arg(format!("SYSLOG_IDENTIFIER={app}"))
+            .output();
+        let entries: Vec<Value> = match out {
+            Ok(o) => String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect(),
+            Err(e) => return skip(name, &format!("journalctl cannot run: {e}")),
+        };
+        if entries.len() >= 8 || Instant::now() > deadline {
+            break entries;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(entries.len(), 8, "{entries:#?}");
+    let text = serde_json::to_string(&entries).unwrap();
+    for secret in [SECRET_PW, SECRET_KEY, SECRET_TOKEN] {
+        assert!(!text.contains(secret), "{secret} reached journald");
+    }
+    let login = entries
+        .iter()
+        .find(|e| {
+            e["MESSAGE"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("login ok"))
+        })
+        .unwrap();
+    assert_eq!(login["PRIORITY"], "6");
+    assert_eq!(login["REQUEST_ID"], "req-0");
+    assert_eq!(login["USER_ID"], "42");
+    assert_eq!(login["PASSWORD"], "[REDACTED]");
+    assert_eq!(login["TARGET"], "network");
+    assert!(login["CODE_FILE"].as_str().unwrap().ends_with("main.rs"));
+    assert!(login["CODE_LINE"].as_str().unwrap().parse::<u32>().is_ok());
+    let error = entries.iter().find(|e| e["PRIORITY"] == "3").unwrap();
+    // A value with a newline travels in the binary form and arrives whole.
+    let msg = error["MESSAGE"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            // journalctl prints non-printable values as byte arrays.
+            let bytes: Vec<u8> = error["MESSAGE"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b.as_u64().unwrap() as u8)
+                .collect();
+            String::from_utf8_lossy(&bytes).into_owned()
+        });
+    assert!(msg.starts_with("line one\nline two"), "{msg:?}");
+    // The 300 KiB entry went through a memfd and arrived whole.
+    let big = entries
+        .iter()
+        .find(|e| e["SIZE"] == "307200")
+        .expect("the large entry");
+    let len = big["MESSAGE"].as_str().map(str::len).unwrap_or(0);
+    assert_eq!(len, 300 * 1024, "large entry cut");
+    assert!(entries.iter().any(|e| e["MESSAGE"] == "after the big one"));
+    println!("  {} entries in the journal", entries.len());
+}

@@ -1,0 +1,143 @@
+//! syslog (RFC 5424) against rsyslog's imudp and imtcp, and a unix datagram socket.
+
+use super::*;
+
+fn rsyslogd() -> Option<PathBuf> {
+    ["/usr/sbin/rsyslogd", "/sbin/rsyslogd"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+pub(crate) fn syslog_udp_and_tcp_reach_rsyslog() {
+    let name = "syslog_udp_and_tcp_reach_rsyslog";
+    let Some(rsyslogd) = rsyslogd() else {
+        return skip(name, "rsyslogd is not installed (apt-get install rsyslog)");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (udp, tcp) = (free_port(), free_port());
+    let out = dir.path().join("out.log");
+    let conf = dir.path().join("rsyslog.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            r#"global(workDirectory="{d}")
+module(load="imudp")
+module(load="imtcp")
+input(type="imudp" address="127.0.0.1" port="{udp}")
+input(type="imtcp" address="127.0.0.1" port="{tcp}")
+template(name="t" type="string" string="%syslogseverity%|%app-name%|%procid%|%msgid%|%structured-data%|%msg%\n")
+*.* action(type="omfile" file="{out}" template="t")
+"#,
+            d = dir.path().display(),
+            out = out.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(rsyslogd)
+        .arg("-n")
+        .arg("-f")
+        .arg(&conf)
+        .arg("-i")
+        .arg(dir.path().join("pid"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(child) = child else {
+        return skip(name, "rsyslogd cannot start");
+    };
+    let _server = Server { child };
+    if !wait_for_tcp(tcp, Duration::from_secs(10)) {
+        return skip(name, "rsyslogd did not listen");
+    }
+    // UDP has no connection to wait for: give imudp a moment after imtcp is up.
+    std::thread::sleep(Duration::from_millis(300));
+    for (proto, port, app) in [("udp", udp, "svc-udp"), ("tcp", tcp, "svc-tcp")] {
+        let mut cmd = child_command("requests");
+        cmd.env("PRODLOG_SYSLOG", format!("{proto}://127.0.0.1:{port}"))
+            .env("PRODLOG_SYSLOG_LEVEL", "info")
+            .env("PRODLOG_CONSOLE", "off")
+            .env("PRODLOG_APP", app)
+            .env("RUST_LOG", "debug")
+            .env("N", "5");
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{o:?}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let lines = loop {
+            let text = std::fs::read_to_string(&out).unwrap_or_default();
+            let lines: Vec<String> = text
+                .lines()
+                .filter(|l| l.contains(&format!("|{app}|")))
+                .map(str::to_owned)
+                .collect();
+            if lines.len() >= 15 || Instant::now() > deadline {
+                break lines;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        // 5 requests x info, warn, error (debug is under the syslog level).
+        assert_eq!(lines.len(), 15, "{proto}: {lines:#?}");
+        let text = lines.join("\n");
+        for secret in [SECRET_PW, SECRET_KEY, SECRET_TOKEN] {
+            assert!(
+                !text.contains(secret),
+                "{proto}: {secret} reached syslog: {text}"
+            );
+        }
+        let info = lines.iter().find(|l| l.contains("login ok")).unwrap();
+        let parts: Vec<&str> = info.splitn(6, '|').collect();
+        assert_eq!(parts[0], "6", "{info}");
+        assert_eq!(parts[3], "network", "{info}");
+        assert!(parts[4].starts_with("[prodlog@32473 "), "{info}");
+        assert!(
+            parts[4].contains("request_id=\"req-0\"") && parts[4].contains("user_id=\"42\""),
+            "{info}"
+        );
+        // RFC 5424 escapes `]` inside a PARAM-VALUE.
+        assert!(parts[4].contains(r#"password="[REDACTED\]""#), "{info}");
+        let error = lines.iter().find(|l| l.starts_with("3|")).unwrap();
+        // The newline and the escape code stay inside one syslog line.
+        assert!(error.contains("line one\\nline two"), "{error}");
+        assert!(!error.contains('\u{1b}'), "{error}");
+        println!("  {proto}: {} messages in rsyslog's file", lines.len());
+    }
+}
+
+pub(crate) fn syslog_unix_socket_gets_one_rfc5424_datagram_per_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut cmd = child_command("requests");
+    cmd.env("PRODLOG_SYSLOG", format!("unix://{}", path.display()))
+        .env("PRODLOG_SYSLOG_LEVEL", "warn")
+        .env("PRODLOG_CONSOLE", "off")
+        .env("PRODLOG_APP", "svc")
+        .env("RUST_LOG", "info")
+        .env("N", "3");
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    while got.len() < 6 {
+        let n = sock.recv(&mut buf).expect("a datagram");
+        got.push(String::from_utf8(buf[..n].to_vec()).unwrap());
+    }
+    // warn and error of 3 requests; the info line is under the syslog level.
+    assert!(
+        got.iter()
+            .all(|m| m.starts_with("<12>1 ") || m.starts_with("<11>1 ")),
+        "{got:#?}"
+    );
+    assert!(
+        got.iter()
+            .all(|m| !m.contains('\n') && !m.contains(SECRET_TOKEN)),
+        "{got:#?}"
+    );
+    assert!(
+        got.iter()
+            .any(|m| m.contains(" svc ") && m.contains("request_id=\"req-2\"")),
+        "{got:#?}"
+    );
+}
