@@ -77,14 +77,6 @@ fn child(scenario: &str) {
                 }
             }
         }
-        "exit" => {
-            // `std::process::exit` runs no destructor: the guard is never dropped.
-            let _guard = prodlog::init();
-            for n in 0..20_000 {
-                tracing::info!(n, "before exit");
-            }
-            std::process::exit(0);
-        }
         "few" => {
             let _guard = prodlog::init();
             for seq in 0..10 {
@@ -131,10 +123,6 @@ fn main() {
         child,
         &[
             ("two_replicas_share_a_directory", || replicas(2, false)),
-            (
-                "process_exit_without_the_guard_keeps_every_line",
-                process_exit_keeps_lines,
-            ),
             ("four_replicas_share_a_directory_with_gzip", || {
                 replicas(4, true)
             }),
@@ -590,15 +578,4 @@ fn flood_memory() {
         kib < 32 * 1024,
         "peak RSS {kib} KiB is far above the queue bound"
     );
-}
-
-/// `std::process::exit` skips the guard's drop; the preset's `atexit` hook drains the
-/// queue: every line logged before the call is in the file.
-fn process_exit_keeps_lines() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = support::run_preset("exit", dir.path(), &[("PRODLOG_CONSOLE", "off")]);
-    assert!(out.status.success(), "{out:?}");
-    let text = std::fs::read_to_string(dir.path().join("svc.log")).unwrap();
-    let n = text.lines().filter(|l| l.contains("before exit")).count();
-    assert_eq!(n, 20_000, "lines lost at process::exit");
 }

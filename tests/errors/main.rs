@@ -89,6 +89,14 @@ fn child(scenario: &str) {
             prodlog::critical!(target: "app::db", "replica set lost");
             tracing::error!(severity = "low", "an ordinary error with a severity field");
         }
+        "exit" => {
+            // `std::process::exit` runs no destructor: the guard is never dropped.
+            let _guard = prodlog::init();
+            for n in 0..20_000 {
+                tracing::info!(n, "before exit");
+            }
+            std::process::exit(0);
+        }
         "panic" => {
             let request = tracing::info_span!("request", request_id = "r-77");
             let _e = request.enter();
@@ -297,6 +305,21 @@ fn main() {
                 "a_panic_leaves_its_event_with_context_on_disk",
                 a_panic_leaves_its_event_with_context_on_disk,
             ),
+            (
+                "process_exit_without_the_guard_keeps_every_line",
+                process_exit_keeps_lines,
+            ),
         ],
     );
+}
+
+/// `std::process::exit` skips the guard's drop; the preset's `atexit` hook drains the
+/// queue: every line logged before the call is in the file.
+fn process_exit_keeps_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = support::run_preset("exit", dir.path(), &[("PRODLOG_CONSOLE", "off")]);
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(dir.path().join("svc.log")).unwrap();
+    let n = text.lines().filter(|l| l.contains("before exit")).count();
+    assert_eq!(n, 20_000, "lines lost at process::exit");
 }

@@ -9,7 +9,8 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FormatFields, MakeWriter};
 
 use crate::buf::with_buf;
-use crate::encode::{Console, ConsoleMessage, FieldVisitor};
+use crate::console::ConsoleMessage;
+use crate::encode::{Console, FieldVisitor};
 use crate::keys::KeySet;
 
 /// A [`FormatFields`] for `fmt`'s text formats (`Full`, `Compact`, `Pretty`'s fields): the

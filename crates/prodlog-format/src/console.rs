@@ -1,10 +1,11 @@
 //! The human console format, as a layer and as a `tracing_subscriber::fmt` event formatter.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::io::IsTerminal;
 use std::sync::Arc;
 
 use prodlog_redact::Redactor;
+use tracing_core::field::{Field, Visit};
 use tracing_core::{Event, Level, LevelFilter, Subscriber};
 use tracing_log::NormalizeEvent;
 use tracing_subscriber::fmt::{format::Writer, FmtContext, FormatEvent, FormatFields};
@@ -12,8 +13,9 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, Scope};
 
 use crate::buf::with_buf;
-use crate::encode::{Console, ConsoleMessage, FieldVisitor};
-use crate::escape::console_escape_into;
+use crate::buf::with_scratch;
+use crate::encode::{Console, FieldVisitor};
+use crate::escape::{console_escape_into, ConsoleEscaper};
 use crate::keys::KeySet;
 use crate::sink::{Destination, LineSink, StdoutSink, WriteFailures};
 use crate::span_fields::SpanFields;
@@ -48,7 +50,7 @@ pub(crate) fn format_console<S>(
 {
     let normalized = event.normalized_metadata();
     let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
-    let (level, color) = if crate::encode::level_label(event, meta) == "CRITICAL" {
+    let (level, color) = if crate::callsite::level_label(event, meta) == "CRITICAL" {
         (" CRIT", "\x1b[1;31m")
     } else {
         level_style(meta.level())
@@ -226,5 +228,41 @@ where
             format_console(buf, event, ctx.event_scope(), ansi, self.redactor.as_ref());
             writer.write_str(buf)
         })
+    }
+}
+
+/// Finds the message of an event and writes it console-escaped (and redacted).
+pub(crate) struct ConsoleMessage<'a> {
+    pub(crate) buf: &'a mut String,
+    pub(crate) redactor: Option<&'a Redactor>,
+}
+
+impl ConsoleMessage<'_> {
+    fn write(&mut self, text: &str) {
+        match self.redactor {
+            Some(r) => console_escape_into(self.buf, &r.redact_text(text), false),
+            None => console_escape_into(self.buf, text, false),
+        }
+    }
+}
+
+impl Visit for ConsoleMessage<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.write(value);
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() != "message" {
+            return;
+        }
+        if self.redactor.is_none() {
+            let _ = write!(ConsoleEscaper(self.buf), "{value:?}");
+            return;
+        }
+        with_scratch(|s| {
+            let _ = write!(s, "{value:?}");
+            self.write(s);
+        });
     }
 }

@@ -249,44 +249,6 @@ fn backtrace_frames(text: &str) -> impl Iterator<Item = &str> {
     text.lines().map(str::trim).filter(|l| !l.is_empty())
 }
 
-/// Which fields of a callsite have a sensitive name, as a bit set (bit `i` for the field at
-/// index `i`, the first 64): decided once per callsite and redactor, then answered from a
-/// small per-thread cache keyed by the callsite's field set — one lookup per event
-/// instead of one per field (callgrind: ~150 fewer instructions for a 5-field event).
-pub(crate) fn sensitive_fields(
-    redactor: &Redactor,
-    fields: &'static tracing_core::field::FieldSet,
-) -> u64 {
-    use std::cell::Cell;
-    const SLOTS: usize = 64;
-    thread_local! {
-        static CACHE: [Cell<(usize, u64, u64)>; SLOTS] =
-            const { [const { Cell::new((0, 0, 0)) }; SLOTS] };
-    }
-    let addr = std::ptr::from_ref(fields) as usize;
-    let id = redactor.id();
-    let slot = ((addr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize;
-    let compute = || {
-        fields
-            .iter()
-            .take(64)
-            .enumerate()
-            .filter(|(_, f)| redactor.is_sensitive_name(f.name()))
-            .fold(0u64, |m, (i, _)| m | 1 << i)
-    };
-    CACHE
-        .try_with(|cache| {
-            let (a, i, mask) = cache[slot].get();
-            if a == addr && i == id {
-                return mask;
-            }
-            let mask = compute();
-            cache[slot].set((addr, id, mask));
-            mask
-        })
-        .unwrap_or_else(|_| compute())
-}
-
 /// Integers this large may be card numbers: they go through the redactor as text.
 const REDACT_INTEGERS_FROM: u128 = 1_000_000_000_000;
 
@@ -309,8 +271,8 @@ pub(crate) struct FieldVisitor<'a, E> {
     /// Which of the callsite's first 64 fields have a sensitive name (see
     /// [`sensitive_fields`]); `None`: ask the redactor per name.
     pub(crate) sensitive: Option<u64>,
-    /// The callsite's keys, worked out once (JSON events only; see [`crate::keys::Plan`]).
-    pub(crate) plan: Option<&'static crate::keys::Plan>,
+    /// The callsite's keys, worked out once (JSON events only; see [`crate::callsite::Plan`]).
+    pub(crate) plan: Option<&'static crate::callsite::Plan>,
     /// The chain about to be written is the planned field `error_chain` itself.
     pub(crate) own_chain_key: bool,
     /// Where the console puts lines that follow the event's line (an error's causes).
@@ -581,67 +543,4 @@ impl fmt::Display for DebugAsDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
     }
-}
-
-/// Finds the message of an event and writes it console-escaped (and redacted).
-pub(crate) struct ConsoleMessage<'a> {
-    pub(crate) buf: &'a mut String,
-    pub(crate) redactor: Option<&'a Redactor>,
-}
-
-impl ConsoleMessage<'_> {
-    fn write(&mut self, text: &str) {
-        match self.redactor {
-            Some(r) => console_escape_into(self.buf, &r.redact_text(text), false),
-            None => console_escape_into(self.buf, text, false),
-        }
-    }
-}
-
-impl Visit for ConsoleMessage<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.write(value);
-        }
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() != "message" {
-            return;
-        }
-        if self.redactor.is_none() {
-            let _ = write!(ConsoleEscaper(self.buf), "{value:?}");
-            return;
-        }
-        with_scratch(|s| {
-            let _ = write!(s, "{value:?}");
-            self.write(s);
-        });
-    }
-}
-
-/// The level a line shows: `CRITICAL` for an ERROR event carrying `severity = "CRITICAL"`
-/// (`prodlog::critical!`), otherwise the event's level. Only an ERROR callsite that has a
-/// `severity` field pays for a look at the value.
-pub(crate) fn level_label(
-    event: &tracing_core::Event<'_>,
-    meta: &tracing_core::Metadata<'_>,
-) -> &'static str {
-    struct Critical(bool);
-    impl Visit for Critical {
-        fn record_str(&mut self, field: &Field, value: &str) {
-            if field.name() == "severity" {
-                self.0 = value.eq_ignore_ascii_case("critical");
-            }
-        }
-        fn record_debug(&mut self, _field: &Field, _value: &dyn fmt::Debug) {}
-    }
-    let level = meta.level();
-    if *level == tracing_core::Level::ERROR && meta.fields().field("severity").is_some() {
-        let mut c = Critical(false);
-        event.record(&mut c);
-        if c.0 {
-            return "CRITICAL";
-        }
-    }
-    level.as_str()
 }

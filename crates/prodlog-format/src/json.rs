@@ -39,7 +39,7 @@ pub(crate) fn format_json<S>(
 {
     let normalized = event.normalized_metadata();
     let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
-    let plan = crate::keys::plan(event.metadata(), schema);
+    let plan = crate::callsite::plan(event.metadata(), schema);
     let mut keys = KeySet::with_plan(plan);
     // Where the OpenTelemetry `Attributes` object opens (its first member has no comma).
     let mut attributes_at = None;
@@ -51,7 +51,7 @@ pub(crate) fn format_json<S>(
             Some(head) => buf.push_str(head),
             None => {
                 buf.push_str("\",\"level\":\"");
-                buf.push_str(crate::encode::level_label(event, meta));
+                buf.push_str(crate::callsite::level_label(event, meta));
                 buf.push_str("\",\"target\":\"");
                 json_escape_into(buf, meta.target());
                 buf.push('"');
@@ -70,7 +70,7 @@ pub(crate) fn format_json<S>(
     }
     let mut visitor = FieldVisitor::<Json>::new(buf, &mut keys, true).with_redactor(redactor);
     visitor.sensitive =
-        redactor.map(|r| crate::encode::sensitive_fields(r, event.metadata().fields()));
+        redactor.map(|r| crate::callsite::sensitive_fields(r, event.metadata().fields()));
     visitor.plan = Some(plan);
     visitor.schema = schema;
     visitor.skip_log_fields = normalized.is_some();
@@ -213,9 +213,9 @@ fn write_schema_head(
     schema: JsonSchema,
     keys: &mut KeySet,
     // The callsite's plan, and whether its head holds for this event.
-    (plan, cacheable): (&'static crate::keys::Plan, bool),
+    (plan, cacheable): (&'static crate::callsite::Plan, bool),
 ) -> Option<usize> {
-    let label = crate::encode::level_label(event, meta);
+    let label = crate::callsite::level_label(event, meta);
     let time = event_time(event);
     match schema {
         JsonSchema::Ecs | JsonSchema::Gcp => {

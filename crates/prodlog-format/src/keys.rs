@@ -57,8 +57,8 @@ impl KeySet {
         }
     }
 
-    /// A set holding a callsite's keys already (see [`Plan`]).
-    pub(crate) fn with_plan(plan: &'static Plan) -> Self {
+    /// A set holding a callsite's keys already (see [`crate::callsite::Plan`]).
+    pub(crate) fn with_plan(plan: &'static crate::callsite::Plan) -> Self {
         KeySet {
             mask: plan.mask,
             fixed: &plan.keys,
@@ -97,111 +97,6 @@ impl KeySet {
         let seen = |k: &&'static str| std::ptr::eq(*k, key) || *k == key;
         self.fixed.iter().any(seen) || self.keys.iter().any(seen)
     }
-}
-
-/// What depends only on an event's callsite and the JSON schema, worked out once: the key
-/// of each field and its encoded form `,"key":`, whether the keys are distinct, and the
-/// set's hash mask. One per callsite and schema for the life of the program (a program has
-/// finitely many callsites), found through a per-thread cache by the callsite's address.
-/// Callgrind on the bench event: the keys' escaping and insertion were ~1,000 of its
-/// ~5,250 instructions.
-pub(crate) struct Plan {
-    /// The key of each field, by field index.
-    pub(crate) keys: Box<[&'static str]>,
-    /// Each field's key and its `,"key":`, escaped, by field index.
-    pub(crate) fields: Box<[(&'static str, &'static str)]>,
-    /// No key twice: the fields need no insertion into the key set.
-    pub(crate) distinct: bool,
-    pub(crate) mask: u64,
-    /// prodlog's schema: `","level":"INFO","target":"app"` after the timestamp, escaped
-    /// once (`None` where the level is decided per event: an ERROR callsite with a
-    /// `severity` field may be `CRITICAL`).
-    pub(crate) head: Option<&'static str>,
-}
-
-/// The plan of `meta`'s fields under `schema`.
-pub(crate) fn plan(
-    meta: &'static tracing_core::Metadata<'static>,
-    schema: crate::schema::JsonSchema,
-) -> &'static Plan {
-    use std::cell::Cell;
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock, PoisonError};
-    const SLOTS: usize = 128;
-    type Slot = Cell<(usize, u8, Option<&'static Plan>)>;
-    thread_local! {
-        static CACHE: [Slot; SLOTS] = const { [const { Cell::new((0, 0, None)) }; SLOTS] };
-    }
-    let addr = std::ptr::from_ref(meta) as usize;
-    let tag = schema as u8;
-    let slot = ((addr as u64 ^ u64::from(tag)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57) as usize;
-    let build = || -> &'static Plan {
-        static ALL: OnceLock<Mutex<HashMap<(usize, u8), &'static Plan>>> = OnceLock::new();
-        let mut all = ALL
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        all.entry((addr, tag)).or_insert_with(|| {
-            let keys: Box<[&'static str]> = meta
-                .fields()
-                .iter()
-                .map(|f| schema.field_key(f.name(), true))
-                .collect();
-            let fields = keys
-                .iter()
-                .map(|k| {
-                    let mut e = String::from(",\"");
-                    crate::escape::json_escape_into(&mut e, k);
-                    e.push_str("\":");
-                    (*k, &*Box::leak(e.into_boxed_str()))
-                })
-                .collect();
-            let mut mask = 0;
-            let mut distinct = true;
-            for (i, k) in keys.iter().enumerate() {
-                mask |= hash_bit(k);
-                distinct &= !keys[..i].contains(k);
-            }
-            use crate::schema::JsonSchema;
-            let level = *meta.level();
-            let fixed_level =
-                !(level == tracing_core::Level::ERROR && meta.fields().field("severity").is_some());
-            let head = match schema {
-                JsonSchema::Prodlog if fixed_level => {
-                    let mut h = String::from("\",\"level\":\"");
-                    h.push_str(level.as_str());
-                    h.push_str("\",\"target\":\"");
-                    crate::escape::json_escape_into(&mut h, meta.target());
-                    h.push('"');
-                    Some(&*Box::leak(h.into_boxed_str()))
-                }
-                JsonSchema::Ecs | JsonSchema::Gcp if fixed_level => {
-                    let mut h = String::new();
-                    crate::json::schema_rest(&mut h, meta, level.as_str(), schema);
-                    Some(&*Box::leak(h.into_boxed_str()))
-                }
-                _ => None,
-            };
-            Box::leak(Box::new(Plan {
-                keys,
-                fields,
-                distinct,
-                mask,
-                head,
-            }))
-        })
-    };
-    CACHE
-        .try_with(|cache| {
-            let (a, t, p) = cache[slot].get();
-            if let (true, Some(p)) = (a == addr && t == tag, p) {
-                return p;
-            }
-            let p = build();
-            cache[slot].set((addr, tag, Some(p)));
-            p
-        })
-        .unwrap_or_else(|_| build())
 }
 
 /// One of 64 bits chosen from a key's length and first and last bytes.

@@ -87,6 +87,7 @@ pub(crate) use redaction_setters;
 
 mod adapters;
 mod buf;
+mod callsite;
 mod console;
 mod encode;
 mod escape;

@@ -76,6 +76,7 @@
 //! gitleaks rule files).
 
 mod builder;
+mod matching;
 mod names;
 mod pairs;
 mod redactor;

@@ -242,62 +242,6 @@ impl Builder {
         self
     }
 
-    /// The key names of the JSON lines (files and JSON console): prodlog's own (default),
-    /// or `ecs`, `gcp`, `otel` for an aggregator that reads its own names — see
-    /// [`JsonSchema`](crate::format::JsonSchema). `PRODLOG_JSON_SCHEMA` wins over this.
-    pub fn json_schema(mut self, schema: prodlog_format::JsonSchema) -> Self {
-        self.choices.network.schema = schema;
-        self
-    }
-
-    /// Exports every event the preset writes to an OpenTelemetry collector over OTLP/HTTP
-    /// at `endpoint` (a base URL: `http://collector:4318`). The standard `OTEL_EXPORTER_OTLP_*`
-    /// variables win over it; `PRODLOG_OTLP=on` turns export on without code (to
-    /// `http://localhost:4318` unless a variable says otherwise), `off` turns it off.
-    pub fn otlp(mut self, endpoint: impl Into<String>) -> Self {
-        self.choices.network.otlp = Some(endpoint.into());
-        self
-    }
-
-    /// The most verbose level exported over OTLP (`PRODLOG_OTLP_LEVEL`).
-    pub fn otlp_level(mut self, level: LevelFilter) -> Self {
-        self.choices.network.otlp_level = level;
-        self
-    }
-
-    /// `service.version` of the OTLP resource (say `env!("CARGO_PKG_VERSION")`).
-    pub fn service_version(mut self, version: impl Into<String>) -> Self {
-        self.choices.network.service_version = Some(version.into());
-        self
-    }
-
-    /// Also sends every event to a syslog server, RFC 5424 with the context as structured
-    /// data: `udp://127.0.0.1:514`, `tcp://host:601` (octet counting) or `unix:///dev/log`.
-    /// `PRODLOG_SYSLOG` wins over it (`off` turns it off).
-    pub fn syslog(mut self, destination: impl Into<String>) -> Self {
-        self.choices.network.syslog = Some(destination.into());
-        self
-    }
-
-    /// The most verbose level sent to syslog (`PRODLOG_SYSLOG_LEVEL`).
-    pub fn syslog_level(mut self, level: LevelFilter) -> Self {
-        self.choices.network.syslog_level = level;
-        self
-    }
-
-    /// Also sends every event to systemd-journald with its fields as journal fields
-    /// (`PRODLOG_JOURNALD`).
-    pub fn journald(mut self, on: bool) -> Self {
-        self.choices.network.journald = on;
-        self
-    }
-
-    /// The most verbose level sent to journald (`PRODLOG_JOURNALD_LEVEL`).
-    pub fn journald_level(mut self, level: LevelFilter) -> Self {
-        self.choices.network.journald_level = level;
-        self
-    }
-
     /// Slow-span thresholds, `NAME=DURATION` entries: a span name, a target (module-path
     /// prefix) or `*`; `query=100ms,app::http=1s`. A span over its threshold logs one WARN
     /// event with `slow = true` and its durations. `PRODLOG_SLOW` wins over this.
