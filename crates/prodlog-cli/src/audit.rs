@@ -254,7 +254,7 @@ pub(crate) fn main(mut o: Options) -> ExitCode {
     }
     let o = o;
     let mut skipped = crate::files::Skipped::default();
-    let files = crate::files::collect(&o.paths, &mut skipped);
+    let files = crate::files::collect_all(&o.paths, &mut skipped);
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())

@@ -33,15 +33,22 @@ impl Skipped {
 
 /// The regular files under `paths` (directories walked, symlinks followed once), sorted
 /// within each directory so that a rotated set reads oldest first: `app.log.3.gz`,
-/// `app.log.2`, `app.log.1`, `app.log`.
+/// `app.log.2`, `app.log.1`, `app.log`. For reading (view, trace, patterns) the error-only
+/// copies are left out (see `drop_error_copies`); `audit` calls [`collect_all`].
 pub(crate) fn collect(paths: &[PathBuf], skipped: &mut Skipped) -> Vec<PathBuf> {
+    drop_error_copies(collect_all(paths, skipped))
+}
+
+/// [`collect`] keeping every file: an audit scans the error-only files too (their backups
+/// may outlive the main file's).
+pub(crate) fn collect_all(paths: &[PathBuf], skipped: &mut Skipped) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut seen_dirs = HashSet::new();
     let mut seen_files = HashSet::new();
     for p in paths {
         walk(p, &mut out, &mut seen_dirs, &mut seen_files, skipped, 0);
     }
-    drop_error_copies(out)
+    out
 }
 
 /// prodlog's `<app>.error.log` repeats the ERROR lines of `<app>.log`: when both are
