@@ -114,4 +114,8 @@ fn main() {
     {
         println!("  {line}");
     }
+    println!(
+        "\nread them back: cargo run -q -p prodlog-cli -- trace req-0002 {d}   (or view, patterns, audit)",
+        d = dir.display()
+    );
 }
