@@ -144,6 +144,15 @@ fn rotation_order(p: &Path) -> (String, std::cmp::Reverse<u64>, String) {
     (base.to_owned(), std::cmp::Reverse(0), name)
 }
 
+/// `bytes` as text: borrowed when they are UTF-8 (`from_utf8` has a fast path for ASCII;
+/// the lossy decoder walks chunk by chunk), decoded lossily otherwise.
+pub(crate) fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// The most bytes of one line kept; the rest of a longer line is read and dropped, and the
 /// line is marked cut.
 pub(crate) const MAX_LINE: usize = 1 << 20;

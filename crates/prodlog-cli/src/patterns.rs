@@ -101,7 +101,7 @@ pub(crate) fn main(a: &Args) -> ExitCode {
                 }
             }
             lines_read += 1;
-            let raw = String::from_utf8_lossy(&buf);
+            let raw = files::text(&buf);
             let Some(r) = Record::parse(&raw) else {
                 continue;
             };

@@ -37,6 +37,11 @@ impl Style {
 /// direction overrides written as escapes: a value can neither move the cursor nor start
 /// a line that looks like another entry.
 pub(crate) fn escape_into(out: &mut String, text: &str) {
+    // Printable ASCII (most text) needs nothing: copied at once.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '\n' => out.push_str("\\n"),
@@ -57,8 +62,12 @@ pub(crate) fn line(out: &mut String, r: &Record, style: Style) {
     let time = r.time.as_str();
     style.paint(out, "2", time);
     out.push(' ');
-    let level = format!("{:<5}", r.level);
-    style.paint(out, Style::level_code(&r.level), &level);
+    let level = match r.level.as_str() {
+        "INFO" => "INFO ",
+        "WARN" => "WARN ",
+        other => other,
+    };
+    style.paint(out, Style::level_code(&r.level), level);
     out.push(' ');
     if !r.target.is_empty() {
         style.paint(out, "2", &r.target);
@@ -71,12 +80,24 @@ pub(crate) fn line(out: &mut String, r: &Record, style: Style) {
         out.push('=');
         match v {
             serde_json::Value::String(s) => escape_into(out, s),
+            serde_json::Value::Number(n) => {
+                let _ = write!(out, "{n}");
+            }
+            serde_json::Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             other => escape_into(out, &other.to_string()),
         }
     }
     if let Some(span) = &r.span {
         out.push(' ');
-        style.paint(out, "2", &format!("[{span}]"));
+        if style.ansi {
+            out.push_str("\x1b[2m");
+        }
+        out.push('[');
+        escape_into(out, span);
+        out.push(']');
+        if style.ansi {
+            out.push_str("\x1b[0m");
+        }
     }
 }
 

@@ -131,7 +131,7 @@ fn search(
             let stop = memchr::memchr(b'\n', &block[at..]).map_or(block.len(), |i| at + i);
             line_no += memchr::memchr_iter(b'\n', &block[counted..start]).count() as u64;
             counted = start;
-            let raw = String::from_utf8_lossy(&block[start..stop]);
+            let raw = files::text(&block[start..stop]);
             let raw = raw.trim_end_matches('\r');
             if let Some(record) = Record::parse(raw) {
                 if record.belongs_to(id) {

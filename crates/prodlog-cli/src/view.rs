@@ -239,7 +239,7 @@ fn advance(
     let Some(r) = readers[i].as_mut() else { return };
     match r.next_into(buf) {
         Ok(true) => {
-            let raw = String::from_utf8_lossy(buf).into_owned();
+            let raw = files::text(buf).into_owned();
             let micros = quick_time(&raw).unwrap_or(last_time[i]);
             last_time[i] = micros;
             heap.push(Head {
@@ -258,6 +258,21 @@ fn advance(
             readers[i] = None;
         }
     }
+}
+
+/// The level of a prodlog line (`"level":"WARN"` near its start), without parsing it.
+fn quick_level(raw: &str) -> Option<&str> {
+    const KEY: &str = "\"level\":\"";
+    let head = raw.get(..raw.len().min(96))?;
+    let at = head.find(KEY)? + KEY.len();
+    let rest = &raw[at..];
+    let level = &rest[..rest.find('"')?];
+    // Only prodlog's own upper-case names; anything else is judged after parsing.
+    matches!(
+        level,
+        "TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR" | "CRITICAL"
+    )
+    .then_some(level)
 }
 
 /// The time of a JSON line, for ordering, without parsing the whole line.
@@ -280,6 +295,11 @@ fn emit(
     json: bool,
     style: Style,
 ) -> std::io::Result<()> {
+    // A prodlog line below `--level` is dropped before it is parsed (most of them, with
+    // `--level error`).
+    if filter.min_level > 0 && quick_level(raw).is_some_and(|l| level_rank(l) < filter.min_level) {
+        return Ok(());
+    }
     let record = Record::parse(raw);
     if !filter.admits(raw, record.as_ref()) {
         return Ok(());
@@ -357,7 +377,7 @@ fn follow(paths: &[PathBuf], filter: &Filter, json: bool, style: Style) {
             let mut out = std::io::stdout().lock();
             while let Some(nl) = memchr::memchr(b'\n', &l.partial) {
                 let line: Vec<u8> = l.partial.drain(..=nl).collect();
-                let raw = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+                let raw = files::text(&line[..line.len() - 1]).into_owned();
                 if emit(
                     &mut out,
                     &mut text,
