@@ -223,11 +223,10 @@ fn read_table(cli: &Path, dir: &Path, log: &Path, bytes: u64, rounds: usize) {
     }
     let view = timed(rounds, || {
         let mut c = Command::new(cli);
-        c.args(["view", "--level", "error", "--color", "never"])
-            .arg(log);
+        c.args(["view", "--color", "never"]).arg(log);
         c
     });
-    row("prodlog view --level error", view, bytes, None);
+    row("prodlog view (every line rendered)", view, bytes, None);
     let patterns = timed(rounds, || {
         let mut c = Command::new(cli);
         c.args(["patterns"]).arg(log);
