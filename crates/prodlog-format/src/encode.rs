@@ -51,6 +51,11 @@ pub(crate) trait Encode {
     fn chain(visitor: &mut FieldVisitor<'_, Self>, key: &'static str, messages: &[String])
     where
         Self: Sized;
+    /// A field named `error_chain` holding a whole chain (what `log_error` records): its
+    /// key is the field's own, written like any field's.
+    fn whole_chain(visitor: &mut FieldVisitor<'_, Self>, field: &Field, messages: &[String])
+    where
+        Self: Sized;
     /// A backtrace, one frame per line of `frames` (an array in JSON, a few indented lines
     /// on the console).
     fn frames(visitor: &mut FieldVisitor<'_, Self>, frames: &str)
@@ -113,20 +118,17 @@ impl Encode for Json {
         });
     }
     fn chain(visitor: &mut FieldVisitor<'_, Self>, key: &'static str, messages: &[String]) {
-        // A field of its own (`error_chain` on the callsite) is in the set by its plan.
-        let own = std::mem::take(&mut visitor.own_chain_key);
-        if !own && !visitor.keys.insert(key) {
+        if !visitor.keys.insert(key) {
             return;
         }
         Json::key(visitor.buf, key);
-        visitor.buf.push('[');
-        for (i, m) in messages.iter().enumerate() {
-            if i > 0 {
-                visitor.buf.push(',');
-            }
-            json_str(visitor.buf, m);
+        json_array(visitor.buf, messages);
+    }
+    fn whole_chain(visitor: &mut FieldVisitor<'_, Self>, field: &Field, messages: &[String]) {
+        // Its messages are already redacted (or replaced, under a sensitive name).
+        if !matches!(visitor.start(field), Write::Skip) {
+            json_array(visitor.buf, messages);
         }
-        visitor.buf.push(']');
     }
     fn frames(visitor: &mut FieldVisitor<'_, Self>, frames: &str) {
         visitor.buf.push('[');
@@ -186,6 +188,10 @@ impl Encode for Console {
     }
     fn debug_text(buf: &mut String, v: &str) {
         console_escape_into(buf, v, false);
+    }
+    fn whole_chain(visitor: &mut FieldVisitor<'_, Self>, _field: &Field, messages: &[String]) {
+        // The console shows the chain as causes, without a key of its own.
+        Self::chain(visitor, "", messages);
     }
     fn chain(visitor: &mut FieldVisitor<'_, Self>, _key: &'static str, messages: &[String]) {
         // The causes go on lines of their own after the event's line (indented, so a reader
@@ -249,6 +255,18 @@ fn backtrace_frames(text: &str) -> impl Iterator<Item = &str> {
     text.lines().map(str::trim).filter(|l| !l.is_empty())
 }
 
+/// `["a","b"]`.
+fn json_array(buf: &mut String, items: &[String]) {
+    buf.push('[');
+    for (i, m) in items.iter().enumerate() {
+        if i > 0 {
+            buf.push(',');
+        }
+        json_str(buf, m);
+    }
+    buf.push(']');
+}
+
 /// Integers this large may be card numbers: they go through the redactor as text.
 const REDACT_INTEGERS_FROM: u128 = 1_000_000_000_000;
 
@@ -273,8 +291,6 @@ pub(crate) struct FieldVisitor<'a, E> {
     pub(crate) sensitive: Option<u64>,
     /// The callsite's keys, worked out once (JSON events only; see [`crate::callsite::Plan`]).
     pub(crate) plan: Option<&'static crate::callsite::Plan>,
-    /// The chain about to be written is the planned field `error_chain` itself.
-    pub(crate) own_chain_key: bool,
     /// Where the console puts lines that follow the event's line (an error's causes).
     pub(crate) tail: Option<&'a mut String>,
     pub(crate) _enc: std::marker::PhantomData<E>,
@@ -302,7 +318,6 @@ impl<'a, E: Encode> FieldVisitor<'a, E> {
             redactor: None,
             sensitive: None,
             plan: None,
-            own_chain_key: false,
             tail: None,
             _enc: std::marker::PhantomData,
         }
@@ -419,7 +434,7 @@ impl<E: Encode> FieldVisitor<'_, E> {
         let name = field.name();
         let whole_chain = name == "error_chain";
         let secret = if whole_chain {
-            false // its key is written with the chain (once, like any key)
+            false // its key is written with the chain, by `Encode::whole_chain`
         } else {
             match self.start(field) {
                 Write::Skip => return,
@@ -441,15 +456,7 @@ impl<E: Encode> FieldVisitor<'_, E> {
             next = e.source();
         }
         if whole_chain {
-            // Its key is planned (in the set already) unless the callsite has it twice.
-            self.own_chain_key = self.plan.is_some_and(|p| {
-                p.fields.get(field.index()).map(|f| f.0) == Some("error_chain")
-                    && (p.distinct
-                        || !p.fields[..field.index()]
-                            .iter()
-                            .any(|f| f.0 == "error_chain"))
-            });
-            E::chain(self, "error_chain", &messages);
+            E::whole_chain(self, field, &messages);
             return;
         }
         E::str(self.buf, messages.first().map_or("", String::as_str));
