@@ -298,6 +298,52 @@ pub(crate) fn otlp_records_reach_a_real_collector_redacted_with_context() {
         );
         assert_eq!(records[1].attr("password"), Some("[REDACTED]"), "{schema}");
     }
+    // Levels: under RUST_LOG=warn only WARN and ERROR leave, still with the request
+    // context of their INFO span; PRODLOG_OTLP_LEVEL=error keeps the export to errors.
+    let before = received(&rotel).len();
+    for (service, extra, expected) in [
+        (
+            "checkout-warn",
+            [("RUST_LOG", "warn"), ("PRODLOG_OTLP_LEVEL", "trace")],
+            &["WARN", "ERROR"][..],
+        ),
+        (
+            "checkout-errors",
+            [("RUST_LOG", "debug"), ("PRODLOG_OTLP_LEVEL", "error")],
+            &["ERROR"][..],
+        ),
+    ] {
+        let mut vars = vec![("N", "3"), ("OTEL_SERVICE_NAME", service)];
+        vars.extend(extra);
+        let out = otlp_child(rotel.port, &vars).output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let want = 3 * expected.len();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let records = loop {
+            let all = received(&rotel);
+            let mine: Vec<Received> = all[before..]
+                .iter()
+                .filter(|r| {
+                    r.resource
+                        .iter()
+                        .any(|(k, v)| k == "service.name" && v == service)
+                })
+                .cloned()
+                .collect();
+            if mine.len() >= want || Instant::now() > deadline {
+                break mine;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert_eq!(records.len(), want, "{service}: {records:#?}");
+        for r in &records {
+            assert!(expected.contains(&r.severity.as_str()), "{service}: {r:?}");
+            assert!(
+                r.attr("request_id").is_some_and(|v| v.starts_with("req-")),
+                "{service}: {r:?}"
+            );
+        }
+    }
     let raw = std::fs::read_to_string(&rotel.out).unwrap();
     for secret in [SECRET_PW, SECRET_KEY, SECRET_TOKEN, "Sup3rSecret"] {
         assert!(
