@@ -138,6 +138,13 @@ pub(crate) fn main(a: &Args) -> ExitCode {
                 }
             }
         }
+        if lines.cut > 0 {
+            eprintln!(
+                "prodlog patterns: {}: {} lines longer than 1 MiB read cut",
+                p.display(),
+                lines.cut
+            );
+        }
     }
     skipped.report("patterns");
 

@@ -162,57 +162,41 @@ pub(crate) fn main(a: &Args) -> ExitCode {
     let style = Style { ansi: a.ansi };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut readers: Vec<Option<Lines>> = Vec::new();
-    let mut last_time = vec![i64::MIN; paths.len()];
-    let mut heap = BinaryHeap::new();
-    let mut buf = Vec::new();
+    let mut merge = Merge {
+        paths: &paths,
+        readers: Vec::new(),
+        last_time: vec![i64::MIN; paths.len()],
+        cut: vec![0; paths.len()],
+        heap: BinaryHeap::new(),
+        buf: Vec::new(),
+    };
     for (i, p) in paths.iter().enumerate() {
         match files::open(p) {
-            Ok(r) => readers.push(Some(Lines::new(r))),
+            Ok(r) => merge.readers.push(Some(Lines::new(r))),
             Err(e) => {
                 skipped.add(p, e);
-                readers.push(None);
+                merge.readers.push(None);
             }
         }
-        advance(
-            &mut readers,
-            i,
-            &mut last_time,
-            &mut heap,
-            &mut buf,
-            &paths,
-            &mut skipped,
-        );
+        merge.advance(i, &mut skipped);
     }
     let mut text = String::new();
     let mut broken = false;
-    while let Some(head) = heap.pop() {
-        let i = head.file;
+    while let Some(head) = merge.heap.pop() {
         if emit(&mut out, &mut text, &head.raw, &filter, a.json, style).is_err() {
             broken = true; // a closed pager: stop quietly
             break;
         }
-        advance(
-            &mut readers,
-            i,
-            &mut last_time,
-            &mut heap,
-            &mut buf,
-            &paths,
-            &mut skipped,
-        );
+        merge.advance(head.file, &mut skipped);
     }
     let _ = out.flush();
     drop(out);
-    for (p, r) in paths.iter().zip(&readers) {
-        if let Some(r) = r {
-            if r.cut > 0 {
-                eprintln!(
-                    "prodlog view: {}: {} lines longer than 1 MiB shown cut",
-                    p.display(),
-                    r.cut
-                );
-            }
+    for (p, cut) in paths.iter().zip(&merge.cut) {
+        if *cut > 0 {
+            eprintln!(
+                "prodlog view: {}: {cut} lines longer than 1 MiB shown cut",
+                p.display()
+            );
         }
     }
     skipped.report("view");
@@ -226,37 +210,45 @@ pub(crate) fn main(a: &Args) -> ExitCode {
     }
 }
 
-/// Pushes file `i`'s next line on the heap (lines without a time take the file's last).
-fn advance(
-    readers: &mut [Option<Lines>],
-    i: usize,
-    last_time: &mut [i64],
-    heap: &mut BinaryHeap<Head>,
-    buf: &mut Vec<u8>,
-    paths: &[PathBuf],
-    skipped: &mut Skipped,
-) {
-    let Some(r) = readers[i].as_mut() else { return };
-    match r.next_into(buf) {
-        Ok(true) => {
-            let raw = files::text(buf).into_owned();
-            let micros = quick_time(&raw).unwrap_or(last_time[i]);
-            last_time[i] = micros;
-            heap.push(Head {
-                micros,
-                file: i,
-                seq: r.number,
-                raw,
-            });
-        }
-        Ok(false) => readers[i] = None,
-        Err(e) => {
-            skipped.add(
-                &paths[i],
+/// The files being merged: each one's reader, its next line on the heap.
+struct Merge<'p> {
+    paths: &'p [PathBuf],
+    readers: Vec<Option<Lines>>,
+    /// Each file's last time (a line without one takes it).
+    last_time: Vec<i64>,
+    /// Each file's lines cut at the length cap.
+    cut: Vec<u64>,
+    heap: BinaryHeap<Head>,
+    buf: Vec<u8>,
+}
+
+impl Merge<'_> {
+    /// Pushes file `i`'s next line on the heap; at its end, drops its reader.
+    fn advance(&mut self, i: usize, skipped: &mut Skipped) {
+        let Some(r) = self.readers[i].as_mut() else {
+            return;
+        };
+        match r.next_into(&mut self.buf) {
+            Ok(true) => {
+                let raw = files::text(&self.buf).into_owned();
+                let micros = quick_time(&raw).unwrap_or(self.last_time[i]);
+                self.last_time[i] = micros;
+                self.heap.push(Head {
+                    micros,
+                    file: i,
+                    seq: r.number,
+                    raw,
+                });
+                return;
+            }
+            Ok(false) => {}
+            Err(e) => skipped.add(
+                &self.paths[i],
                 format!("read error after line {}: {e}", r.number),
-            );
-            readers[i] = None;
+            ),
         }
+        self.cut[i] = r.cut;
+        self.readers[i] = None;
     }
 }
 
