@@ -272,31 +272,9 @@ fn latency_table(exe: &std::path::Path, dir: &std::path::Path, rounds: usize, sc
         let mut runs: Vec<Vec<f64>> = Vec::new();
         for round in 0..rounds {
             let case_dir = dir.join(format!("latency-{}-{round}", case.replace('/', "-")));
-            std::fs::create_dir_all(&case_dir).expect("case dir");
-            let out = Command::new(exe)
-                .args(["--latency", case, &n.to_string()])
-                .arg(&case_dir)
-                .output()
-                .expect("run case");
-            let v: Vec<f64> = String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .filter_map(|x| x.parse().ok())
-                .collect();
-            if v.len() == 4 {
-                runs.push(v);
-            } else {
-                eprintln!(
-                    "latency/{case} failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            let _ = std::fs::remove_dir_all(&case_dir);
+            runs.extend(figures(exe, "--latency", case, n, &case_dir, 4));
         }
-        let med = |k: usize| {
-            let mut v: Vec<f64> = runs.iter().map(|x| x[k]).collect();
-            v.sort_by(f64::total_cmp);
-            v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-        };
+        let med = |k| median_at(&runs, k);
         let (imp, threads) = case.split_once('/').unwrap_or((case, "1"));
         println!(
             "| {imp} | {threads} | {:.0} | {:.0} | {:.0} | {:.0} |",
@@ -306,6 +284,44 @@ fn latency_table(exe: &std::path::Path, dir: &std::path::Path, rounds: usize, sc
             med(3)
         );
     }
+}
+
+/// Runs one case in a process of its own (`exe FLAG CASE N DIR`) and reads the `count`
+/// numbers it prints; `None` (said on stderr) when it failed.
+fn figures(
+    exe: &std::path::Path,
+    flag: &str,
+    case: &str,
+    n: usize,
+    case_dir: &std::path::Path,
+    count: usize,
+) -> Option<Vec<f64>> {
+    std::fs::create_dir_all(case_dir).expect("case dir");
+    let out = Command::new(exe)
+        .args([flag, case, &n.to_string()])
+        .arg(case_dir)
+        .output()
+        .expect("run case");
+    let _ = std::fs::remove_dir_all(case_dir);
+    let v: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    if v.len() == count {
+        return Some(v);
+    }
+    eprintln!(
+        "{flag} {case} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    None
+}
+
+/// The median of the `k`-th figure of each run.
+fn median_at(runs: &[Vec<f64>], k: usize) -> f64 {
+    let mut v: Vec<f64> = runs.iter().map(|x| x[k]).collect();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// The writers alone: lines/s until on disk, caller latency, lines on disk.
@@ -324,32 +340,10 @@ fn writer_table(exe: &std::path::Path, dir: &std::path::Path, rounds: usize, sca
     for round in 0..rounds {
         for (i, imp) in IMPS.iter().enumerate() {
             let case_dir = dir.join(format!("writer-{imp}-{round}"));
-            std::fs::create_dir_all(&case_dir).expect("case dir");
-            let out = Command::new(exe)
-                .args(["--writer", imp, &n.to_string()])
-                .arg(&case_dir)
-                .output()
-                .expect("run case");
-            let v: Vec<f64> = String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .filter_map(|x| x.parse().ok())
-                .collect();
-            if v.len() == 5 {
-                results[i].push(v);
-            } else {
-                eprintln!(
-                    "writer/{imp} failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            let _ = std::fs::remove_dir_all(&case_dir);
+            results[i].extend(figures(exe, "--writer", imp, n, &case_dir, 5));
         }
     }
-    let med = |r: &Vec<Vec<f64>>, k: usize| {
-        let mut v: Vec<f64> = r.iter().map(|x| x[k]).collect();
-        v.sort_by(f64::total_cmp);
-        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-    };
+    let med = |r: &Vec<Vec<f64>>, k| median_at(r, k);
     let base = med(&results[0], 0);
     for (imp, r) in IMPS.iter().zip(&results) {
         println!(
