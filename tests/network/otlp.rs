@@ -199,6 +199,22 @@ fn otlp_child(port: u16, extra: &[(&str, &str)]) -> Command {
     cmd
 }
 
+/// The OTLP child printing `logged N` after each request, its stdout and stderr piped.
+fn spawn_with_markers(
+    port: u16,
+    extra: &[(&str, &str)],
+) -> (std::process::Child, std::process::ChildStdout) {
+    let mut vars = vec![("MARKERS", "1")];
+    vars.extend_from_slice(extra);
+    let mut child = otlp_child(port, &vars)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    (child, stdout)
+}
+
 pub(crate) fn otlp_records_reach_a_real_collector_redacted_with_context() {
     let name = "otlp_records_reach_a_real_collector_redacted_with_context";
     let dir = tempfile::tempdir().unwrap();
@@ -363,21 +379,15 @@ pub(crate) fn otlp_collector_that_goes_away_and_comes_back() {
         Err(why) => return skip(name, &why),
     };
     let total = 60;
-    let mut child = otlp_child(
+    let (mut child, mut stdout) = spawn_with_markers(
         port,
         &[
             ("N", &total.to_string()),
             ("PAUSE_MS", "50"),
-            ("MARKERS", "1"),
             ("RUST_LOG", "info"),
         ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    );
     // Let some requests through, then take the collector away for ~1 s.
-    let mut stdout = child.stdout.take().unwrap();
     let mut seen = String::new();
     read_until(&mut stdout, &mut seen, "logged 10\n");
     let before = wait_received(&rotel, 1, Duration::from_secs(5)).len();
@@ -437,21 +447,15 @@ pub(crate) fn otlp_sigterm_delivers_every_logged_line() {
         Err(why) => return skip(name, &why),
     };
     // Logging as fast as it can, 3 events per request at info; SIGTERM mid-stream.
-    let mut child = otlp_child(
+    let (mut child, mut stdout) = spawn_with_markers(
         rotel.port,
         &[
             ("N", "100000000"),
-            ("MARKERS", "1"),
             ("RUST_LOG", "info"),
             // Every event counts here: no callsite held back by the flood limiter.
             ("PRODLOG_RATE_LIMIT", "off"),
         ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
+    );
     let mut seen = String::new();
     read_until(&mut stdout, &mut seen, "logged 2000\n");
     // Every request whose marker the child printed before the signal was sent had
