@@ -8,6 +8,7 @@ mod support;
 
 mod journald;
 mod otlp;
+mod rotel;
 mod schemas;
 mod syslog;
 
