@@ -3,6 +3,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod chains;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};

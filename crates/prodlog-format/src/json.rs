@@ -11,6 +11,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, Scope};
 
 use crate::buf::with_buf;
+use crate::chain::{Chain, Frames};
 use crate::encode::{FieldVisitor, Json};
 use crate::escape::{json_escape_into, json_str};
 use crate::keys::KeySet;
@@ -27,15 +28,16 @@ use crate::time::{event_time, write_rfc3339};
 /// the span walk (`Scope::next`) exists once and stays inlined: with a second copy of the
 /// loop the compiler outlined it, and an event cost ~110 more instructions (callgrind).
 #[inline(always)]
-pub(crate) fn format_json<S>(
+pub(crate) fn format_json<'a, S>(
     buf: &mut String,
     event: &Event<'_>,
-    scope: Option<Scope<'_, S>>,
+    chain: Option<&Chain>,
+    scope: impl FnOnce() -> Option<Scope<'a, S>>,
     redactor: Option<&Redactor>,
     dispatch: Option<&tracing::Dispatch>,
     schema: JsonSchema,
 ) where
-    S: for<'l> LookupSpan<'l>,
+    S: for<'l> LookupSpan<'l> + 'a,
 {
     let normalized = event.normalized_metadata();
     let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
@@ -79,17 +81,30 @@ pub(crate) fn format_json<S>(
     let mut innermost = None;
     #[cfg(feature = "opentelemetry")]
     let mut innermost_id = None;
-    if let Some(scope) = scope {
-        for span in scope {
-            if innermost.is_none() {
-                innermost = Some(span.name());
-                #[cfg(feature = "opentelemetry")]
-                {
-                    innermost_id = Some(span.id());
-                }
+    match chain {
+        // The spans' members rendered once (see `crate::chain`), when the event has none
+        // of their keys.
+        Some(chain) if !keys.may_hold_any(chain.mask) => {
+            buf.push_str(&chain.json);
+            keys.add_new(chain.mask, chain.keys.iter().copied());
+            innermost = Some(chain.name);
+            #[cfg(feature = "opentelemetry")]
+            {
+                innermost_id = Some(chain.id.clone());
             }
-            if let Some(fields) = span.extensions().get::<SpanFields>() {
-                fields.write_json_schema(buf, &mut keys, schema);
+        }
+        _ => {
+            for span in scope().into_iter().flatten() {
+                if innermost.is_none() {
+                    innermost = Some(span.name());
+                    #[cfg(feature = "opentelemetry")]
+                    {
+                        innermost_id = Some(span.id());
+                    }
+                }
+                if let Some(fields) = span.extensions().get::<SpanFields>() {
+                    fields.write_json_schema(buf, &mut keys, schema);
+                }
             }
         }
     }
@@ -340,6 +355,8 @@ pub struct JsonLayer {
     /// The subscriber this layer is part of (a dispatcher cannot be looked up while it is
     /// dispatching an event): for the OpenTelemetry ids.
     dispatch: std::sync::OnceLock<tracing::dispatcher::WeakDispatch>,
+    /// The spans entered on each thread, with their rendered chains (`crate::chain`).
+    frames: Frames,
 }
 
 /// A layer with no destination yet: add them with [`JsonLayer::with_sink`].
@@ -352,6 +369,7 @@ impl Default for JsonLayer {
             max_level: LevelFilter::OFF,
             redactor: Some(Redactor::default()),
             dispatch: std::sync::OnceLock::new(),
+            frames: Frames::default(),
         }
     }
 }
@@ -440,6 +458,18 @@ where
         }
     }
 
+    fn on_enter(&self, id: &tracing_core::span::Id, _ctx: Context<'_, S>) {
+        if !self.mixed {
+            self.frames.enter(id);
+        }
+    }
+
+    fn on_exit(&self, id: &tracing_core::span::Id, _ctx: Context<'_, S>) {
+        if !self.mixed {
+            self.frames.exit(id);
+        }
+    }
+
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let level = event.metadata().level();
         if self.max_level < *level {
@@ -448,11 +478,13 @@ where
         let dispatch = self.dispatch.get().and_then(|d| d.upgrade());
         if !self.mixed {
             // One schema for every destination (the usual case): one formatting.
+            let chain = self.frames.take(event, &ctx, self.schema);
             with_buf(|buf| {
                 format_json(
                     buf,
                     event,
-                    ctx.event_scope(event),
+                    chain.as_deref(),
+                    || ctx.event_scope(event),
                     self.redactor.as_ref(),
                     dispatch.as_ref(),
                     self.schema,
@@ -462,6 +494,9 @@ where
                     d.write(level, buf.as_bytes(), meta);
                 }
             });
+            if let Some(chain) = chain {
+                self.frames.restore(chain);
+            }
             return;
         }
         let schema_of = |d: &Destination| d.schema.unwrap_or(self.schema);
@@ -479,7 +514,8 @@ where
                 format_json(
                     buf,
                     event,
-                    ctx.event_scope(event),
+                    None,
+                    || ctx.event_scope(event),
                     self.redactor.as_ref(),
                     dispatch.as_ref(),
                     schema,
@@ -543,7 +579,8 @@ where
             format_json(
                 buf,
                 event,
-                ctx.event_scope(),
+                None,
+                || ctx.event_scope(),
                 self.redactor.as_ref(),
                 None,
                 self.schema,

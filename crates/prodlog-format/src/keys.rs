@@ -93,6 +93,11 @@ impl KeySet {
         }
     }
 
+    /// The hash bits and the keys inserted one by one (a set made with [`KeySet::new`]).
+    pub(crate) fn into_parts(self) -> (u64, Vec<&'static str>) {
+        (self.mask, self.keys.into_vec())
+    }
+
     fn contains(&self, key: &str) -> bool {
         let seen = |k: &&'static str| std::ptr::eq(*k, key) || *k == key;
         self.fixed.iter().any(seen) || self.keys.iter().any(seen)

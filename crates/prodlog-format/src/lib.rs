@@ -88,6 +88,7 @@ pub(crate) use redaction_setters;
 mod adapters;
 mod buf;
 mod callsite;
+mod chain;
 mod console;
 mod encode;
 mod escape;

@@ -109,6 +109,8 @@ pub struct SpanFields {
     /// A bit per schema (`JsonSchema as u8`) whose key names are the stored ones for every
     /// field: under it the span is written as stored.
     same_keys: u8,
+    /// Raised when the fields change, for the chains rendered from them (`crate::chain`).
+    version: crate::chain::Version,
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +142,7 @@ impl SpanFields {
         if fresh.entries.is_empty() {
             return;
         }
+        self.version.bump();
         if self
             .entries
             .iter()
@@ -168,6 +171,7 @@ impl SpanFields {
         redactor: Option<&Redactor>,
     ) {
         use crate::encode::Encode;
+        self.version.bump();
         let mut fresh = SpanFields::default();
         let secret = redactor.is_some_and(|r| r.is_sensitive_name(name));
         let json_key = Json::key_for(name, false);
@@ -228,6 +232,11 @@ impl SpanFields {
         }
         merged.append(&fresh);
         *self = merged;
+    }
+
+    /// The flag raised when these fields change.
+    pub(crate) fn version_flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.version.flag()
     }
 
     /// True when the span has no fields to show.

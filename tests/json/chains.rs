@@ -1,0 +1,268 @@
+//! The span context `JsonLayer` renders once per span chain and thread, checked against the
+//! registry walk `JsonFormat` does for every event: the same subscriber writes each event
+//! through both, under random sequences of span creation, enter, exit (in and out of
+//! order), re-entry, record, `context::add`, close (so span ids are reused), explicit
+//! parents and colliding keys, on one thread and on several threads sharing spans.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use prodlog::format::{JsonFormat, JsonLayer, MemorySink};
+use tracing::field::Empty;
+use tracing::Span;
+use tracing_core::LevelFilter;
+use tracing_subscriber::prelude::*;
+
+/// A `MakeWriter` keeping the `fmt` layer's lines.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for Shared {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// The subscriber: context, then both formatters under one INFO filter (so DEBUG spans are
+/// invisible to both), and the two captures.
+fn subscriber() -> (tracing::Dispatch, MemorySink, Shared) {
+    let cached = MemorySink::default();
+    let walked = Shared::default();
+    let w = walked.clone();
+    let both = JsonLayer::new(cached.clone())
+        .and_then(
+            tracing_subscriber::fmt::layer()
+                .event_format(JsonFormat::new())
+                .with_writer(move || w.clone()),
+        )
+        .with_filter(LevelFilter::INFO);
+    let subscriber = tracing_subscriber::registry()
+        .with(prodlog::context::ContextLayer::new())
+        .with(both);
+    (tracing::Dispatch::new(subscriber), cached, walked)
+}
+
+/// The lines by their `seq` field, without the timestamp.
+fn by_seq(text: &str) -> BTreeMap<u64, String> {
+    text.lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("one JSON object");
+            let seq = v["seq"].as_u64().expect("every event has a seq");
+            let rest = line.split_once("Z\",").expect("a timestamp").1;
+            (seq, rest.to_owned())
+        })
+        .collect()
+}
+
+fn new_span(rng: &mut Rng, n: u64, parent: Option<&Span>) -> Span {
+    let explicit = parent.map(|p| p.id());
+    match (rng.below(5), explicit) {
+        (0, _) => tracing::info_span!("request", request_id = n, user_id = Empty, shared = "req"),
+        (1, _) => tracing::debug_span!("hidden", hidden = n, shared = "debug"),
+        (2, Some(p)) => tracing::info_span!(parent: p, "child", child = n, shared = Empty),
+        (3, _) => tracing::info_span!(parent: None, "root", root = n, late = Empty),
+        _ => tracing::info_span!("inner", inner = n, shared = "inner", late = Empty),
+    }
+}
+
+fn event(rng: &mut Rng, seq: u64, live: &[Span]) {
+    match rng.below(7) {
+        0 => tracing::info!(seq, shared = "event", "colliding key"),
+        1 => tracing::warn!(seq, request_id = "event-id", "colliding id"),
+        2 if !live.is_empty() => {
+            let p = &live[rng.below(live.len())];
+            tracing::info!(parent: p, seq, "explicit parent")
+        }
+        3 => tracing::info!(parent: None, seq, "root event"),
+        4 => tracing::error!(seq, code = 7, "failure"),
+        _ => tracing::info!(seq, n = 1, "plain"),
+    }
+}
+
+/// One random walk of `steps` operations; `shared` spans may be entered and parented under,
+/// never changed (other threads use them at the same time).
+fn walk(seed: u64, steps: usize, seq_base: u64, shared: &[Span]) {
+    let mut rng = Rng(seed | 1);
+    let mut live: Vec<Span> = Vec::new();
+    let mut entered: Vec<tracing::span::EnteredSpan> = Vec::new();
+    let mut seq = seq_base;
+    for step in 0..steps {
+        let n = step as u64;
+        match rng.below(12) {
+            0 | 1 => {
+                let parent = live.get(rng.below(live.len() + 1)).cloned();
+                live.push(new_span(&mut rng, n, parent.as_ref()));
+            }
+            2 | 3 if !live.is_empty() => {
+                let s = live[rng.below(live.len())].clone();
+                entered.push(s.entered()); // may be a re-entry: a duplicate on the stack
+            }
+            4 if !shared.is_empty() => {
+                entered.push(shared[rng.below(shared.len())].clone().entered());
+            }
+            5 if !entered.is_empty() => {
+                // Out of order as often as not.
+                let at = if rng.below(2) == 0 {
+                    entered.len() - 1
+                } else {
+                    rng.below(entered.len())
+                };
+                drop(entered.remove(at));
+            }
+            6 if !live.is_empty() => {
+                let s = &live[rng.below(live.len())];
+                match rng.below(3) {
+                    0 => s.record("user_id", n),
+                    1 => s.record("late", "recorded"),
+                    _ => s.record("shared", n),
+                };
+            }
+            7 => {
+                let current = Span::current();
+                let on_shared = shared.iter().any(|s| s.id() == current.id());
+                if !on_shared && current.id().is_some() {
+                    prodlog::context::add("added", n);
+                }
+            }
+            8 if !live.is_empty() => {
+                // Closed once no guard holds it: its id goes back to the registry's slab.
+                live.swap_remove(rng.below(live.len()));
+            }
+            _ => {
+                seq += 1;
+                event(&mut rng, seq, &live);
+            }
+        }
+    }
+    // Exit in a scrambled order before the spans go.
+    while !entered.is_empty() {
+        let at = rng.below(entered.len());
+        drop(entered.remove(at));
+        seq += 1;
+        tracing::info!(seq, "after exit");
+    }
+}
+
+fn assert_same(cached: &MemorySink, walked: &Shared, min_events: usize) {
+    let cached = by_seq(&cached.text());
+    let walked = by_seq(&String::from_utf8_lossy(&walked.0.lock().unwrap()));
+    assert!(
+        cached.len() >= min_events,
+        "only {} events were written",
+        cached.len()
+    );
+    assert_eq!(
+        cached.len(),
+        walked.len(),
+        "both formatters saw every event"
+    );
+    let mut with_spans = 0;
+    for (seq, line) in &cached {
+        assert_eq!(
+            Some(line),
+            walked.get(seq),
+            "event {seq}: the cached context differs from the registry's"
+        );
+        with_spans += usize::from(line.contains("\"span\":"));
+    }
+    assert!(
+        with_spans * 2 > cached.len(),
+        "most events are inside spans ({with_spans} of {})",
+        cached.len()
+    );
+}
+
+#[test]
+fn cached_span_context_matches_the_registry_walk_on_one_thread() {
+    let (dispatch, cached, walked) = subscriber();
+    tracing::dispatcher::with_default(&dispatch, || {
+        for seed in 1..40u64 {
+            walk(seed * 0x9E37_79B9, 400, seed * 1_000_000, &[]);
+        }
+    });
+    assert_same(&cached, &walked, 3_000);
+}
+
+#[test]
+fn cached_span_context_matches_the_registry_walk_on_threads_sharing_spans() {
+    let (dispatch, cached, walked) = subscriber();
+    let shared: Vec<Span> = tracing::dispatcher::with_default(&dispatch, || {
+        vec![
+            tracing::info_span!("pool", pool = "a", shared = "pool"),
+            tracing::info_span!("tenant", tenant = "t-1"),
+        ]
+    });
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let (dispatch, shared) = (dispatch.clone(), shared.clone());
+            std::thread::spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    for round in 0..10u64 {
+                        let seed = (t + 1) * 7919 + round * 104_729;
+                        walk(seed, 400, (t * 100 + round) * 1_000_000, &shared);
+                    }
+                })
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("a walker thread");
+    }
+    assert_same(&cached, &walked, 3_000);
+}
+
+#[test]
+fn a_span_entered_in_a_task_on_another_thread_brings_its_newest_fields() {
+    let lines = MemorySink::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(prodlog::context::ContextLayer::new())
+        .with(JsonLayer::new(lines.clone()));
+    let dispatch = tracing::Dispatch::new(subscriber);
+    let request = tracing::dispatcher::with_default(&dispatch, || {
+        tracing::info_span!("request", request_id = "r-9", user_id = Empty)
+    });
+    for user in 0..3u64 {
+        let (d, r) = (dispatch.clone(), request.clone());
+        std::thread::spawn(move || {
+            tracing::dispatcher::with_default(&d, || {
+                let _in = r.enter();
+                tracing::info!("before");
+                r.record("user_id", user); // seen by the next event in this thread
+                tracing::info!(user, "after");
+            })
+        })
+        .join()
+        .unwrap();
+    }
+    let ls: Vec<serde_json::Value> = lines
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(ls.len(), 6);
+    for pair in ls.chunks(2) {
+        assert_eq!(pair[1]["user_id"], pair[1]["user"], "{pair:?}");
+        assert_eq!(pair[1]["request_id"], "r-9");
+    }
+    assert!(ls[0].get("user_id").is_none());
+    assert_eq!(
+        ls[2]["user_id"], 0,
+        "a later thread sees the earlier record"
+    );
+}
