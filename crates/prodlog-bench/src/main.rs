@@ -41,6 +41,12 @@ const ROWS: &[(&str, &str, u64, &[&str])] = &[
         &["prodlog", "fmt-json", "json-subscriber"],
     ),
     (
+        "poll",
+        "enter a span, the sink event, exit: an instrumented future's poll",
+        300_000,
+        &["prodlog", "fmt-json", "json-subscriber"],
+    ),
+    (
         "file",
         "same event to a file, until on disk",
         1_000_000,
