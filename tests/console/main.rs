@@ -75,3 +75,37 @@ fn colours_only_when_asked_and_only_prodlogs_own() {
         "the value's ESC stays escaped: {coloured:?}"
     );
 }
+
+/// The console reuses the JSON line's verdict on a value (same redactor), so a secret must
+/// still be caught when the same field held a clean value in the event before, in the
+/// message, in a `Display`/`Debug` value and in a plain string, from one callsite.
+#[test]
+fn with_the_json_line_each_value_is_scanned_once_and_no_secret_slips_through() {
+    use prodlog::format::{JsonLayer, MemorySink};
+    let json = MemorySink::default();
+    let console = Capture::default();
+    let redactor = prodlog::redact::Redactor::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(prodlog::context::ContextLayer::new())
+        .with(JsonLayer::new(json.clone()).with_redactor(redactor.clone()))
+        .with(ConsoleLayer::new(console.clone()).with_redactor(redactor));
+    let secret = "ghp_Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAB7C";
+    let values = ["clean-1", secret, "clean-1", "clean-2", secret, secret];
+    tracing::subscriber::with_default(subscriber, || {
+        for v in values {
+            tracing::info!(plain = v, shown = %v, dbg = ?v, "token {}", v);
+        }
+    });
+    let (json, console) = (json.lines(), console.lines());
+    assert_eq!((json.len(), console.len()), (values.len(), values.len()));
+    for (i, v) in values.iter().enumerate() {
+        for line in [&json[i], &console[i]] {
+            assert!(!line.contains("ghp_"), "a token got through: {line}");
+            if v.starts_with("clean") {
+                assert_eq!(line.matches(v).count(), 4, "clean values kept: {line}");
+            } else {
+                assert_eq!(line.matches("[REDACTED]").count(), 4, "{line}");
+            }
+        }
+    }
+}

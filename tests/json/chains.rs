@@ -1,6 +1,6 @@
-//! The span context `JsonLayer` renders once per span chain and thread, checked against the
-//! registry walk `JsonFormat` does for every event: the same subscriber writes each event
-//! through both, under random sequences of span creation, enter, exit (in and out of
+//! The span context `JsonLayer` and `ConsoleLayer` render once per span chain and thread,
+//! checked against the registry walk `JsonFormat` and `ConsoleFormat` do for every event:
+//! the same subscriber writes each event through all four, under random sequences of span creation, enter, exit (in and out of
 //! order), re-entry, record, `context::add`, close (so span ids are reused), explicit
 //! parents and colliding keys, on one thread and on several threads sharing spans.
 
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use prodlog::format::{JsonFormat, JsonLayer, MemorySink};
+use prodlog::format::{ConsoleFormat, ConsoleLayer, JsonFormat, JsonLayer, MemorySink};
 use tracing::field::Empty;
 use tracing::Span;
 use tracing_core::LevelFilter;
@@ -39,35 +39,76 @@ impl Rng {
     }
 }
 
-/// The subscriber: context, then both formatters under one INFO filter (so DEBUG spans are
-/// invisible to both), and the two captures.
-fn subscriber() -> (tracing::Dispatch, MemorySink, Shared) {
-    let cached = MemorySink::default();
-    let walked = Shared::default();
-    let w = walked.clone();
-    let both = JsonLayer::new(cached.clone())
+/// The JSON and console lines of the cached layers and of the walking formatters.
+struct Captures {
+    json: MemorySink,
+    json_walked: Shared,
+    console: MemorySink,
+    console_walked: Shared,
+}
+
+/// The subscriber: context, then the four formatters under one INFO filter (so DEBUG spans
+/// are invisible to all of them), and their captures.
+fn subscriber() -> (tracing::Dispatch, Captures) {
+    let c = Captures {
+        json: MemorySink::default(),
+        json_walked: Shared::default(),
+        console: MemorySink::default(),
+        console_walked: Shared::default(),
+    };
+    let (jw, cw) = (c.json_walked.clone(), c.console_walked.clone());
+    let all = JsonLayer::new(c.json.clone())
         .and_then(
             tracing_subscriber::fmt::layer()
                 .event_format(JsonFormat::new())
-                .with_writer(move || w.clone()),
+                .with_writer(move || jw.clone()),
+        )
+        .and_then(ConsoleLayer::new(c.console.clone()))
+        .and_then(
+            tracing_subscriber::fmt::layer()
+                .event_format(ConsoleFormat::new())
+                .with_ansi(false)
+                .with_writer(move || cw.clone()),
         )
         .with_filter(LevelFilter::INFO);
     let subscriber = tracing_subscriber::registry()
         .with(prodlog::context::ContextLayer::new())
-        .with(both);
-    (tracing::Dispatch::new(subscriber), cached, walked)
+        .with(all);
+    (tracing::Dispatch::new(subscriber), c)
 }
 
-/// The lines by their `seq` field, without the timestamp.
+/// The lines by their `seq` field, without the timestamp (JSON or console lines).
 fn by_seq(text: &str) -> BTreeMap<u64, String> {
     text.lines()
         .map(|line| {
-            let v: serde_json::Value = serde_json::from_str(line).expect("one JSON object");
-            let seq = v["seq"].as_u64().expect("every event has a seq");
-            let rest = line.split_once("Z\",").expect("a timestamp").1;
-            (seq, rest.to_owned())
+            let rest = match line.split_once("Z\",") {
+                Some((_, rest)) => rest,
+                None => line.split_once(' ').expect("a timestamp").1,
+            };
+            let after = ["\"seq\":", " seq="]
+                .iter()
+                .find_map(|k| rest.split_once(k))
+                .expect("every event has a seq")
+                .1;
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            (after[..digits].parse().expect("a number"), rest.to_owned())
         })
         .collect()
+}
+
+/// Whether a line carries a span's context (a field only spans have).
+fn in_a_span(line: &str) -> bool {
+    [
+        "request_id",
+        "hidden",
+        "child",
+        "root",
+        "inner",
+        "pool",
+        "tenant",
+    ]
+    .iter()
+    .any(|k| line.contains(&format!("\"{k}\":")) || line.contains(&format!(" {k}=")))
 }
 
 fn new_span(rng: &mut Rng, n: u64, parent: Option<&Span>) -> Span {
@@ -159,6 +200,11 @@ fn walk(seed: u64, steps: usize, seq_base: u64, shared: &[Span]) {
     }
 }
 
+fn assert_all_same(c: &Captures, min_events: usize) {
+    assert_same(&c.json, &c.json_walked, min_events);
+    assert_same(&c.console, &c.console_walked, min_events);
+}
+
 fn assert_same(cached: &MemorySink, walked: &Shared, min_events: usize) {
     let cached = by_seq(&cached.text());
     let walked = by_seq(&String::from_utf8_lossy(&walked.0.lock().unwrap()));
@@ -179,7 +225,7 @@ fn assert_same(cached: &MemorySink, walked: &Shared, min_events: usize) {
             walked.get(seq),
             "event {seq}: the cached context differs from the registry's"
         );
-        with_spans += usize::from(line.contains("\"span\":"));
+        with_spans += usize::from(in_a_span(line));
     }
     assert!(
         with_spans * 2 > cached.len(),
@@ -190,18 +236,18 @@ fn assert_same(cached: &MemorySink, walked: &Shared, min_events: usize) {
 
 #[test]
 fn cached_span_context_matches_the_registry_walk_on_one_thread() {
-    let (dispatch, cached, walked) = subscriber();
+    let (dispatch, captures) = subscriber();
     tracing::dispatcher::with_default(&dispatch, || {
         for seed in 1..40u64 {
             walk(seed * 0x9E37_79B9, 400, seed * 1_000_000, &[]);
         }
     });
-    assert_same(&cached, &walked, 3_000);
+    assert_all_same(&captures, 3_000);
 }
 
 #[test]
 fn cached_span_context_matches_the_registry_walk_on_threads_sharing_spans() {
-    let (dispatch, cached, walked) = subscriber();
+    let (dispatch, captures) = subscriber();
     let shared: Vec<Span> = tracing::dispatcher::with_default(&dispatch, || {
         vec![
             tracing::info_span!("pool", pool = "a", shared = "pool"),
@@ -224,7 +270,7 @@ fn cached_span_context_matches_the_registry_walk_on_threads_sharing_spans() {
     for t in threads {
         t.join().expect("a walker thread");
     }
-    assert_same(&cached, &walked, 3_000);
+    assert_all_same(&captures, 3_000);
 }
 
 #[test]

@@ -143,6 +143,36 @@ fn prodlog_sink() {
     set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
 }
 
+/// prodlog's JSON and console lines, both to `io::sink`, one clock read for both (as the
+/// preset does); the console redacts with `console_redactor` (the JSON line's own when
+/// `None`).
+fn prodlog_json_and_console(console_redactor: Option<prodlog::redact::Redactor>) {
+    use prodlog::context::ContextLayer;
+    use prodlog::format::{ConsoleLayer, JsonLayer, MakeWriterSink, TimestampLayer};
+    let redactor = prodlog::redact::Redactor::default();
+    let console = ConsoleLayer::new(MakeWriterSink(io::sink))
+        .with_redactor(console_redactor.unwrap_or_else(|| redactor.clone()));
+    let layer = TimestampLayer
+        .and_then(ContextLayer::new())
+        .and_then(JsonLayer::with_make_writer(io::sink).with_redactor(redactor))
+        .and_then(console);
+    set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
+}
+
+/// tracing-subscriber's JSON and text formatters side by side, both to `io::sink`.
+fn fmt_json_and_text() {
+    let json = tracing_subscriber::fmt::layer()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(true)
+        .with_writer(io::sink);
+    let text = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(io::sink);
+    set(tracing_subscriber::registry().with(json.and_then(text).with_filter(LevelFilter::INFO)));
+}
+
 /// prodlog's JSON to `io::sink` behind the rate limiter, every level limited by `spec`.
 fn prodlog_limited(spec: &str) {
     use prodlog::context::ContextLayer;
@@ -250,6 +280,13 @@ pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
         ("redact" | "redact-secret", "naive-regex-writer") => {
             prodlog_unredacted(crate::naive::NaiveRedactingWriter::new())
         }
+        ("console", "prodlog") => prodlog_json_and_console(None),
+        ("console", "prodlog-rescan") => prodlog_json_and_console(Some(
+            prodlog::redact::Redactor::builder()
+                .build()
+                .expect("the built-in rules"),
+        )),
+        ("console", "fmt-json+fmt") => fmt_json_and_text(),
         ("schema", "prodlog") => prodlog_schema(prodlog::format::JsonSchema::Prodlog),
         ("schema", "ecs") => prodlog_schema(prodlog::format::JsonSchema::Ecs),
         ("schema", "gcp") => prodlog_schema(prodlog::format::JsonSchema::Gcp),

@@ -47,6 +47,12 @@ const ROWS: &[(&str, &str, u64, &[&str])] = &[
         &["prodlog", "fmt-json", "json-subscriber"],
     ),
     (
+        "console",
+        "the sink event as a JSON line and a console line: one redactor (each value scanned once) vs two (scanned twice)",
+        300_000,
+        &["prodlog", "prodlog-rescan", "fmt-json+fmt"],
+    ),
+    (
         "file",
         "same event to a file, until on disk",
         1_000_000,

@@ -129,7 +129,11 @@ pub(crate) fn sensitive_fields(
     }
     let addr = std::ptr::from_ref(fields) as usize;
     let id = redactor.id();
-    let slot = ((addr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize;
+    // Keyed by the redactor too: a console and a file with different redactors on the
+    // same callsite take two slots rather than evicting each other on every event.
+    let slot = (((addr as u64) ^ id.wrapping_mul(0xD6E8_FEB8_6659_FD93))
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        >> 58) as usize;
     let compute = || {
         fields
             .iter()

@@ -31,18 +31,28 @@ use crate::keys::KeySet;
 use crate::schema::JsonSchema;
 use crate::span_fields::SpanFields;
 
-/// The fields of a span and all its parents, as one JSON fragment.
+/// What a chain is rendered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Syntax {
+    /// JSON members with a schema's key names.
+    Json(JsonSchema),
+    /// ` key=value` pairs for the console.
+    Console,
+}
+
+/// The fields of a span and all its parents, as one fragment of a line.
 #[derive(Debug)]
 pub(crate) struct Chain {
-    /// `,"key":value` for every key of every span, innermost span first, each key once.
-    pub(crate) json: String,
+    /// `,"key":value` (or ` key=value`) for every key of every span, innermost span first,
+    /// each key once.
+    pub(crate) text: String,
     /// The key set's hash bits of `keys`.
     pub(crate) mask: u64,
     pub(crate) keys: Box<[&'static str]>,
     /// The innermost span: its name and id.
     pub(crate) name: &'static str,
     pub(crate) id: Id,
-    schema: JsonSchema,
+    syntax: Syntax,
     /// One per span of the chain: raised when that span's fields change.
     flags: smallvec::SmallVec<[Arc<AtomicBool>; 4]>,
 }
@@ -50,25 +60,25 @@ pub(crate) struct Chain {
 impl Chain {
     /// No field of any span of the chain changed since it was rendered.
     #[inline]
-    fn is_fresh(&self, schema: JsonSchema) -> bool {
-        self.schema == schema && self.flags.iter().all(|f| !f.load(Ordering::Acquire))
+    fn is_fresh(&self, syntax: Syntax) -> bool {
+        self.syntax == syntax && self.flags.iter().all(|f| !f.load(Ordering::Acquire))
     }
 
     /// Renders the chain of `id` (and its parents) as the layer's filter sees it; `None`
     /// when the span is gone.
-    fn build<S>(id: &Id, ctx: &Context<'_, S>, schema: JsonSchema) -> Option<Chain>
+    fn build<S>(id: &Id, ctx: &Context<'_, S>, syntax: Syntax) -> Option<Chain>
     where
         S: Subscriber + for<'l> LookupSpan<'l>,
     {
         let innermost = ctx.span(id)?;
         let mut keys = KeySet::new();
         let mut chain = Chain {
-            json: String::new(),
+            text: String::new(),
             mask: 0,
             keys: Box::default(),
             name: innermost.name(),
             id: id.clone(),
-            schema,
+            syntax,
             flags: smallvec::SmallVec::new(),
         };
         for span in innermost.scope() {
@@ -83,7 +93,12 @@ impl Chain {
             let ext = span.extensions();
             let fields = ext.get::<SpanFields>()?;
             chain.flags.push(fields.version_flag());
-            fields.write_json_schema(&mut chain.json, &mut keys, schema);
+            match syntax {
+                Syntax::Json(schema) => {
+                    fields.write_json_schema(&mut chain.text, &mut keys, schema)
+                }
+                Syntax::Console => fields.write_console(&mut chain.text, &mut keys),
+            }
         }
         let (mask, list) = keys.into_parts();
         chain.mask = mask;
@@ -203,7 +218,7 @@ impl Frames {
         &self,
         event: &Event<'_>,
         ctx: &Context<'_, S>,
-        schema: JsonSchema,
+        syntax: Syntax,
     ) -> Option<Arc<Chain>>
     where
         S: Subscriber + for<'l> LookupSpan<'l>,
@@ -220,15 +235,15 @@ impl Frames {
             let top = frames.iter_mut().rev().find(|f| !f.duplicate)?;
             (top.id.clone(), top.chain.take())
         };
-        if let Some(chain) = taken.filter(|c| c.is_fresh(schema)) {
+        if let Some(chain) = taken.filter(|c| c.is_fresh(syntax)) {
             return Some(chain);
         }
-        self.resolve(&id, ctx, schema)
+        self.resolve(&id, ctx, syntax)
     }
 
     /// The chain kept in the span's extensions when fresh; else a new one, kept there.
     #[cold]
-    fn resolve<S>(&self, id: &Id, ctx: &Context<'_, S>, schema: JsonSchema) -> Option<Arc<Chain>>
+    fn resolve<S>(&self, id: &Id, ctx: &Context<'_, S>, syntax: Syntax) -> Option<Arc<Chain>>
     where
         S: Subscriber + for<'l> LookupSpan<'l>,
     {
@@ -238,10 +253,10 @@ impl Frames {
                 .find(|(o, _)| *o == self.owner)
                 .map(|(_, c)| c.clone())
         });
-        if let Some(chain) = kept.filter(|c| c.is_fresh(schema)) {
+        if let Some(chain) = kept.filter(|c| c.is_fresh(syntax)) {
             return Some(chain);
         }
-        let chain = Arc::new(Chain::build(id, ctx, schema)?);
+        let chain = Arc::new(Chain::build(id, ctx, syntax)?);
         let mut ext = span.extensions_mut();
         let entry = (self.owner, chain.clone());
         match ext.get_mut::<Cached>() {

@@ -14,6 +14,7 @@ use tracing_subscriber::registry::{LookupSpan, Scope};
 
 use crate::buf::with_buf;
 use crate::buf::with_scratch;
+use crate::chain::{Chain, Frames, Syntax};
 use crate::encode::{Console, FieldVisitor};
 use crate::escape::{console_escape_into, ConsoleEscaper};
 use crate::keys::KeySet;
@@ -39,14 +40,15 @@ fn level_style(level: &Level) -> (&'static str, &'static str) {
 /// Every control character and terminal escape sequence coming from a value, the message
 /// or a target is written as a visible escape (`\n`, `\x1b`), so a line is always one line.
 /// `ansi` colours only what prodlog itself writes.
-pub(crate) fn format_console<S>(
+pub(crate) fn format_console<'a, S>(
     buf: &mut String,
     event: &Event<'_>,
-    scope: Option<Scope<'_, S>>,
+    chain: Option<&Chain>,
+    scope: impl FnOnce() -> Option<Scope<'a, S>>,
     ansi: bool,
     redactor: Option<&Redactor>,
 ) where
-    S: for<'l> LookupSpan<'l>,
+    S: for<'l> LookupSpan<'l> + 'a,
 {
     let normalized = event.normalized_metadata();
     let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
@@ -85,11 +87,17 @@ pub(crate) fn format_console<S>(
     visitor.skip_message = true;
     visitor.skip_log_fields = normalized.is_some();
     visitor.tail = Some(&mut tail);
+    visitor.sensitive =
+        redactor.map(|r| crate::callsite::sensitive_fields(r, event.metadata().fields()));
     event.record(&mut visitor);
-    if let Some(scope) = scope {
-        for span in scope {
-            if let Some(fields) = span.extensions().get::<SpanFields>() {
-                fields.write_console(buf, &mut keys);
+    match chain {
+        // The spans' pairs rendered once (see `crate::chain`).
+        Some(chain) if !keys.may_hold_any(chain.mask) => buf.push_str(&chain.text),
+        _ => {
+            for span in scope().into_iter().flatten() {
+                if let Some(fields) = span.extensions().get::<SpanFields>() {
+                    fields.write_console(buf, &mut keys);
+                }
             }
         }
     }
@@ -120,6 +128,10 @@ pub struct ConsoleLayer {
     destination: Destination,
     ansi: bool,
     redactor: Option<Redactor>,
+    /// Asks the JSON formatter to remember the values it found clean.
+    _verdicts: crate::verdict::Reader,
+    /// The spans entered on each thread, with their rendered chains (`crate::chain`).
+    frames: Frames,
 }
 
 impl ConsoleLayer {
@@ -134,6 +146,8 @@ impl ConsoleLayer {
             destination: Destination::new(LevelFilter::TRACE, Box::new(sink)),
             ansi: false,
             redactor: Some(Redactor::default()),
+            _verdicts: crate::verdict::Reader::new(),
+            frames: Frames::default(),
         }
     }
 
@@ -170,21 +184,34 @@ impl<S> Layer<S> for ConsoleLayer
 where
     S: Subscriber + for<'l> LookupSpan<'l>,
 {
+    fn on_enter(&self, id: &tracing_core::span::Id, _ctx: Context<'_, S>) {
+        self.frames.enter(id);
+    }
+
+    fn on_exit(&self, id: &tracing_core::span::Id, _ctx: Context<'_, S>) {
+        self.frames.exit(id);
+    }
+
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         if self.destination.max_level < *event.metadata().level() {
             return;
         }
+        let chain = self.frames.take(event, &ctx, Syntax::Console);
         with_buf(|buf| {
             format_console(
                 buf,
                 event,
-                ctx.event_scope(event),
+                chain.as_deref(),
+                || ctx.event_scope(event),
                 self.ansi,
                 self.redactor.as_ref(),
             );
             self.destination
                 .write(event.metadata().level(), buf.as_bytes(), event.metadata());
         });
+        if let Some(chain) = chain {
+            self.frames.restore(chain);
+        }
     }
 }
 
@@ -193,12 +220,14 @@ where
 #[derive(Debug, Clone)]
 pub struct ConsoleFormat {
     redactor: Option<Redactor>,
+    _verdicts: crate::verdict::Reader,
 }
 
 impl Default for ConsoleFormat {
     fn default() -> Self {
         ConsoleFormat {
             redactor: Some(Redactor::default()),
+            _verdicts: crate::verdict::Reader::new(),
         }
     }
 }
@@ -225,7 +254,14 @@ where
     ) -> fmt::Result {
         let ansi = writer.has_ansi_escapes();
         with_buf(|buf| {
-            format_console(buf, event, ctx.event_scope(), ansi, self.redactor.as_ref());
+            format_console(
+                buf,
+                event,
+                None,
+                || ctx.event_scope(),
+                ansi,
+                self.redactor.as_ref(),
+            );
             writer.write_str(buf)
         })
     }
@@ -238,8 +274,12 @@ pub(crate) struct ConsoleMessage<'a> {
 }
 
 impl ConsoleMessage<'_> {
-    fn write(&mut self, text: &str) {
+    fn write(&mut self, field: &Field, text: &str) {
         match self.redactor {
+            // The JSON line's redactor saw this very text (`crate::verdict`).
+            Some(r) if crate::verdict::known_clean(field.index(), text, r) => {
+                console_escape_into(self.buf, text, false);
+            }
             Some(r) => console_escape_into(self.buf, &r.redact_text(text), false),
             None => console_escape_into(self.buf, text, false),
         }
@@ -249,7 +289,7 @@ impl ConsoleMessage<'_> {
 impl Visit for ConsoleMessage<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
-            self.write(value);
+            self.write(field, value);
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
@@ -262,7 +302,7 @@ impl Visit for ConsoleMessage<'_> {
         }
         with_scratch(|s| {
             let _ = write!(s, "{value:?}");
-            self.write(s);
+            self.write(field, s);
         });
     }
 }

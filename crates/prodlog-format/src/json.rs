@@ -11,7 +11,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, Scope};
 
 use crate::buf::with_buf;
-use crate::chain::{Chain, Frames};
+use crate::chain::{Chain, Frames, Syntax};
 use crate::encode::{FieldVisitor, Json};
 use crate::escape::{json_escape_into, json_str};
 use crate::keys::KeySet;
@@ -85,7 +85,7 @@ pub(crate) fn format_json<'a, S>(
         // The spans' members rendered once (see `crate::chain`), when the event has none
         // of their keys.
         Some(chain) if !keys.may_hold_any(chain.mask) => {
-            buf.push_str(&chain.json);
+            buf.push_str(&chain.text);
             keys.add_new(chain.mask, chain.keys.iter().copied());
             innermost = Some(chain.name);
             #[cfg(feature = "opentelemetry")]
@@ -478,7 +478,7 @@ where
         let dispatch = self.dispatch.get().and_then(|d| d.upgrade());
         if !self.mixed {
             // One schema for every destination (the usual case): one formatting.
-            let chain = self.frames.take(event, &ctx, self.schema);
+            let chain = self.frames.take(event, &ctx, Syntax::Json(self.schema));
             with_buf(|buf| {
                 format_json(
                     buf,

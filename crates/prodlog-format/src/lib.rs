@@ -98,6 +98,7 @@ mod schema;
 mod sink;
 mod span_fields;
 mod time;
+mod verdict;
 
 pub use adapters::{RedactingFields, RedactingMakeWriter, RedactingWriter};
 pub use console::{stdout_wants_ansi, ConsoleFormat, ConsoleLayer};
