@@ -350,7 +350,11 @@ fn file(imp: &str, n: u64, dir: &Path) -> Measured {
                 .try_init()
                 .expect("prodlog init");
             in_spans(n, event);
-            drop(guard); // flushes and fsyncs
+            drop(guard); // flushes and fsyncs the current file
+                         // The files rotated on the way too, as the peers' one file is synced whole.
+            for entry in std::fs::read_dir(dir).expect("bench dir").flatten() {
+                let _ = std::fs::File::open(entry.path()).and_then(|f| f.sync_all());
+            }
         }
         _ => {
             let file = std::fs::File::create(&path).expect("create bench file");
@@ -371,9 +375,15 @@ fn file(imp: &str, n: u64, dir: &Path) -> Measured {
         }
     }
     let elapsed = t0.elapsed();
-    let lines = std::fs::read(&path)
+    // Every file of the implementation: prodlog's rotated ones too.
+    let lines: usize = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(imp))
+        .filter_map(|e| std::fs::read(e.path()).ok())
         .map(|b| b.iter().filter(|&&c| c == b'\n').count())
-        .unwrap_or(0);
+        .sum();
     eprintln!("{imp}: {lines} lines of {} on disk", n + warm_up(n));
     Measured {
         ns_per_event: elapsed.as_nanos() as f64 / n as f64,
