@@ -312,3 +312,28 @@ fn a_span_entered_in_a_task_on_another_thread_brings_its_newest_fields() {
         "a later thread sees the earlier record"
     );
 }
+
+/// Spans nested deeper than a chain is kept for (64) still get their whole context, from
+/// the registry walk; and an event at every depth matches it.
+#[test]
+fn deep_nesting_past_the_kept_chains_still_carries_every_span() {
+    fn descend(depth: u64, seq: &mut u64) {
+        if depth == 100 {
+            return;
+        }
+        let _entered = tracing::info_span!("level", depth, inner = depth).entered();
+        *seq += 1;
+        tracing::info!(seq = *seq, "down");
+        descend(depth + 1, seq);
+        *seq += 1;
+        tracing::info!(seq = *seq, "up");
+    }
+    let (dispatch, captures) = subscriber();
+    tracing::dispatcher::with_default(&dispatch, || descend(0, &mut 0));
+    assert_all_same(&captures, 200);
+    let deepest = by_seq(&captures.json.text())[&100].clone();
+    assert!(
+        deepest.contains("\"depth\":99") && deepest.contains("\"inner\":99"),
+        "the innermost span wins: {deepest}"
+    );
+}
