@@ -261,11 +261,28 @@ impl Frames {
         if let Some(chain) = taken.filter(|c| c.is_fresh(syntax)) {
             return Some(chain);
         }
-        let chain = self.resolve(&id, ctx, syntax);
+        self.resolve_or_walk(stack, &id, ctx, syntax)
+    }
+
+    /// [`resolve`](Self::resolve), or the frame marked to walk the registry when no chain
+    /// can be kept for it.
+    #[cold]
+    #[inline(never)]
+    fn resolve_or_walk<S>(
+        &self,
+        stack: &Stack,
+        id: &Id,
+        ctx: &Context<'_, S>,
+        syntax: Syntax,
+    ) -> Option<Arc<Chain>>
+    where
+        S: Subscriber + for<'l> LookupSpan<'l>,
+    {
+        let chain = self.resolve(id, ctx, syntax);
         if chain.is_none() {
             if let Ok(mut frames) = stack.frames.try_borrow_mut() {
                 if let Some(top) = frames.iter_mut().rev().find(|f| !f.duplicate) {
-                    top.walk = top.id == id;
+                    top.walk = top.id == *id;
                 }
             }
         }
