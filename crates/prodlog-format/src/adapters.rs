@@ -10,8 +10,9 @@ use tracing_subscriber::fmt::{FormatFields, MakeWriter};
 
 use crate::buf::with_buf;
 use crate::console::ConsoleMessage;
-use crate::encode::{Console, FieldVisitor};
+use crate::encode::Console;
 use crate::keys::KeySet;
+use crate::visitor::FieldVisitor;
 
 /// A [`FormatFields`] for `fmt`'s text formats (`Full`, `Compact`, `Pretty`'s fields): the
 /// message, then ` key=value` pairs, every value redacted on its way in — event fields and

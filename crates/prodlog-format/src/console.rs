@@ -15,12 +15,13 @@ use tracing_subscriber::registry::{LookupSpan, Scope};
 use crate::buf::with_buf;
 use crate::buf::with_scratch;
 use crate::chain::{Chain, Frames, Syntax};
-use crate::encode::{Console, FieldVisitor};
+use crate::encode::Console;
 use crate::escape::{console_escape_into, ConsoleEscaper};
 use crate::keys::KeySet;
 use crate::sink::{Destination, LineSink, StdoutSink, WriteFailures};
 use crate::span_fields::SpanFields;
 use crate::time::{event_time, write_rfc3339};
+use crate::visitor::FieldVisitor;
 
 const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";

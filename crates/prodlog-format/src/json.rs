@@ -12,13 +12,14 @@ use tracing_subscriber::registry::{LookupSpan, Scope};
 
 use crate::buf::with_buf;
 use crate::chain::{Chain, Frames, Syntax};
-use crate::encode::{FieldVisitor, Json};
+use crate::encode::Json;
 use crate::escape::{json_escape_into, json_str};
 use crate::keys::KeySet;
 use crate::schema::JsonSchema;
 use crate::sink::{Destination, LineSink, MakeWriterSink, WriteFailures};
 use crate::span_fields::SpanFields;
 use crate::time::{event_time, write_rfc3339};
+use crate::visitor::FieldVisitor;
 
 /// Appends one JSON object for `event`, followed by `\n`, with `schema`'s key names.
 ///

@@ -121,6 +121,7 @@ mod sink;
 mod span_fields;
 mod time;
 mod verdict;
+mod visitor;
 
 pub use adapters::{RedactingFields, RedactingMakeWriter, RedactingWriter};
 pub use console::{stdout_wants_ansi, ConsoleFormat, ConsoleLayer};

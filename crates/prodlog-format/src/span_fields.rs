@@ -6,8 +6,9 @@ use prodlog_redact::Redactor;
 use tracing_core::field::Visit;
 use tracing_core::span::{Attributes, Record};
 
-use crate::encode::{Console, Encode, FieldVisitor, Json};
+use crate::encode::{Console, Encode, Json};
 use crate::keys::KeySet;
+use crate::visitor::FieldVisitor;
 
 /// A value added to a span's context after its creation (see [`SpanFields::insert`]).
 ///
