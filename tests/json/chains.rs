@@ -337,3 +337,61 @@ fn deep_nesting_past_the_kept_chains_still_carries_every_span() {
         "the innermost span wins: {deepest}"
     );
 }
+
+/// Through the preset at `warn`, into real files: the INFO request span is kept for its
+/// context, so the WARN and ERROR lines inside it carry its fields as they change (a late
+/// record, `context::add`), a DEBUG span entered inside it shows nothing, an explicit
+/// parent and an exit are honoured; the error-only file gets the same context.
+#[test]
+fn the_preset_at_warn_keeps_the_changing_request_context_in_both_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (layer, guard) = crate::support::files_only(dir.path())
+        .directives("warn")
+        .into_layer()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        let request = tracing::info_span!("request", request_id = "r-1", user_id = Empty);
+        let other = tracing::info_span!("request", request_id = "r-2");
+        {
+            let _in = request.enter();
+            tracing::warn!(seq = 1u64, "before auth");
+            request.record("user_id", 7);
+            tracing::warn!(seq = 2u64, "after auth");
+            prodlog::context::add("tenant", "acme");
+            {
+                let _debug = tracing::debug_span!("cache", hidden = 1).entered();
+                tracing::error!(seq = 3u64, "inside a debug span");
+            }
+            tracing::warn!(parent: &other, seq = 4u64, "explicit parent");
+            tracing::info!(seq = 99u64, "below the level");
+        }
+        tracing::warn!(seq = 5u64, "after the request");
+    });
+    drop(guard);
+    let main = crate::support::read_json_lines(&dir.path().join("t.log"));
+    let seqs: Vec<u64> = main.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5], "WARN and ERROR only: {main:?}");
+    let field = |i: usize, k: &str| main[i].get(k).cloned();
+    assert_eq!(field(0, "request_id"), Some("r-1".into()));
+    assert_eq!(field(0, "user_id"), None, "not recorded yet");
+    assert_eq!(field(1, "user_id"), Some(7.into()), "the late record shows");
+    assert_eq!(
+        field(2, "tenant"),
+        Some("acme".into()),
+        "context::add shows"
+    );
+    assert_eq!(field(2, "user_id"), Some(7.into()));
+    assert_eq!(field(2, "hidden"), None, "the DEBUG span is off at warn");
+    assert_eq!(field(2, "span"), Some("request".into()));
+    assert_eq!(
+        field(3, "request_id"),
+        Some("r-2".into()),
+        "the explicit parent"
+    );
+    assert_eq!(field(3, "user_id"), None);
+    assert_eq!(field(4, "request_id"), None, "outside the request");
+    let errors = crate::support::read_json_lines(&dir.path().join("t.error.log"));
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["tenant"], "acme");
+    assert_eq!(errors[0]["request_id"], "r-1");
+}
