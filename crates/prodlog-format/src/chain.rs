@@ -230,16 +230,16 @@ impl Frames {
         };
     }
 
-    /// The chain of the span `event` is in, fresh, taken out of the stack for the event
-    /// (give it back with [`restore`](Self::restore)). `None` when the event must take the
-    /// registry walk: an explicit parent, no span entered here, or a span gone.
+    /// The chain of the span `event` is in, fresh, taken out of the stack for the event and
+    /// put back when the [`Taken`] drops. `None` when the event must take the registry
+    /// walk: an explicit parent, no span entered here, or a chain that cannot be kept.
     #[inline]
     pub(crate) fn take<S>(
         &self,
         event: &Event<'_>,
         ctx: &Context<'_, S>,
         syntax: Syntax,
-    ) -> Option<Arc<Chain>>
+    ) -> Option<Taken<'_>>
     where
         S: Subscriber + for<'l> LookupSpan<'l>,
     {
@@ -258,10 +258,14 @@ impl Frames {
             }
             (top.id.clone(), top.chain.take())
         };
-        if let Some(chain) = taken.filter(|c| c.is_fresh(syntax)) {
-            return Some(chain);
-        }
-        self.resolve_or_walk(stack, &id, ctx, syntax)
+        let chain = match taken.filter(|c| c.is_fresh(syntax)) {
+            Some(chain) => chain,
+            None => self.resolve_or_walk(stack, &id, ctx, syntax)?,
+        };
+        Some(Taken {
+            chain: Some(chain),
+            stack,
+        })
     }
 
     /// [`resolve`](Self::resolve), or the frame marked to walk the registry when no chain
@@ -316,18 +320,31 @@ impl Frames {
         }
         Some(chain)
     }
+}
 
-    /// Puts `chain` back on the frame it came from, if that is still the current one.
-    #[inline]
-    pub(crate) fn restore(&self, chain: Arc<Chain>) {
-        let Some(stack) = self.stacks.get() else {
+/// A chain out of its frame for one event (a re-entrant event inside finds the frame empty
+/// and resolves its own); back on the frame when dropped, if that is still the current one.
+pub(crate) struct Taken<'a> {
+    chain: Option<Arc<Chain>>,
+    /// This thread's stack, found once per event.
+    stack: &'a Stack,
+}
+
+impl Taken<'_> {
+    pub(crate) fn chain(&self) -> Option<&Chain> {
+        self.chain.as_deref()
+    }
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        let (Some(chain), Ok(mut frames)) = (self.chain.take(), self.stack.frames.try_borrow_mut())
+        else {
             return;
         };
-        if let Ok(mut frames) = stack.frames.try_borrow_mut() {
-            if let Some(top) = frames.iter_mut().rev().find(|f| !f.duplicate) {
-                if top.id == chain.id && top.chain.is_none() {
-                    top.chain = Some(chain);
-                }
+        if let Some(top) = frames.iter_mut().rev().find(|f| !f.duplicate) {
+            if top.id == chain.id && top.chain.is_none() {
+                top.chain = Some(chain);
             }
         }
     }

@@ -14,7 +14,7 @@ use tracing_subscriber::registry::{LookupSpan, Scope};
 
 use crate::buf::with_buf;
 use crate::buf::with_scratch;
-use crate::chain::{Chain, Frames, Syntax};
+use crate::chain::{Chain, Frames, Syntax, Taken};
 use crate::encode::Console;
 use crate::escape::{console_escape_into, ConsoleEscaper};
 use crate::keys::KeySet;
@@ -202,7 +202,7 @@ where
             format_console(
                 buf,
                 event,
-                chain.as_deref(),
+                chain.as_ref().and_then(Taken::chain),
                 || ctx.event_scope(event),
                 self.ansi,
                 self.redactor.as_ref(),
@@ -210,9 +210,6 @@ where
             self.destination
                 .write(event.metadata().level(), buf.as_bytes(), event.metadata());
         });
-        if let Some(chain) = chain {
-            self.frames.restore(chain);
-        }
     }
 }
 

@@ -11,7 +11,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, Scope};
 
 use crate::buf::with_buf;
-use crate::chain::{Chain, Frames, Syntax};
+use crate::chain::{Chain, Frames, Syntax, Taken};
 use crate::encode::Json;
 use crate::escape::{json_escape_into, json_str};
 use crate::keys::KeySet;
@@ -484,7 +484,7 @@ where
                 format_json(
                     buf,
                     event,
-                    chain.as_deref(),
+                    chain.as_ref().and_then(Taken::chain),
                     || ctx.event_scope(event),
                     self.redactor.as_ref(),
                     dispatch.as_ref(),
@@ -495,9 +495,6 @@ where
                     d.write(level, buf.as_bytes(), meta);
                 }
             });
-            if let Some(chain) = chain {
-                self.frames.restore(chain);
-            }
             return;
         }
         let schema_of = |d: &Destination| d.schema.unwrap_or(self.schema);
