@@ -350,7 +350,13 @@ fn the_preset_at_warn_keeps_the_changing_request_context_in_both_files() {
         .into_layer()
         .unwrap();
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-        let request = tracing::info_span!("request", request_id = "r-1", user_id = Empty);
+        let hostile = "ua\n{\"level\":\"ERROR\",\"forged\":1}\u{1b}[2J\"";
+        let request = tracing::info_span!(
+            "request",
+            request_id = "r-1",
+            user_id = Empty,
+            agent = hostile
+        );
         let other = tracing::info_span!("request", request_id = "r-2");
         {
             let _in = request.enter();
@@ -372,6 +378,16 @@ fn the_preset_at_warn_keeps_the_changing_request_context_in_both_files() {
     let seqs: Vec<u64> = main.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
     assert_eq!(seqs, [1, 2, 3, 4, 5], "WARN and ERROR only: {main:?}");
     let field = |i: usize, k: &str| main[i].get(k).cloned();
+    // One line per event whatever the span holds: the chain is copied escaped.
+    let raw = std::fs::read_to_string(dir.path().join("t.log")).unwrap();
+    assert_eq!(raw.lines().count(), 5, "{raw}");
+    for i in 0..3 {
+        assert_eq!(
+            field(i, "agent"),
+            Some("ua\n{\"level\":\"ERROR\",\"forged\":1}\u{1b}[2J\"".into())
+        );
+        assert_eq!(field(i, "forged"), None);
+    }
     assert_eq!(field(0, "request_id"), Some("r-1".into()));
     assert_eq!(field(0, "user_id"), None, "not recorded yet");
     assert_eq!(field(1, "user_id"), Some(7.into()), "the late record shows");
