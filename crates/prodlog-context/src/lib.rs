@@ -60,6 +60,7 @@ pub mod tower;
 
 pub use request_id::{RequestId, MAX_LEN as MAX_REQUEST_ID_LEN};
 
+use std::io::Write as _;
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::Subscriber;
 use tracing_subscriber::layer::{Context, Layer};
@@ -220,7 +221,7 @@ pub fn add<'a>(name: &'static str, value: impl Into<ContextValue<'a>>) -> bool {
         ) else {
             static SAID: std::sync::Once = std::sync::Once::new();
             SAID.call_once(|| {
-                eprintln!(
+                let _ = writeln!(std::io::stderr(), 
                     "prodlog: context::add({name:?}) found no prodlog ContextLayer in the subscriber, \
                      so the value is not logged (use prodlog::init(), or add \
                      prodlog_context::ContextLayer to a tracing_subscriber::Registry)"

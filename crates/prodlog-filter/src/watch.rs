@@ -8,6 +8,7 @@
 //! file — and `SIGHUP` makes the change immediate, the way daemons reload configuration.
 
 use std::io;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -87,7 +88,11 @@ impl Watcher {
 }
 
 fn report(path: &Path, what: &str) {
-    eprintln!("prodlog: level file {}: {what}", path.display());
+    let _ = writeln!(
+        std::io::stderr(),
+        "prodlog: level file {}: {what}",
+        path.display()
+    );
     tracing::warn!(target: "prodlog_filter", path = %path.display(), "level file {what}");
 }
 

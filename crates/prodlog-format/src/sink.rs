@@ -1,7 +1,7 @@
 //! Where formatted lines go.
 
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -42,12 +42,37 @@ impl<T: LineSink + ?Sized> LineSink for Arc<T> {
 }
 
 /// Standard output, one `write` per line through the locked, line-buffered `Stdout`.
+///
+/// A broken pipe (the reader is gone: a log shipper that died, `| head`) marks standard
+/// output dead for the rest of the process: later lines are refused at once (counted by
+/// the destination as lost, reported on stderr at most once a minute), never written,
+/// never a panic. Rust ignores `SIGPIPE`, so the process is not killed by it either.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct StdoutSink;
 
+static STDOUT_DEAD: AtomicBool = AtomicBool::new(false);
+static STDERR_DEAD: AtomicBool = AtomicBool::new(false);
+
+/// Writes `line` unless the stream is known broken; a broken pipe marks it so.
+fn write_std(dead: &AtomicBool, mut out: impl Write, line: &[u8]) -> io::Result<()> {
+    if dead.load(Ordering::Relaxed) {
+        return Err(io::Error::new(
+            io::ErrorKind::BrokenPipe,
+            "the standard stream's reader is gone",
+        ));
+    }
+    let result = out.write_all(line);
+    if let Err(e) = &result {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            dead.store(true, Ordering::Relaxed);
+        }
+    }
+    result
+}
+
 impl LineSink for StdoutSink {
     fn write_line(&self, line: &[u8]) -> io::Result<()> {
-        io::stdout().lock().write_all(line)
+        write_std(&STDOUT_DEAD, io::stdout().lock(), line)
     }
     fn flush(&self) -> io::Result<()> {
         io::stdout().lock().flush()
@@ -60,7 +85,7 @@ pub struct StderrSink;
 
 impl LineSink for StderrSink {
     fn write_line(&self, line: &[u8]) -> io::Result<()> {
-        io::stderr().lock().write_all(line)
+        write_std(&STDERR_DEAD, io::stderr().lock(), line)
     }
 }
 
@@ -182,7 +207,10 @@ impl WriteFailures {
                 .compare_exchange(last, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            eprintln!("prodlog: a log destination failed to write: {err} ({n} lines lost so far)");
+            let _ = writeln!(
+                std::io::stderr(),
+                "prodlog: a log destination failed to write: {err} ({n} lines lost so far)"
+            );
         }
     }
 }

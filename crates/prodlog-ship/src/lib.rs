@@ -64,6 +64,7 @@ mod queue;
 mod syslog;
 
 use std::io;
+use std::io::Write as _;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -203,7 +204,8 @@ pub fn flush_all(timeout: Duration) {
 pub fn shutdown_all(timeout: Duration) {
     for inner in all() {
         if !inner.shutdown(timeout) {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "prodlog: {}: lines left unsent at shutdown",
                 inner.shared.name
             );
@@ -213,7 +215,8 @@ pub fn shutdown_all(timeout: Duration) {
             .after_close
             .load(std::sync::atomic::Ordering::Relaxed);
         if late > 0 {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "prodlog: {}: {late} lines logged during shutdown were not sent",
                 inner.shared.name
             );

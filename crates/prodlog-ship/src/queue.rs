@@ -1,6 +1,7 @@
 //! The bounded queue between the callers and one destination's sending thread.
 
 use std::io;
+use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -147,7 +148,7 @@ impl Shared {
                 .compare_exchange(last, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            eprintln!("prodlog: {}: {what}", self.name);
+            let _ = writeln!(std::io::stderr(), "prodlog: {}: {what}", self.name);
         }
     }
 }
@@ -279,7 +280,7 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
             None => {
                 if failing {
                     failing = false;
-                    eprintln!("prodlog: {}: sending again", shared.name);
+                    let _ = writeln!(std::io::stderr(), "prodlog: {}: sending again", shared.name);
                 }
                 backoff = Duration::ZERO;
                 shared.lock().held_bytes = 0;
@@ -294,7 +295,8 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
                 if closing {
                     let lost = batch.iter().filter(|&&b| b == b'\n').count() as u64;
                     shared.dropped.fetch_add(lost, Ordering::Relaxed);
-                    eprintln!(
+                    let _ = writeln!(
+                        std::io::stderr(),
                         "prodlog: {}: {lost} lines not sent at shutdown ({e})",
                         shared.name
                     );

@@ -7,9 +7,11 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-use crate::lock::DirLock;
+use crate::lock::{DirLock, LOCK_WAIT};
+use crate::safe;
 
 /// One backup on disk.
 #[derive(Debug, Clone)]
@@ -91,7 +93,7 @@ pub(crate) fn prune(path: &Path, keep: usize, cap: Option<u64>) -> io::Result<()
             continue;
         }
         if let Some(cap) = cap {
-            total = total.saturating_add(fs::metadata(&b.path).map_or(0, |m| m.len()));
+            total = total.saturating_add(fs::symlink_metadata(&b.path).map_or(0, |m| m.len()));
             if total > cap {
                 remove(&b.path)?;
             }
@@ -138,11 +140,13 @@ pub(crate) struct Compressor {
 }
 
 impl Compressor {
-    pub(crate) fn start(path: PathBuf, lock: PathBuf) -> Compressor {
+    /// `lock`: the directory to lock while renaming (none when this process writes a file
+    /// of its own); `local` orders the renames with this process's rotations.
+    pub(crate) fn start(path: PathBuf, lock: Option<PathBuf>, local: Arc<Mutex<()>>) -> Compressor {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("prodlog-gzip".into())
-            .spawn(move || compress_all(&path, &lock, rx))
+            .spawn(move || compress_all(&path, lock.as_deref(), &local, rx))
             .ok();
         Compressor {
             jobs: thread.as_ref().map(|_| tx),
@@ -166,13 +170,13 @@ impl Compressor {
     }
 }
 
-fn compress_all(path: &Path, lock: &Path, jobs: Receiver<Job>) {
+fn compress_all(path: &Path, lock: Option<&Path>, local: &Mutex<()>, jobs: Receiver<Job>) {
     for job in jobs {
-        if let Err(e) = compress(path, lock, job) {
-            eprintln!(
-                "prodlog-writer: cannot compress a backup of {}: {e}",
+        if let Err(e) = compress(path, lock, local, job) {
+            safe::warn(&format!(
+                "cannot compress a backup of {} (it stays uncompressed): {e}",
                 path.display()
-            );
+            ));
         }
     }
 }
@@ -180,22 +184,29 @@ fn compress_all(path: &Path, lock: &Path, jobs: Receiver<Job>) {
 /// Gzips the job's file into a temporary name, then — under the directory lock, so no
 /// rotation moves files meanwhile — gives it the `.gz` name of wherever the file is now and
 /// deletes the original. A file pruned meanwhile leaves nothing behind.
-fn compress(path: &Path, lock: &Path, mut job: Job) -> io::Result<()> {
+///
+/// The temporary name is unpredictable and created with `O_EXCL` and `O_NOFOLLOW`, so a
+/// name planted in a shared directory is never written through; its mode is set on the
+/// descriptor this call created (the backup's own mode), never on a path.
+fn compress(path: &Path, lock: Option<&Path>, local: &Mutex<()>, mut job: Job) -> io::Result<()> {
     let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(format!(".{}.{}.gz.tmp", std::process::id(), job.id.1));
+    tmp_name.push(format!(".{}.gz.tmp", safe::random_suffix()));
     let tmp = PathBuf::from(tmp_name);
     let meta = job.file.metadata()?;
+    let mut created = false;
     let result = (|| {
-        let out = File::create(&tmp)?;
+        let out = safe::create_new(&tmp, 0o600)?;
+        created = true;
         out.set_permissions(meta.permissions())?;
         let mut enc = flate2::write::GzEncoder::new(out, flate2::Compression::default());
         io::copy(&mut job.file, &mut enc)?;
         enc.finish()?.sync_all()?;
-        let lock = DirLock::open(lock)?;
-        let _held = lock.lock()?;
-        let current = list(path)?
-            .into_iter()
-            .find(|b| !b.gz && fs::metadata(&b.path).is_ok_and(|m| FileId::of(&m) == job.id));
+        let _local = local.lock().unwrap_or_else(PoisonError::into_inner);
+        let lock = lock.map(DirLock::open).transpose()?;
+        let _held = lock.as_ref().map(|l| l.lock(LOCK_WAIT)).transpose()?;
+        let current = list(path)?.into_iter().find(|b| {
+            !b.gz && fs::symlink_metadata(&b.path).is_ok_and(|m| FileId::of(&m) == job.id)
+        });
         match current {
             Some(b) => {
                 fs::rename(&tmp, backup_path(path, b.index, true))?;
@@ -204,7 +215,7 @@ fn compress(path: &Path, lock: &Path, mut job: Job) -> io::Result<()> {
             None => remove(&tmp),
         }
     })();
-    if result.is_err() {
+    if result.is_err() && created {
         let _ = remove(&tmp);
     }
     result

@@ -90,12 +90,14 @@ mod clock;
 mod lock;
 mod make_writer;
 mod roll;
+mod safe;
 mod writer;
 
 pub use builder::WriterBuilder;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use make_writer::LineWriter;
 pub use roll::{create_dir, Rotation};
+pub use safe::{is_refused, per_process_path};
 pub use writer::{
     flush_all, shutdown_all, QueuePolicy, Stats, Writer, MAX_BACKUPS, MAX_QUEUE_BYTES,
 };

@@ -1,17 +1,18 @@
 //! The file on disk: whole-line writes, rotation by size and time, numbered backups, gzip,
 //! and reopening when an outside tool moved or truncated the file.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Datelike, Local, Timelike};
 
 use crate::backups::{self, Compressor, FileId, Job};
 use crate::clock::Clock;
-use crate::lock::{lock_path, DirLock};
+use crate::lock::{lock_path, DirLock, LOCK_WAIT};
+use crate::safe::{self, open_append};
 
 /// When a new file is started because time passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -43,7 +44,11 @@ pub(crate) struct RollOptions {
 
 /// The open log file and what is needed to rotate it.
 pub(crate) struct RollingFile {
+    /// The file written now: the configured name, or this process's own name after a
+    /// fall-back (see [`RollingFile::fall_back`]).
     path: PathBuf,
+    /// The configured name.
+    base: PathBuf,
     file: File,
     /// The file's size as this process last left it; any other size means someone else
     /// (another process, logrotate) changed the file.
@@ -51,7 +56,11 @@ pub(crate) struct RollingFile {
     period: Option<i64>,
     opts: RollOptions,
     clock: Arc<dyn Clock>,
-    lock: Arc<DirLock>,
+    /// The shared directory lock; `None` once this process writes a file of its own.
+    lock: Option<Arc<DirLock>>,
+    /// Orders this process's rotations and its gzip thread's renames (the directory lock
+    /// does it across processes, and is not there after a fall-back).
+    local: Arc<Mutex<()>>,
     compressor: Option<Compressor>,
     /// Bytes written since the kernel was last asked to start writing the file back.
     unkicked: u64,
@@ -82,17 +91,6 @@ fn start_writeback(file: &File) {
 #[cfg(not(target_os = "linux"))]
 fn start_writeback(_file: &File) {}
 
-/// Opens for appending (and reading, to repair a torn tail), creating with `mode`.
-fn open_append(path: &Path, mode: u32) -> io::Result<File> {
-    let mut opts = OpenOptions::new();
-    opts.read(true).append(true).create(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, mode);
-    #[cfg(not(unix))]
-    let _ = mode;
-    opts.open(path)
-}
-
 /// Creates the parent directory of `path` (see [`create_dir`]).
 fn create_parent(path: &Path, mode: u32) -> io::Result<()> {
     match path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -121,24 +119,48 @@ impl RollingFile {
         clock: Arc<dyn Clock>,
     ) -> io::Result<Self> {
         create_parent(&path, opts.mode)?;
-        let lock_file = lock_path(&path);
-        let lock = Arc::new(DirLock::open(&lock_file)?);
-        let held = lock.clone();
-        let _held = held.lock()?;
-        let file = open_append(&path, opts.mode)?;
+        let dir = lock_path(&path);
+        if let Some(warning) = safe::check_dir(&dir) {
+            safe::warn(&warning);
+        }
+        let dir_lock = Arc::new(DirLock::open(&dir)?);
+        let local = Arc::new(Mutex::new(()));
+        let attempt = dir_lock
+            .lock(LOCK_WAIT)
+            .and_then(|held| Ok((held, open_append(&path, opts.mode)?)));
+        let (file, lock, held) = match attempt {
+            Ok((held, file)) => (file, Some(dir_lock.clone()), Some(held)),
+            Err(e) if must_fall_back(&e) => {
+                let alt = safe::per_process_path(&path);
+                safe::warn(&fall_back_message(&e, &alt));
+                (open_append(&alt, opts.mode)?, None, None)
+            }
+            Err(e) => return Err(e),
+        };
+        let _local = local.lock().unwrap_or_else(PoisonError::into_inner);
+        let current = match lock {
+            Some(_) => path.clone(),
+            None => safe::per_process_path(&path),
+        };
+        let compressor = opts.compress.then(|| {
+            Compressor::start(
+                current.clone(),
+                lock.as_ref().map(|_| dir.clone()),
+                local.clone(),
+            )
+        });
         let meta = file.metadata()?;
-        let compressor = opts
-            .compress
-            .then(|| Compressor::start(path.clone(), lock_file));
         let mut rolling = RollingFile {
             size: meta.len(),
             // A file left by an earlier run belongs to the period it was last written in.
             period: None,
-            path,
+            path: current,
+            base: path,
             file,
             opts,
             clock,
             lock,
+            local: local.clone(),
             compressor,
             unkicked: 0,
         };
@@ -149,7 +171,53 @@ impl RollingFile {
             rolling.opts.max_backups,
             rolling.opts.max_total_bytes,
         )?;
+        drop(held);
         Ok(rolling)
+    }
+
+    /// The file written now.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stops sharing the configured name: from now on this process writes
+    /// `app.<pid>.log` (and its own backups), without the directory lock. Taken when the
+    /// lock cannot be had within [`LOCK_WAIT`] or the name holds something unsafe (a
+    /// symlink, a FIFO, another user's file) — never blocking, never following.
+    fn fall_back(&mut self, why: &io::Error) -> io::Result<()> {
+        let alt = safe::per_process_path(&self.base);
+        let message = fall_back_message(why, &alt);
+        safe::warn(&message);
+        self.file = open_append(&alt, self.opts.mode)?;
+        self.path = alt;
+        self.lock = None;
+        self.size = self.file.metadata()?.len();
+        self.period = self.period_of(self.clock.now());
+        if self.opts.compress {
+            // The old thread ends with its queued files (their names are the shared ones).
+            self.compressor = Some(Compressor::start(
+                self.path.clone(),
+                None,
+                self.local.clone(),
+            ));
+        }
+        self.repair_tail()?;
+        let mut note = Vec::new();
+        report_line(&mut note, &message);
+        self.write_chunk(&note).map_err(|(e, _)| e)
+    }
+
+    /// Opens the current name again (after a rotation, or when someone moved the file); a
+    /// name that now holds something unsafe makes a sharing writer fall back.
+    fn reopen(&mut self) -> io::Result<()> {
+        match open_append(&self.path, self.opts.mode) {
+            Ok(file) => {
+                self.file = file;
+                Ok(())
+            }
+            Err(e) if self.lock.is_some() && safe::is_refused(&e) => self.fall_back(&e),
+            Err(e) => Err(e),
+        }
     }
 
     /// The rotation period `t` falls in, as a comparable key.
@@ -183,10 +251,19 @@ impl RollingFile {
         &mut self,
         mut data: &'d [u8],
     ) -> Result<(), (io::Error, &'d [u8])> {
+        let local = self.local.clone();
+        let _local = local.lock().unwrap_or_else(PoisonError::into_inner);
         let lock = self.lock.clone();
-        let _held = match lock.lock() {
-            Ok(held) => held,
-            Err(e) => return Err((e, data)),
+        let _held = match lock.as_deref().map(|l| l.lock(LOCK_WAIT)) {
+            None => None,
+            Some(Ok(held)) => Some(held),
+            Some(Err(e)) if e.kind() == io::ErrorKind::TimedOut => {
+                if let Err(e) = self.fall_back(&e) {
+                    return Err((e, data));
+                }
+                None
+            }
+            Some(Err(e)) => return Err((e, data)),
         };
         if let Err(e) = self.follow_outside_changes() {
             return Err((e, data));
@@ -280,7 +357,7 @@ impl RollingFile {
         };
         if moved {
             create_parent(&self.path, self.opts.mode)?;
-            self.file = open_append(&self.path, self.opts.mode)?;
+            self.reopen()?;
             self.size = self.file.metadata()?.len();
             // Whoever moved it started the current period.
             self.period = self.period_of(self.clock.now());
@@ -312,7 +389,7 @@ impl RollingFile {
             "prodlog cut a torn last line of {cut} bytes from {} (a process stopped mid-write)",
             self.path.display()
         );
-        eprintln!("prodlog-writer: {message}");
+        safe::warn(&message);
         let mut note = Vec::new();
         report_line(&mut note, &message);
         self.write_chunk(&note).map_err(|(e, _)| e)
@@ -347,15 +424,16 @@ impl RollingFile {
         if keep == 0 {
             fs::remove_file(&first)?;
         }
-        let fresh = open_append(&self.path, self.opts.mode)?;
-        let mut old = std::mem::replace(&mut self.file, fresh);
-        self.size = 0;
+        let old_path = self.path.clone();
+        let mut old = self.file.try_clone()?;
+        self.reopen()?;
+        self.size = self.file.metadata()?.len();
         if let (Some(compressor), true) = (&self.compressor, keep > 0) {
             let id = FileId::of(&old.metadata()?);
             old.seek(SeekFrom::Start(0))?;
             compressor.send(Job { file: old, id });
         }
-        backups::prune(&self.path, keep, self.opts.max_total_bytes)
+        backups::prune(&old_path, keep, self.opts.max_total_bytes)
     }
 
     pub(crate) fn flush(&mut self) -> io::Result<()> {
@@ -373,6 +451,18 @@ impl RollingFile {
         }
         self.file.sync_all()
     }
+}
+
+/// A lock held by someone else past [`LOCK_WAIT`], or an unsafe entry at the name.
+fn must_fall_back(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::TimedOut || safe::is_refused(e)
+}
+
+fn fall_back_message(why: &io::Error, alt: &Path) -> String {
+    format!(
+        "{why}; writing {} instead (this process's own file, not shared with other processes)",
+        alt.display()
+    )
 }
 
 #[cfg(unix)]

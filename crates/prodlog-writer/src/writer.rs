@@ -277,6 +277,14 @@ impl Writer {
         }
     }
 
+    /// The file written now: the configured path, or this process's own
+    /// [`per_process_path`](crate::per_process_path) after a fall-back (the shared lock
+    /// was held by another process past its wait, or the name held a symlink, a FIFO or
+    /// another user's file).
+    pub fn path(&self) -> PathBuf {
+        lock(&self.shared.file).path().to_owned()
+    }
+
     /// The writer's counters.
     pub fn stats(&self) -> Stats {
         let s = &*self.shared;
@@ -307,7 +315,7 @@ pub fn shutdown_all(timeout: Duration) {
     for shared in writers {
         let writer = Writer { shared };
         if let Err(e) = writer.shutdown(timeout) {
-            eprintln!("prodlog-writer: {e}");
+            crate::safe::warn(&e.to_string());
         }
     }
 }
@@ -353,11 +361,11 @@ impl Shared {
         let mut last = lock(&self.last_report);
         if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
             *last = Some(Instant::now());
-            eprintln!(
-                "prodlog-writer: cannot write {}: {e} ({n} failed writes so far, {waiting_lines} lines waiting, {} lost); retrying",
+            crate::safe::warn(&format!(
+                "cannot write {}: {e} ({n} failed writes so far, {waiting_lines} lines waiting, {} lost); retrying",
                 self.path.display(),
                 self.lost_total.load(Ordering::Relaxed)
-            );
+            ));
         }
     }
 
@@ -497,12 +505,12 @@ impl Shared {
             }
             self.done.notify_all();
             if fault_lines > 0 && pending.is_empty() {
-                eprintln!(
-                    "prodlog-writer: writing to {} again after {} failed writes ({} lines lost meanwhile)",
+                crate::safe::warn(&format!(
+                    "writing to {} again after {} failed writes ({} lines lost meanwhile)",
                     self.path.display(),
                     self.failed_writes.load(Ordering::Relaxed),
                     self.lost_total.load(Ordering::Relaxed),
-                );
+                ));
                 fault_lines = 0;
             } else if !pending.is_empty() {
                 fault_lines = pending.iter().filter(|&&b| b == b'\n').count();
@@ -519,11 +527,11 @@ impl Shared {
                 if left > 0 {
                     self.lost_total.fetch_add(left, Ordering::Relaxed);
                     st.queue.clear();
-                    eprintln!(
-                        "prodlog-writer: {left} lines could not be written to {} before shutdown ({} lost in all)",
+                    crate::safe::warn(&format!(
+                        "{left} lines could not be written to {} before shutdown ({} lost in all)",
                         self.path.display(),
                         self.lost_total.load(Ordering::Relaxed),
-                    );
+                    ));
                 }
                 st.stopped = true;
                 self.room.notify_all();

@@ -1,5 +1,6 @@
 //! The preset's builder.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -351,12 +352,12 @@ impl Builder {
     pub fn init(self) -> Guard {
         let (layer, guard, problems) = self.compose::<Registry>();
         for p in &problems {
-            eprintln!("prodlog: {}; {}", p.error, p.fallback);
+            let _ = writeln!(std::io::stderr(), "prodlog: {}; {}", p.error, p.fallback);
         }
         match install(layer, &guard) {
             Ok(()) => guard,
             Err(e) => {
-                eprintln!("prodlog: {e}; leaving it in place");
+                let _ = writeln!(std::io::stderr(), "prodlog: {e}; leaving it in place");
                 Guard::default()
             }
         }

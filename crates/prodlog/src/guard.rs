@@ -1,5 +1,6 @@
 //! The guard `init()` returns.
 
+use std::io::Write as _;
 use std::sync::Once;
 use std::time::Duration;
 
@@ -128,9 +129,9 @@ impl Guard {
             Ok(()) => handle
                 .filter()
                 .on_change(move |max| log::set_max_level(max.min(ceiling).as_log())),
-            Err(_) => eprintln!(
+            Err(_) => drop(writeln!(std::io::stderr(), 
                 "prodlog: a `log` logger is already set; records of the `log` crate go there, not through prodlog"
-            ),
+            )),
         }
     }
 
@@ -152,7 +153,8 @@ impl Guard {
     pub fn flush(&self) {
         for f in &self.files {
             if !f.flush(self.shutdown_timeout) {
-                eprintln!(
+                let _ = writeln!(
+                    std::io::stderr(),
                     "prodlog: a log file did not flush within {:?}",
                     self.shutdown_timeout
                 );
@@ -160,7 +162,8 @@ impl Guard {
         }
         for s in &self.shippers {
             if !s.flush(self.shutdown_timeout) {
-                eprintln!(
+                let _ = writeln!(
+                    std::io::stderr(),
                     "prodlog: {} did not flush within {:?}",
                     s.name(),
                     self.shutdown_timeout
@@ -183,13 +186,14 @@ impl Drop for Guard {
         drop(self.watch.take());
         for f in &self.files {
             if let Err(e) = f.shutdown(self.shutdown_timeout) {
-                eprintln!("prodlog: closing a log file failed: {e}");
+                let _ = writeln!(std::io::stderr(), "prodlog: closing a log file failed: {e}");
             }
         }
         for s in &self.shippers {
             if !s.shutdown(self.shutdown_timeout) {
                 let st = s.stats();
-                eprintln!(
+                let _ = writeln!(
+                    std::io::stderr(),
                     "prodlog: {}: lines left unsent at shutdown ({} sent, {} dropped)",
                     s.name(),
                     st.sent,

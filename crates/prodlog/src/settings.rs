@@ -1,6 +1,7 @@
 //! Resolving the builder's choices and the `PRODLOG_*` environment into one configuration.
 
 use std::ffi::OsString;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use prodlog_format::stdout_wants_ansi;
@@ -246,7 +247,8 @@ fn default_redactor(
                     .iter()
                     .map(|(id, why)| format!("{id}: {why}"))
                     .collect();
-                eprintln!(
+                let _ = writeln!(
+                    std::io::stderr(),
                     "prodlog: redaction rules from {}: {} in use, {} skipped ({})",
                     path.display(),
                     r.file_rule_count(),

@@ -25,6 +25,7 @@
 //! `unsafe` is allowed in this module only: `sigaction`, `pipe2`, `write` and `raise` have
 //! no safe wrapper in std, and a handler must use nothing but async-signal-safe calls.
 
+use std::io::Write as _;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Once;
 use std::time::Duration;
@@ -72,7 +73,10 @@ pub(crate) fn install(shutdown_timeout: Duration) {
         let mut fds = [-1; 2];
         // SAFETY: `fds` has room for the two descriptors pipe2 writes.
         if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            eprintln!("prodlog: no flush on SIGTERM/SIGINT: cannot create a pipe");
+            let _ = writeln!(
+                std::io::stderr(),
+                "prodlog: no flush on SIGTERM/SIGINT: cannot create a pipe"
+            );
             return;
         }
         let read = fds[0];
@@ -80,7 +84,10 @@ pub(crate) fn install(shutdown_timeout: Duration) {
             .name("prodlog-signals".into())
             .spawn(move || flush_on_signal(read, shutdown_timeout));
         if spawned.is_err() {
-            eprintln!("prodlog: no flush on SIGTERM/SIGINT: cannot start a thread");
+            let _ = writeln!(
+                std::io::stderr(),
+                "prodlog: no flush on SIGTERM/SIGINT: cannot start a thread"
+            );
             return;
         }
         WAKE_FD.store(fds[1], Ordering::Relaxed);
