@@ -221,7 +221,7 @@ pub fn add<'a>(name: &'static str, value: impl Into<ContextValue<'a>>) -> bool {
         ) else {
             static SAID: std::sync::Once = std::sync::Once::new();
             SAID.call_once(|| {
-                let _ = writeln!(std::io::stderr(), 
+                let _ = writeln!(std::io::stderr(),
                     "prodlog: context::add({name:?}) found no prodlog ContextLayer in the subscriber, \
                      so the value is not logged (use prodlog::init(), or add \
                      prodlog_context::ContextLayer to a tracing_subscriber::Registry)"

@@ -129,7 +129,7 @@ impl Guard {
             Ok(()) => handle
                 .filter()
                 .on_change(move |max| log::set_max_level(max.min(ceiling).as_log())),
-            Err(_) => drop(writeln!(std::io::stderr(), 
+            Err(_) => drop(writeln!(std::io::stderr(),
                 "prodlog: a `log` logger is already set; records of the `log` crate go there, not through prodlog"
             )),
         }
