@@ -12,6 +12,7 @@
 mod support;
 
 mod pipes;
+mod settings;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -33,6 +34,7 @@ fn child(scenario: &str) {
                 }
             }
         }
+        "settings" => settings::child(),
         other => pipes::child(other),
     }
 }
@@ -50,6 +52,7 @@ fn main() {
             ("stdout_broken_by_head", pipes::stdout_broken_by_head),
             ("stderr_closed", pipes::stderr_closed),
             ("both_broken_by_head", pipes::both_broken_by_head),
+            ("settings_fuzz", settings::settings_fuzz),
         ],
     );
 }

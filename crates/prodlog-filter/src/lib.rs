@@ -68,6 +68,7 @@
 //! `rustc-hash` (the fast hash for short target strings that rustc itself uses) and, on
 //! Unix, `signal-hook` (a `SIGHUP` flag set safely from a signal handler).
 
+mod config_file;
 mod directive;
 mod filter;
 mod rules;

@@ -66,7 +66,7 @@ struct Watcher {
 
 impl Watcher {
     fn check(&mut self) {
-        let now = match std::fs::read_to_string(&self.path) {
+        let now = match crate::config_file::read(&self.path) {
             Ok(text) => Seen::Text(text),
             Err(e) => Seen::Unreadable(e.kind()),
         };
@@ -134,7 +134,7 @@ impl FilterHandle {
         interval: Duration,
     ) -> io::Result<FileWatch> {
         let path = path.into();
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let text = crate::config_file::read(&path).map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!("cannot read level file {}: {e}", path.display()),

@@ -229,7 +229,7 @@ impl RedactorBuilder {
             let loaded = match source {
                 RuleSource::Path(path) => {
                     let name = path.display().to_string();
-                    let text = std::fs::read_to_string(path)
+                    let text = crate::config_file::read(path)
                         .map_err(|e| BuildError::new(&name, format!("cannot read: {e}")))?;
                     crate::rules_file::parse(&text, &name)?
                 }

@@ -76,8 +76,10 @@
 //! gitleaks rule files).
 
 mod builder;
+mod config_file;
 mod matching;
 mod names;
+mod normalize;
 mod pairs;
 mod redactor;
 mod rules;

@@ -11,6 +11,7 @@ use regex::Regex;
 
 use crate::builder::RedactorBuilder;
 use crate::names::{builtin_sensitive, ends_with_words};
+use crate::normalize;
 use crate::rules::Check;
 use crate::shape::Shape;
 
@@ -195,31 +196,20 @@ impl Redactor {
     }
 
     /// `text` with every secret found in it replaced; borrowed when there is none.
+    ///
+    /// The text is also read as a person would read it (see `normalize.rs`): after one
+    /// round of URL, HTML or JavaScript unescaping, without invisible characters, with
+    /// look-alike letters mapped to Latin ones. What is found there is replaced in the
+    /// original, where it came from.
     pub fn redact_text<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let shape = Shape::of(text.as_bytes());
+        let view = shape.unusual.then(|| normalize::view(text)).flatten();
         // Most values: nothing any rule needs, decided before anything else is set up.
-        if self.surely_clean(text, &shape) {
-            return Cow::Borrowed(text);
-        }
-        let mut hits = Hits::default();
-        let mask = self.candidates(text, &shape, &mut hits);
-        if mask == 0 && hits.files.is_empty() {
+        if view.is_none() && self.surely_clean(text, &shape) {
             return Cow::Borrowed(text);
         }
         let mut spans: Vec<Span> = Vec::new();
-        for idx in 0..self.inner.rules.len() {
-            if mask & (1 << idx) != 0 {
-                self.find_spans(idx, text, &hits, &mut spans);
-            }
-        }
-        self.file_spans(text, &mut hits.files, |_, (start, end)| {
-            spans.push(Span {
-                start,
-                end,
-                rule: usize::MAX,
-                vendor: None,
-            });
-        });
+        self.collect(text, &shape, view.as_ref(), &mut spans, &mut Vec::new());
         if spans.is_empty() {
             return Cow::Borrowed(text);
         }
@@ -268,34 +258,84 @@ impl Redactor {
     /// the secret.
     pub fn find(&self, text: &str) -> Vec<&str> {
         let shape = Shape::of(text.as_bytes());
-        if self.surely_clean(text, &shape) {
+        let view = shape.unusual.then(|| normalize::view(text)).flatten();
+        if view.is_none() && self.surely_clean(text, &shape) {
             return Vec::new();
         }
-        let mut hits = Hits::default();
-        let mask = self.candidates(text, &shape, &mut hits);
+        let (mut spans, mut files) = (Vec::new(), Vec::new());
+        self.collect(text, &shape, view.as_ref(), &mut spans, &mut files);
+        // In rule order (built-in rules by their place in the table, then file rules), each
+        // name once.
+        let mut named: Vec<(usize, &str)> = spans
+            .iter()
+            .filter_map(|span| {
+                let rule = self.inner.rules.get(span.rule)?;
+                Some((span.rule, span.vendor.unwrap_or(rule.name.as_str())))
+            })
+            .collect();
+        named.extend(
+            files
+                .iter()
+                .map(|&i| (usize::MAX, self.inner.file_rules[i].id.as_str())),
+        );
+        named.sort_by_key(|&(rule, _)| rule);
         let mut found = Vec::new();
-        let mut spans = Vec::new();
-        for idx in 0..self.inner.rules.len() {
-            if mask & (1 << idx) != 0 {
-                spans.clear();
-                self.find_spans(idx, text, &hits, &mut spans);
-                for span in &spans {
-                    let name = span.vendor.unwrap_or(self.inner.rules[idx].name.as_str());
-                    if !found.contains(&name) {
-                        found.push(name);
-                    }
-                }
-            }
-        }
-        let mut files = Vec::new();
-        self.file_spans(text, &mut hits.files, |i, _| files.push(i));
-        for i in files {
-            let name = self.inner.file_rules[i].id.as_str();
+        for (_, name) in named {
             if !found.contains(&name) {
                 found.push(name);
             }
         }
         found
+    }
+
+    /// The secrets of `text` into `spans` (file rules' spans with `rule: usize::MAX`, their
+    /// indices into `files`), and those of its normalised `view`, mapped back.
+    fn collect(
+        &self,
+        text: &str,
+        shape: &Shape,
+        view: Option<&normalize::View>,
+        spans: &mut Vec<Span>,
+        files: &mut Vec<usize>,
+    ) {
+        self.collect_in(text, shape, spans, files);
+        if let Some(view) = view {
+            let mut seen = Vec::new();
+            self.collect_in(
+                &view.text,
+                &Shape::of(view.text.as_bytes()),
+                &mut seen,
+                files,
+            );
+            for span in seen {
+                let (start, end) = view.original(span.start, span.end);
+                if end > start {
+                    spans.push(Span { start, end, ..span });
+                }
+            }
+        }
+    }
+
+    fn collect_in(&self, text: &str, shape: &Shape, spans: &mut Vec<Span>, files: &mut Vec<usize>) {
+        if self.surely_clean(text, shape) {
+            return;
+        }
+        let mut hits = Hits::default();
+        let mask = self.candidates(text, shape, &mut hits);
+        for idx in 0..self.inner.rules.len() {
+            if mask & (1 << idx) != 0 {
+                self.find_spans(idx, text, &hits, spans);
+            }
+        }
+        self.file_spans(text, &mut hits.files, |i, (start, end)| {
+            files.push(i);
+            spans.push(Span {
+                start,
+                end,
+                rule: usize::MAX,
+                vendor: None,
+            });
+        });
     }
 
     /// The rules-file rules and allowlists that were skipped because they cannot apply to

@@ -19,6 +19,10 @@ pub(crate) struct Shape {
     /// For a text of at most 64 bytes with digits: a bit per byte of a digit group
     /// (digits, and single spaces or dashes between two digits).
     pub(crate) groups: Option<u64>,
+    /// A byte that may start an escape, an invisible or look-alike character or a line
+    /// break (`%`, `&`, `\\`, NUL, CR, LF, non-ASCII): the text may read otherwise than its
+    /// bytes (see [`normalize`](crate::normalize)).
+    pub(crate) unusual: bool,
 }
 
 impl Shape {
@@ -40,18 +44,19 @@ fn has_run(bits: u64, k: usize) -> bool {
     x != 0
 }
 
-const TOKEN: u8 = 1;
-const DIGIT: u8 = 2;
-const SEPARATOR: u8 = 4;
-const AT: u8 = 8;
-const DASH: u8 = 16;
-const PAREN: u8 = 32;
-const QUOTE: u8 = 64;
-const NOT_HEX: u8 = 128;
+const TOKEN: u16 = 1;
+const DIGIT: u16 = 2;
+const SEPARATOR: u16 = 4;
+const AT: u16 = 8;
+const DASH: u16 = 16;
+const PAREN: u16 = 32;
+const QUOTE: u16 = 64;
+const NOT_HEX: u16 = 128;
+const UNUSUAL: u16 = 256;
 
 /// The class bits of every byte, so the pass is one table load per byte.
-static CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
+static CLASS: [u16; 256] = {
+    let mut t = [0u16; 256];
     let mut i = 0;
     while i < 256 {
         let b = i as u8;
@@ -80,6 +85,9 @@ static CLASS: [u8; 256] = {
         if !(b.is_ascii_hexdigit() || b == b'-') {
             c |= NOT_HEX;
         }
+        if matches!(b, b'%' | b'&' | b'\\' | 0 | b'\r' | b'\n') || b >= 0x80 {
+            c |= UNUSUAL;
+        }
         t[i] = c;
         i += 1;
     }
@@ -95,7 +103,7 @@ impl Shape {
         // walks of their own, only when the classes say they can matter (callgrind on the
         // bench's clean event: ~10 instructions per byte before, ~3 now for a text with
         // neither).
-        let mut flags = 0u8;
+        let mut flags = 0u16;
         for &b in bytes {
             flags |= CLASS[usize::from(b)];
         }
@@ -135,6 +143,7 @@ impl Shape {
             at: flags & AT != 0,
             digits,
             long_run,
+            unusual: flags & UNUSUAL != 0,
         }
     }
 }

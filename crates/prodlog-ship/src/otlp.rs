@@ -156,9 +156,11 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
+        // Bytes, not `&str` slices: a `%` before a multi-byte character is kept as it is.
         if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
                 i += 3;
                 continue;
             }
@@ -223,5 +225,8 @@ mod tests {
         assert_eq!(o.url, "http://x:1/v1/logs");
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%41%4"), "A%4");
+        assert_eq!(percent_decode("%é1"), "%é1");
+        assert_eq!(percent_decode("a%1é"), "a%1é");
+        assert_eq!(percent_decode("%+1"), "%+1");
     }
 }

@@ -80,17 +80,21 @@ impl InitError {
     }
 }
 
+/// Shown through the default redactor: a setting is often a secret's neighbour (an
+/// `Authorization` header, credentials in an endpoint URL, an `api_key=` query), and the
+/// message that quotes a bad one is printed on stderr or logged by the caller.
 impl fmt::Display for InitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
+        use fmt::Write as _;
+        let mut text = self.message.clone();
         for (i, e) in self.directives.iter().enumerate() {
-            f.write_str(if i == 0 { ": " } else { "; " })?;
-            write!(f, "{e}")?;
+            text.push_str(if i == 0 { ": " } else { "; " });
+            let _ = write!(text, "{e}");
         }
         if let Some(source) = &self.source {
-            write!(f, ": {source}")?;
+            let _ = write!(text, ": {source}");
         }
-        Ok(())
+        f.write_str(&prodlog_redact::Redactor::default().redact_text(&text))
     }
 }
 
