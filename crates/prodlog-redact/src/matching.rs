@@ -33,7 +33,7 @@ impl Redactor {
                 if rule.check == Check::Card {
                     // `4111 1111 1111 1111 42`: the number, without the group after it.
                     while !self.passes(Check::Card, &text[m.start()..end]) {
-                        match text[m.start()..end].rfind([' ', '-']) {
+                        match text[m.start()..end].rfind([' ', '-', '.', '_']) {
                             Some(i) => end = m.start() + i,
                             None => break,
                         }
@@ -145,6 +145,11 @@ fn part_of_an_id(check: Check, text: &str, start: usize, end: usize) -> bool {
     }
     let b = text.as_bytes();
     let joiner = |c: u8| matches!(c, b'-' | b'_' | b'.');
+    // `4111111111111111.0`: a float's zero fraction (a number logged as `f64`), not an id.
+    let zeros = b.get(end) == Some(&b'.') && {
+        let n = b[end + 1..].iter().take_while(|&&c| c == b'0').count();
+        n > 0 && !b.get(end + 1 + n).is_some_and(u8::is_ascii_alphanumeric)
+    };
     (start >= 2 && joiner(b[start - 1]) && b[start - 2].is_ascii_alphanumeric())
-        || (end + 1 < b.len() && joiner(b[end]) && b[end + 1].is_ascii_alphanumeric())
+        || (!zeros && end + 1 < b.len() && joiner(b[end]) && b[end + 1].is_ascii_alphanumeric())
 }

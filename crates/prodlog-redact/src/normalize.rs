@@ -206,7 +206,9 @@ fn latin_word(text: &str, at: usize) -> bool {
 
 /// A line break (with blanks) between a word and a `=` or `:`: the length to skip.
 fn break_before_separator(b: &[u8], i: usize) -> Option<usize> {
-    let prev = *b.get(i.checked_sub(1)?)?;
+    // The last byte before the break and the blanks ahead of it.
+    let before = b[..i].iter().rposition(|c| !matches!(c, b' ' | b'\t'))?;
+    let prev = b[before];
     if !(prev.is_ascii_alphanumeric() || matches!(prev, b'_' | b'"' | b'\'')) {
         return None;
     }

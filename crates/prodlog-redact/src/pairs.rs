@@ -49,12 +49,13 @@ fn value_at(b: &[u8], mut at: usize) -> Option<(usize, usize)> {
         while i < b.len() {
             match b[i] {
                 c if c == q => return Some((start, i)),
-                b'\n' | b'\r' => return None,
+                b'\n' | b'\r' => break,
                 b'\\' if q == b'"' => i += 2,
                 _ => i += 1,
             }
         }
-        return None;
+        // A quote never closed (a line cut short, a hand-made message): the word after it.
+        return bare(b, start);
     }
     // `Bearer abc`, `Basic abc`, `Digest …`, `Token …`: the credential is the word after.
     for scheme in AUTH_SCHEMES.iter().map(|s| s.as_bytes()) {
@@ -70,6 +71,11 @@ fn value_at(b: &[u8], mut at: usize) -> Option<(usize, usize)> {
             break;
         }
     }
+    bare(b, at)
+}
+
+/// The bare token at `at`: up to a blank, a quote or punctuation that ends a value.
+fn bare(b: &[u8], at: usize) -> Option<(usize, usize)> {
     let end = b[at..]
         .iter()
         .position(|&c| {
@@ -234,13 +240,25 @@ pub(crate) fn find_pairs(
             let standalone = key_start == 0 || b[key_start - 1].is_ascii_whitespace();
             if standalone && i > end && i < b.len() && strong_noun(key) && sensitive(key) {
                 let mut v = i;
-                for verb in [&b"is "[..], b"was ", b"of "] {
-                    if b[v..].starts_with(verb) {
+                for verb in [&b"is"[..], b"was", b"of"] {
+                    if b[v..].starts_with(verb)
+                        && b.get(v + verb.len())
+                            .is_some_and(|c| matches!(c, b' ' | b':' | b'='))
+                    {
                         v += verb.len();
                     }
                 }
-                if let Some((vs, ve)) = value_at(b, v) {
-                    if looks_like_a_credential(&b[vs..ve]) {
+                // `the password is: …`, `api key is = …`: the verb then a separator says
+                // what follows is the value, as `key: value` does.
+                let mut blanks = b[v..].iter().take_while(|&&c| c == b' ').count();
+                let separated = matches!(b.get(v + blanks), Some(b':' | b'='));
+                if separated {
+                    v += blanks + 1;
+                    blanks = b[v..].iter().take_while(|&&c| c == b' ').count();
+                }
+                v += blanks;
+                if let Some((vs, ve)) = (v < b.len()).then(|| value_at(b, v)).flatten() {
+                    if separated || looks_like_a_credential(&b[vs..ve]) {
                         push_value(text, vs, ve, out);
                     }
                 }

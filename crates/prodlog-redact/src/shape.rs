@@ -17,7 +17,7 @@ pub(crate) struct Shape {
     /// needs can be in it, only digit-rule secrets (cards, SSNs).
     pub(crate) hex_only: bool,
     /// For a text of at most 64 bytes with digits: a bit per byte of a digit group
-    /// (digits, and single spaces or dashes between two digits).
+    /// (digits, and single spaces, dashes, dots or underscores between two digits).
     pub(crate) groups: Option<u64>,
     /// A byte that may start an escape, an invisible or look-alike character or a line
     /// break (`%`, `&`, `\\`, NUL, CR, LF, non-ASCII): the text may read otherwise than its
@@ -117,7 +117,7 @@ impl Shape {
                     let digit = b.is_ascii_digit();
                     digits += usize::from(digit);
                     d |= u64::from(digit) << i;
-                    j |= u64::from(b == b' ' || b == b'-') << i;
+                    j |= u64::from(matches!(b, b' ' | b'-' | b'.' | b'_')) << i;
                 }
                 // Digits, and single joins with a digit on each side.
                 groups = Some(d | (j & (d << 1) & (d >> 1)));
@@ -190,7 +190,7 @@ pub(crate) fn longest_digit_group(bytes: &[u8]) -> usize {
     let (mut best, mut run, mut prev_digit) = (0usize, 0usize, false);
     for &b in bytes {
         let digit = b.is_ascii_digit();
-        let joins = prev_digit & (b == b' ' || b == b'-');
+        let joins = prev_digit & matches!(b, b' ' | b'-' | b'.' | b'_');
         run = (run + usize::from(digit)) * usize::from(digit | joins);
         best = best.max(run);
         prev_digit = digit;
@@ -206,7 +206,7 @@ fn branchy_digit_group(bytes: &[u8]) -> usize {
         if b.is_ascii_digit() {
             run += 1;
             prev_digit = true;
-        } else if prev_digit && (b == b' ' || b == b'-') {
+        } else if prev_digit && matches!(b, b' ' | b'-' | b'.' | b'_') {
             prev_digit = false;
         } else {
             best = best.max(run);
@@ -234,7 +234,7 @@ pub(crate) fn longest_bounded_digit_group(bytes: &[u8]) -> usize {
             i += 1;
             continue;
         }
-        // One joined group: digits, single spaces or dashes between digits.
+        // One joined group: digits, single spaces, dashes, dots or underscores between digits.
         let start = i;
         let mut end = i;
         let mut j = i;
@@ -242,7 +242,7 @@ pub(crate) fn longest_bounded_digit_group(bytes: &[u8]) -> usize {
             if bytes[j].is_ascii_digit() {
                 j += 1;
                 end = j;
-            } else if matches!(bytes[j], b' ' | b'-')
+            } else if matches!(bytes[j], b' ' | b'-' | b'.' | b'_')
                 && bytes.get(j + 1).is_some_and(u8::is_ascii_digit)
             {
                 j += 1;
@@ -255,7 +255,7 @@ pub(crate) fn longest_bounded_digit_group(bytes: &[u8]) -> usize {
             Some(start)
         } else {
             (start..end)
-                .find(|&k| matches!(bytes[k], b' ' | b'-'))
+                .find(|&k| matches!(bytes[k], b' ' | b'-' | b'.' | b'_'))
                 .map(|k| k + 1)
         };
         let right = if !word(end) {
@@ -263,7 +263,7 @@ pub(crate) fn longest_bounded_digit_group(bytes: &[u8]) -> usize {
         } else {
             (start..end)
                 .rev()
-                .find(|&k| matches!(bytes[k], b' ' | b'-'))
+                .find(|&k| matches!(bytes[k], b' ' | b'-' | b'.' | b'_'))
         };
         if let (Some(l), Some(r)) = (left, right) {
             if l < r {
