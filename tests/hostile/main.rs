@@ -11,6 +11,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod bypass;
 mod pipes;
 mod settings;
 
@@ -35,6 +36,7 @@ fn child(scenario: &str) {
             }
         }
         "settings" => settings::child(),
+        "bypass" | "panic" => bypass::child(scenario),
         other => pipes::child(other),
     }
 }
@@ -53,6 +55,8 @@ fn main() {
             ("stderr_closed", pipes::stderr_closed),
             ("both_broken_by_head", pipes::both_broken_by_head),
             ("settings_fuzz", settings::settings_fuzz),
+            ("bypass_families", bypass::bypass_families),
+            ("panic_message", bypass::panic_message),
         ],
     );
 }

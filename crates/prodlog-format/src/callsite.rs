@@ -86,7 +86,7 @@ pub(crate) fn plan(
                 }
                 JsonSchema::Ecs | JsonSchema::Gcp if fixed_level => {
                     let mut h = String::new();
-                    crate::json::schema_rest(&mut h, meta, level.as_str(), schema);
+                    crate::json::schema_rest(&mut h, meta, meta.target(), level.as_str(), schema);
                     Some(&*Box::leak(h.into_boxed_str()))
                 }
                 _ => None,

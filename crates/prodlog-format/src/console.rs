@@ -75,7 +75,11 @@ pub(crate) fn format_console<'a, S>(
         buf.push_str(level);
         buf.push(' ');
     }
-    console_escape_into(buf, meta.target(), false);
+    console_escape_into(
+        buf,
+        &crate::json::shown_target(meta.target(), normalized.is_some(), redactor),
+        false,
+    );
     buf.push(':');
     if ansi {
         buf.push_str(RESET);

@@ -56,7 +56,10 @@ pub(crate) fn format_json<'a, S>(
                 buf.push_str("\",\"level\":\"");
                 buf.push_str(crate::callsite::level_label(event, meta));
                 buf.push_str("\",\"target\":\"");
-                json_escape_into(buf, meta.target());
+                json_escape_into(
+                    buf,
+                    &shown_target(meta.target(), normalized.is_some(), redactor),
+                );
                 buf.push('"');
             }
         }
@@ -169,11 +172,26 @@ fn write_schema_tail(
     let _ = (ids, keys);
 }
 
+/// The target as written. A `log` record's target is whatever text its caller chose
+/// (`log::info!(target: &url, …)`), so it passes the redactor like a value; a `tracing`
+/// callsite's is a constant of the program (a module path) and is written as it is.
+pub(crate) fn shown_target<'t>(
+    target: &'t str,
+    from_log: bool,
+    redactor: Option<&Redactor>,
+) -> std::borrow::Cow<'t, str> {
+    match redactor {
+        Some(r) if from_log => r.redact_text(target),
+        _ => std::borrow::Cow::Borrowed(target),
+    }
+}
+
 /// What ECS and Cloud Logging write after the time: all of it fixed by the callsite (the
 /// plan keeps it) but for a `log` record's or a `CRITICAL` event's.
 pub(crate) fn schema_rest(
     buf: &mut String,
     meta: &tracing_core::Metadata<'_>,
+    target: &str,
     label: &'static str,
     schema: JsonSchema,
 ) {
@@ -183,7 +201,7 @@ pub(crate) fn schema_rest(
         buf.push_str("\",\"ecs.version\":\"");
         buf.push_str(crate::schema::ECS_VERSION);
         buf.push_str("\",\"log.logger\":\"");
-        json_escape_into(buf, meta.target());
+        json_escape_into(buf, target);
         buf.push('"');
         if let Some(file) = meta.file() {
             buf.push_str(",\"log.origin.file.name\":");
@@ -214,7 +232,7 @@ pub(crate) fn schema_rest(
         buf.push('}');
     }
     buf.push_str(",\"logging.googleapis.com/labels\":{\"target\":");
-    json_str(buf, meta.target());
+    json_str(buf, target);
     buf.push('}');
 }
 
@@ -244,7 +262,13 @@ fn write_schema_head(
             // A callsite constant: from the plan, unless the level or target vary per event.
             match plan.head.filter(|_| cacheable) {
                 Some(rest) => buf.push_str(rest),
-                None => schema_rest(buf, meta, label, schema),
+                None => schema_rest(
+                    buf,
+                    meta,
+                    &shown_target(meta.target(), !cacheable, redactor),
+                    label,
+                    schema,
+                ),
             }
             if schema == JsonSchema::Ecs {
                 if meta.file().is_some() {
@@ -272,7 +296,7 @@ fn write_schema_head(
             body.only_message = true;
             event.record(&mut body);
             buf.push_str(",\"InstrumentationScope\":{\"Name\":");
-            json_str(buf, meta.target());
+            json_str(buf, &shown_target(meta.target(), !cacheable, redactor));
             buf.push_str("},\"Attributes\":{");
             let at = buf.len();
             if let Some(file) = meta.file() {

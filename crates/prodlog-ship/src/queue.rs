@@ -175,7 +175,11 @@ pub(crate) fn start(
         rejected: AtomicU64::new(0),
         after_close: AtomicU64::new(0),
         last_report: AtomicU64::new(0),
-        name: transport.describe(),
+        // An endpoint may carry credentials (`tcp://user:pw@host`, `?api_key=`): the name
+        // goes into stderr and into the log, so it is redacted once, here.
+        name: prodlog_redact::Redactor::default()
+            .redact_text(&transport.describe())
+            .into_owned(),
     });
     let worker = shared.clone();
     let handle = std::thread::Builder::new()

@@ -211,14 +211,58 @@ impl Drop for Guard {
 /// context of the panicking thread), pushes every log file's queue to disk, then runs the
 /// hook that was there before — so the panic and the lines before it survive even when
 /// the process aborts.
+///
+/// When the hook before was Rust's default one, prodlog prints what it would have printed
+/// instead, with the message through the redactor: a panic message is often built from a
+/// value (`panic!("cannot connect to {url}")`), and stderr is a log like any other. An
+/// application's own hook (Sentry, a custom one) runs as it was, with the message as it is.
 pub(crate) fn install_panic_flush() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
+        // `take_hook` leaves the default hook installed and hands out a new box of it each
+        // time: a second box with the same address and vtable means the first was the
+        // default one too (a hook of the application's is another type, or on the heap).
+        let probe = std::panic::take_hook();
+        #[allow(ambiguous_wide_pointer_comparisons)]
+        let default = std::ptr::eq(&*previous, &*probe);
+        drop(probe);
         std::panic::set_hook(Box::new(move |info| {
             crate::errors::log_panic(info);
             crate::flush();
-            previous(info);
+            if default {
+                print_redacted(info);
+            } else {
+                previous(info);
+            }
         }));
     });
+}
+
+/// Rust's default panic message, with the message redacted; best effort (stderr may be
+/// closed or a broken pipe).
+fn print_redacted(info: &std::panic::PanicHookInfo<'_>) {
+    let payload = info.payload();
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("Box<dyn Any>");
+    let redactor = prodlog_redact::Redactor::default();
+    let message = redactor.redact_text(message);
+    let thread = std::thread::current();
+    let name = thread.name().unwrap_or("<unnamed>");
+    let location = info.location().map_or_else(String::new, |l| {
+        format!(" at {}:{}:{}", l.file(), l.line(), l.column())
+    });
+    let backtrace = std::backtrace::Backtrace::capture();
+    let tail = match backtrace.status() {
+        std::backtrace::BacktraceStatus::Captured => format!("stack backtrace:\n{backtrace}"),
+        _ => "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n"
+            .to_owned(),
+    };
+    let _ = write!(
+        std::io::stderr(),
+        "\nthread '{name}' panicked{location}:\n{message}\n{tail}"
+    );
 }
