@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod faults;
 mod journald;
 mod otlp;
 mod rotel;
@@ -25,6 +26,14 @@ fn main() {
     support::test_main(
         child,
         &[
+            (
+                "otlp_timeout_bounds_a_trickling_answer",
+                faults::otlp_timeout_bounds_a_trickling_answer,
+            ),
+            (
+                "otlp_backoff_holds_while_lines_arrive",
+                faults::otlp_backoff_holds_while_lines_arrive,
+            ),
             (
                 "otlp_records_reach_a_real_collector_redacted_with_context",
                 otlp::otlp_records_reach_a_real_collector_redacted_with_context,

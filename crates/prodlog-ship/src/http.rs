@@ -8,7 +8,7 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// An `http://host:port/path` URL, split.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +43,12 @@ impl Url {
             let end = v6
                 .find(']')
                 .ok_or_else(|| format!("{url:?}: unclosed '['"))?;
-            let port = v6[end + 1..].strip_prefix(':').unwrap_or("80");
+            let port = match &v6[end + 1..] {
+                "" => "80",
+                rest => rest
+                    .strip_prefix(':')
+                    .ok_or_else(|| format!("{url:?}: {rest:?} after the address"))?,
+            };
             (format!("[{}]", &v6[..end]), port)
         } else {
             match authority.rsplit_once(':') {
@@ -78,7 +83,46 @@ pub(crate) struct Client {
     url: Url,
     headers: String,
     timeout: Duration,
-    conn: Option<BufReader<TcpStream>>,
+    conn: Option<BufReader<Timed>>,
+}
+
+/// A connection whose every read and write ends by one deadline: the export's timeout
+/// bounds the whole request — connect, send, and the answer however slowly it trickles
+/// in — not each system call.
+pub(crate) struct Timed {
+    stream: TcpStream,
+    deadline: Instant,
+}
+
+impl Timed {
+    fn left(&self) -> io::Result<Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the export request took longer than its timeout",
+            ))
+        } else {
+            Ok(left)
+        }
+    }
+}
+
+impl Read for Timed {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.set_read_timeout(Some(self.left()?))?;
+        self.stream.read(buf)
+    }
+}
+
+impl Write for Timed {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.set_write_timeout(Some(self.left()?))?;
+        self.stream.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
 }
 
 impl Client {
@@ -98,16 +142,18 @@ impl Client {
         }
     }
 
-    fn connect(&self) -> io::Result<BufReader<TcpStream>> {
+    fn connect(&self, deadline: Instant) -> io::Result<BufReader<Timed>> {
         let host = self.url.host.trim_start_matches('[').trim_end_matches(']');
         let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
         for addr in (host, self.url.port).to_socket_addrs()? {
-            match TcpStream::connect_timeout(&addr, self.timeout) {
-                Ok(s) => {
-                    s.set_read_timeout(Some(self.timeout))?;
-                    s.set_write_timeout(Some(self.timeout))?;
-                    let _ = s.set_nodelay(true);
-                    return Ok(BufReader::new(s));
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out"));
+            }
+            match TcpStream::connect_timeout(&addr, left) {
+                Ok(stream) => {
+                    let _ = stream.set_nodelay(true);
+                    return Ok(BufReader::new(Timed { stream, deadline }));
                 }
                 Err(e) => last = e,
             }
@@ -118,12 +164,17 @@ impl Client {
     /// POSTs `body`; Ok for a 2xx answer. A 4xx other than 408/429 is
     /// [`io::ErrorKind::InvalidData`] (retrying would not help).
     pub(crate) fn post(&mut self, content_type: &str, body: &[u8]) -> io::Result<()> {
+        // One deadline for the whole request, the retry on a fresh connection included.
+        let deadline = Instant::now() + self.timeout;
         // A kept-alive connection the server closed fails on first use: one fresh retry.
         for attempt in 0..2 {
             let reused = self.conn.is_some();
             let mut conn = match self.conn.take() {
-                Some(c) => c,
-                None => self.connect()?,
+                Some(mut c) => {
+                    c.get_mut().deadline = deadline;
+                    c
+                }
+                None => self.connect(deadline)?,
             };
             match self.exchange(&mut conn, content_type, body) {
                 Ok((status, keep)) => {
@@ -135,13 +186,20 @@ impl Client {
                         408 | 429 | 500..=599 => Err(io::Error::other(format!(
                             "the collector answered HTTP {status}"
                         ))),
+                        300..=399 => Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!(
+                                "the collector answered HTTP {status}, a redirect (not followed): check the endpoint {}",
+                                self.url
+                            ),
+                        )),
                         _ => Err(io::Error::new(
                             io::ErrorKind::InvalidData,
                             format!("the collector answered HTTP {status}"),
                         )),
                     };
                 }
-                Err(e) if reused && attempt == 0 => {
+                Err(e) if reused && attempt == 0 && e.kind() != io::ErrorKind::TimedOut => {
                     let _ = e;
                     continue;
                 }
@@ -153,7 +211,7 @@ impl Client {
 
     fn exchange(
         &self,
-        conn: &mut BufReader<TcpStream>,
+        conn: &mut BufReader<Timed>,
         content_type: &str,
         body: &[u8],
     ) -> io::Result<(u16, bool)> {
@@ -197,13 +255,16 @@ impl Client {
                     .and_then(|r| r.get(2..5))
                     .and_then(|c| c.parse::<u16>().ok())
                     .ok_or_else(|| io::Error::other(format!("not an HTTP response: {l:?}")))?;
-                if code == 100 {
-                    continue;
-                }
                 status = Some(code);
                 continue;
             }
             if l.is_empty() {
+                // `100 Continue` and other interim answers: their headers end here, and the
+                // real answer follows.
+                if status.is_some_and(|c| (100..200).contains(&c)) {
+                    status = None;
+                    continue;
+                }
                 break;
             }
             if let Some((k, v)) = l.split_once(':') {
@@ -229,10 +290,20 @@ impl Client {
                 if size > MAX_BODY {
                     return Ok((status, false));
                 }
-                io::copy(&mut conn.by_ref().take(size + 2), &mut io::sink())?;
                 if size == 0 {
+                    // The trailer: header lines up to an empty one (left unread, the next
+                    // answer would start with them).
+                    loop {
+                        line.clear();
+                        let n = conn.by_ref().take(16 * 1024).read_line(&mut line)?;
+                        header_bytes += n;
+                        if n == 0 || line.trim_end().is_empty() || header_bytes > 64 * 1024 {
+                            break;
+                        }
+                    }
                     break;
                 }
+                io::copy(&mut conn.by_ref().take(size + 2), &mut io::sink())?;
             }
         } else if let Some(len) = length {
             if len > MAX_BODY {
@@ -266,5 +337,84 @@ mod tests {
             .contains("credentials"));
         assert!(Url::parse("http://x:99999/").is_err());
         assert!(Url::parse("http://x/a b").is_err());
+        assert!(Url::parse("http://[::1]junk:4318").is_err());
+        assert_eq!(Url::parse("http://[::1]/x").unwrap().port, 80);
+    }
+}
+
+#[cfg(test)]
+mod answers {
+    //! The answer shapes a real HTTP/1.1 server sends, from a server on 127.0.0.1.
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A server that answers each request on one connection with the next of `answers`,
+    /// and returns how many requests it read.
+    fn serve(answers: Vec<&'static str>) -> (u16, std::thread::JoinHandle<usize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handle = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut out = stream;
+            let mut requests = 0;
+            for answer in answers {
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap() == 0 {
+                        return requests;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                requests += 1;
+                out.write_all(answer.as_bytes()).unwrap();
+            }
+            requests
+        });
+        (port, handle)
+    }
+
+    fn client(port: u16) -> Client {
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/v1/logs")).unwrap();
+        Client::new(url, &[], Duration::from_secs(5))
+    }
+
+    #[test]
+    fn trailers_and_interim_answers_keep_the_connection_in_step() {
+        let (port, server) = serve(vec![
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Trailer: 1\r\nX-Other: 2\r\n\r\n",
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            "HTTP/1.1 102 Processing\r\nX-A: 1\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
+        ]);
+        let mut c = client(port);
+        for _ in 0..3 {
+            c.post("application/x-protobuf", b"body").unwrap();
+        }
+        drop(c);
+        assert_eq!(
+            server.join().unwrap(),
+            3,
+            "each body sent once, on one connection"
+        );
+    }
+
+    #[test]
+    fn redirects_are_refused_not_followed() {
+        let (port, server) = serve(vec![
+            "HTTP/1.1 301 Moved Permanently\r\nLocation: http://elsewhere/\r\nContent-Length: 0\r\n\r\n",
+        ]);
+        let e = client(port)
+            .post("application/x-protobuf", b"body")
+            .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
+        assert_eq!(server.join().unwrap(), 1);
     }
 }

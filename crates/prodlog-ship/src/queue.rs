@@ -250,11 +250,16 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
             .split_inclusive(|&b| b == b'\n')
             .filter(|l| l.len() > 1)
             .collect();
+        // Lines done with: delivered, or refused for good (counted apart, not as sent).
         let mut sent_lines = 0;
+        let mut delivered = 0;
         let mut error = None;
         for chunk in lines.chunks(settings.max_batch_lines.max(1)) {
             match transport.send(chunk) {
-                Ok(()) => sent_lines += chunk.len(),
+                Ok(()) => {
+                    sent_lines += chunk.len();
+                    delivered += chunk.len();
+                }
                 Err(e) if e.kind() == io::ErrorKind::InvalidData => {
                     shared
                         .rejected
@@ -271,7 +276,7 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
                 }
             }
         }
-        shared.sent.fetch_add(sent_lines as u64, Ordering::Relaxed);
+        shared.sent.fetch_add(delivered as u64, Ordering::Relaxed);
         // Keep what was not sent.
         let consumed: usize = lines[..sent_lines].iter().map(|l| l.len()).sum();
         let consumed = if sent_lines == lines.len() {
@@ -312,12 +317,22 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
                     return;
                 }
                 backoff = (backoff * 2).clamp(Duration::from_millis(100), Duration::from_secs(5));
-                let s = shared.lock();
-                // Sleep, but wake for a shutdown.
-                let _ = shared
-                    .wake
-                    .wait_timeout(s, backoff)
-                    .unwrap_or_else(PoisonError::into_inner);
+                // Sleep the whole backoff: new lines also wake this condition variable, and
+                // must not make a down destination be tried again sooner. Only a shutdown
+                // ends the wait early.
+                let until = std::time::Instant::now() + backoff;
+                let mut s = shared.lock();
+                while !s.closing {
+                    let left = until.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    s = shared
+                        .wake
+                        .wait_timeout(s, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
             }
         }
     }
