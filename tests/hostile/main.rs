@@ -14,6 +14,7 @@ mod support;
 mod bypass;
 mod pipes;
 mod settings;
+mod signals;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -36,6 +37,7 @@ fn child(scenario: &str) {
             }
         }
         "settings" => settings::child(),
+        "flood8" => signals::child(),
         "bypass" | "panic" => bypass::child(scenario),
         other => pipes::child(other),
     }
@@ -57,6 +59,10 @@ fn main() {
             ("settings_fuzz", settings::settings_fuzz),
             ("bypass_families", bypass::bypass_families),
             ("panic_message", bypass::panic_message),
+            (
+                "sigterm_during_gzip_rotation",
+                signals::sigterm_during_gzip_rotation,
+            ),
         ],
     );
 }

@@ -70,6 +70,13 @@ struct State {
     give_up_at: Option<Instant>,
     /// The worker is gone: lines are written straight through.
     stopped: bool,
+    /// A shutdown is over without the worker stopping (its timeout passed): callers queue
+    /// again rather than wait for it.
+    released: bool,
+    /// The process is ending by a signal and the queue could not be written in time: what
+    /// is queued was counted as lost, nothing more is written, and a caller waits for the
+    /// end (so a line whose call returned is written or counted, never neither).
+    frozen: bool,
 }
 
 pub(crate) struct Shared {
@@ -88,6 +95,8 @@ pub(crate) struct Shared {
     failed_writes: AtomicU64,
     /// Bytes the worker holds for a retry.
     pending_bytes: AtomicU64,
+    /// Lines the worker holds for a retry.
+    pending_lines: AtomicU64,
     last_report: Mutex<Option<Instant>>,
     path: PathBuf,
 }
@@ -150,6 +159,8 @@ impl Writer {
                 stop: false,
                 give_up_at: None,
                 stopped: false,
+                released: false,
+                frozen: false,
             }),
             wake: Condvar::new(),
             room: Condvar::new(),
@@ -163,6 +174,7 @@ impl Writer {
             lost_total: AtomicU64::new(0),
             failed_writes: AtomicU64::new(0),
             pending_bytes: AtomicU64::new(0),
+            pending_lines: AtomicU64::new(0),
             last_report: Mutex::new(None),
             path,
         });
@@ -181,10 +193,24 @@ impl Writer {
         let s = &*self.shared;
         let mut st = lock(&s.state);
         loop {
+            if st.frozen {
+                // The process is about to end (see `shutdown_all`): this line is never
+                // reported as logged.
+                drop(st);
+                loop {
+                    std::thread::park();
+                }
+            }
             if st.stopped {
                 drop(st);
                 s.write_through(line);
                 return;
+            }
+            if st.stop && !st.released {
+                // Shutting down: the queue only shrinks now, and this line is written
+                // straight through once it is empty — after this thread's earlier lines.
+                st = s.done.wait(st).unwrap_or_else(PoisonError::into_inner);
+                continue;
             }
             if st.queue.len() + line.len() <= s.capacity || st.queue.is_empty() {
                 st.queue.extend_from_slice(line);
@@ -224,14 +250,20 @@ impl Writer {
     }
 
     /// Drains the queue, stops the worker, and syncs the file, waiting at most `timeout` for
-    /// the queue. Lines written afterwards go straight to the file.
+    /// the queue. Lines written afterwards go straight to the file; lines logged while it
+    /// drains wait for it, then go straight to the file too.
     pub fn shutdown(&self, timeout: Duration) -> io::Result<()> {
+        self.shutdown_inner(timeout, false)
+    }
+
+    fn shutdown_inner(&self, timeout: Duration, ending: bool) -> io::Result<()> {
         let s = &*self.shared;
         let deadline = Instant::now().checked_add(timeout);
         let lost_before = s.lost_total.load(Ordering::Relaxed);
         let drained = s.flush(timeout);
         let mut st = lock(&s.state);
         st.stop = true;
+        st.released = false;
         st.give_up_at = deadline;
         s.wake.notify_one();
         while !st.stopped {
@@ -248,9 +280,16 @@ impl Writer {
                 .0;
         }
         let stopped = st.stopped;
+        if !stopped && !ending {
+            st.released = true;
+            s.done.notify_all();
+        }
         drop(st);
+        if !stopped && ending {
+            return Err(self.freeze(timeout));
+        }
         // A worker that did not stop in time may be in a long rotation holding the file: its
-        // sync is skipped rather than waited for (a signal's shutdown must end).
+        // sync is skipped rather than waited for.
         if stopped {
             lock(&s.file).close()?;
         } else if let Ok(mut file) = s.file.try_lock() {
@@ -265,7 +304,6 @@ impl Writer {
                 s.path.display()
             )))
         } else {
-            // Counted for whoever ends the process now (a signal): lines still in memory.
             let queued = lock(&s.state).queue.iter().filter(|&&b| b == b'\n').count();
             Err(io::Error::new(
                 io::ErrorKind::TimedOut,
@@ -275,6 +313,33 @@ impl Writer {
                 ),
             ))
         }
+    }
+
+    /// The process is ending and the queue was not written in time: waits for the batch
+    /// being written (one write; the worker holds the file while it writes), then counts
+    /// what is queued or held for a retry as lost and stops every later write. Callers
+    /// that log from now on wait for the end of the process, so every line whose call
+    /// returned is in the file or in this count.
+    fn freeze(&self, timeout: Duration) -> io::Error {
+        let s = &*self.shared;
+        let file = lock(&s.file);
+        let mut st = lock(&s.state);
+        st.frozen = true;
+        let left = st.queue.iter().filter(|&&b| b == b'\n').count() as u64
+            + s.pending_lines.load(Ordering::Relaxed);
+        st.queue.clear();
+        s.lost_total.fetch_add(left, Ordering::Relaxed);
+        s.done.notify_all();
+        s.wake.notify_one();
+        drop(st);
+        drop(file);
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "log queue of {} not drained in {timeout:?}: {left} lines still queued, lost as the process ends",
+                s.path.display()
+            ),
+        )
     }
 
     /// The file written now: the configured path, or this process's own
@@ -308,13 +373,15 @@ pub fn flush_all(timeout: Duration) {
 }
 
 /// Drains and stops every live writer of the process, each waiting at most `timeout`:
-/// lines written afterwards go straight to their file before `write_line` returns (for a
-/// process about to end by a signal: whatever a caller saw logged is on disk).
+/// lines written afterwards go straight to their file before `write_line` returns. For a
+/// process about to end (a signal) only: a queue that cannot be written in time is counted
+/// as lost ([`Stats::lost`], stderr), and callers that log after that wait for the end —
+/// so every line whose call returned is on disk or counted, never neither.
 pub fn shutdown_all(timeout: Duration) {
     let writers: Vec<Arc<Shared>> = lock(&WRITERS).iter().filter_map(Weak::upgrade).collect();
     for shared in writers {
         let writer = Writer { shared };
-        if let Err(e) = writer.shutdown(timeout) {
+        if let Err(e) = writer.shutdown_inner(timeout, true) {
             crate::safe::warn(&e.to_string());
         }
     }
@@ -419,6 +486,14 @@ impl Shared {
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
             }
+            // The file first, then the queue: `freeze` takes them in this order too, so a
+            // batch is either still in the queue or written when it looks.
+            drop(st);
+            let mut file = lock(&self.file);
+            let mut st = lock(&self.state);
+            if st.frozen {
+                return;
+            }
             st.woken = false;
             st.deep_sleep = false;
             // While earlier lines wait to be retried, the queue stays where it is: memory
@@ -452,7 +527,6 @@ impl Shared {
                 );
             }
             let ok = {
-                let mut file = lock(&self.file);
                 let mut ok = true;
                 for data in [&mut pending, &mut report, &mut batch] {
                     if data.is_empty() {
@@ -494,7 +568,12 @@ impl Shared {
             }
             self.pending_bytes
                 .store(pending.len() as u64, Ordering::Relaxed);
+            self.pending_lines.store(
+                pending.iter().filter(|&&b| b == b'\n').count() as u64,
+                Ordering::Relaxed,
+            );
             let mut st = lock(&self.state);
+            drop(file);
             st.faulted = !pending.is_empty();
             if ok || stop {
                 st.flush_done = flush_target;

@@ -17,10 +17,19 @@
 //!   signal-hook chain to it): prodlog's handler sees that it is no longer the installed
 //!   one and returns at once, so the application's graceful shutdown goes on unchanged.
 //!
-//! SIGKILL cannot be caught, and `abort()` runs no handler: what was queued and not yet
-//! written is lost, at most the lines of the writer's last 10 ms tick (the panic hook
-//! flushes before a panic aborts). A line the kernel cut short is repaired at the next
-//! start (see `prodlog-writer`).
+//! When the queues cannot be written within `PRODLOG_SHUTDOWN_MS` (a flood, a slow
+//! disk), what is still queued is counted — on stderr and in the writer's `Stats::lost` —
+//! and threads that log after that wait for the signal to end the process: every line
+//! whose call returned is in the file or in that count, never neither, whatever the
+//! rotation or compression was doing (a backup being gzipped stays uncompressed; its
+//! `.gz.tmp` is left behind).
+//!
+//! SIGKILL cannot be caught, and `abort()` runs no handler: the lines in memory are lost
+//! — those queued since the writer last took its batch (it takes one every 10 ms tick, or
+//! at once when 256 KiB are queued; more only while the disk is slower than the
+//! callers, up to `PRODLOG_QUEUE_BYTES / 2`) and the part of the batch being written
+//! that the kernel had not taken yet. The panic hook flushes before a panic aborts. A
+//! line the kernel cut short is repaired at the next start (see `prodlog-writer`).
 //!
 //! `unsafe` is allowed in this module only: `sigaction`, `pipe2`, `write` and `raise` have
 //! no safe wrapper in std, and a handler must use nothing but async-signal-safe calls.
