@@ -108,7 +108,7 @@ fn one_run(run: u64) {
         .env("PRODLOG_COMPRESS", "on")
         .env(
             "PRODLOG_SHUTDOWN_MS",
-            if run % 2 == 0 { "2000" } else { "1" },
+            if run.is_multiple_of(2) { "2000" } else { "1" },
         );
     let mut child = cmd
         .stdout(Stdio::piped())
