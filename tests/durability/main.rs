@@ -500,24 +500,45 @@ fn huge_settings() {
 
 fn error_file_fails_alone() {
     let dir = tempfile::tempdir().unwrap();
-    fs::create_dir(dir.path().join("app.error.log")).unwrap(); // cannot be opened as a file
+    // Something that is not a file at the name: refused, said so, and the lines go to the
+    // process's own `app.error.<pid>.log`.
+    fs::create_dir(dir.path().join("app.error.log")).unwrap();
     let out = preset("few", dir.path()).output().unwrap();
     assert!(out.status.success(), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("app.error.log") && stderr.contains("PRODLOG_ERROR_FILE"),
+        stderr.contains("app.error.log") && stderr.contains("refusing"),
         "{stderr}"
     );
     let lines = support::read_json_lines(&dir.path().join("app.log"));
     assert_eq!(lines.len(), 20, "the main file still gets everything");
+    assert_eq!(
+        support::read_json_lines(&own(dir.path(), "app.error.")).len(),
+        10
+    );
 
-    // And the other way round: the main file cannot open, the error file still works.
+    // And the other way round: the main file's name is taken, the error file still works.
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("app.log")).unwrap();
     let out = preset("few", dir.path()).output().unwrap();
     assert!(out.status.success(), "{out:?}");
     let errors = support::read_json_lines(&dir.path().join("app.error.log"));
     assert_eq!(errors.len(), 10);
+    assert_eq!(support::read_json_lines(&own(dir.path(), "app.")).len(), 20);
+}
+
+/// The process's own `<prefix><pid>.log` in `dir`.
+fn own(dir: &Path, prefix: &str) -> std::path::PathBuf {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.strip_prefix(prefix)
+                .and_then(|r| r.strip_suffix(".log"))
+                .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .unwrap_or_else(|| panic!("no {prefix}<pid>.log in {}", dir.display()))
 }
 
 fn mode(path: &Path) -> u32 {
