@@ -42,6 +42,11 @@
 //!   escaped JSON and `Debug` output — whose key is a sensitive name; payment card numbers
 //!   (issuer prefix, length and Luhn); IBANs (mod-97); US SSNs; e-mail addresses when
 //!   [`RedactorBuilder::emails`] is on (off by default: they are often needed to debug).
+//! - **Disguised**: each text is also read as a person reads it — after one round of URL,
+//!   HTML-entity or JavaScript/JSON unescaping, without invisible characters, with
+//!   fullwidth, mathematical and look-alike letters mapped to Latin, without a line break
+//!   before a separator — and what is found there is replaced in the original
+//!   (`normalize.rs`).
 //! - Only the secret part is replaced: the host of a URL, the key of a pair, the
 //!   `-----BEGIN … PRIVATE KEY-----` lines stay.
 //! - **Users' rule files** in gitleaks' TOML format ([`RedactorBuilder::rules_file`]): its

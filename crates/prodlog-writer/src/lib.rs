@@ -44,6 +44,14 @@
 //!   rotated by another reopens it; the gzip thread finds its backup by inode. Replicas
 //!   sharing a directory and name lose, tear and duplicate nothing, and each backup is
 //!   numbered once. (The lock is released by the kernel when a process dies.)
+//! - **Hostile directories.** Every file is opened without following symlinks and checked
+//!   on its descriptor: a symlink, a FIFO, a device, a file of another user or with other
+//!   hard links at a name the writer uses is refused and never written, truncated or
+//!   chmodded; gzip temporaries have unpredictable names and are created with `O_EXCL`. The
+//!   shared lock is tried for at most 2 s. In either case the writer stops sharing and
+//!   falls back to [`per_process_path`] (`app.<pid>.log`), says so on stderr and in that
+//!   file, and keeps writing ([`Writer::path`] tells which file). A directory others may
+//!   write to without the sticky bit is warned about. See `safe.rs`.
 //! - **Modes.** Files are created with [`file_mode`](WriterBuilder::file_mode)
 //!   (`0640`), a directory the writer creates with `x` added (`0750`); backups keep their
 //!   file's mode.
@@ -65,7 +73,9 @@
 //! - **Shutdown.** [`Writer::shutdown`] drains with a timeout and fsyncs;
 //!   [`flush_all`] (for a panic hook or `std::process::exit`) pushes every writer's queue to
 //!   the file; [`shutdown_all`] (for a signal about to end the process) drains and stops
-//!   them all, so later lines are written before their call returns.
+//!   them all, so later lines are written before their call returns — or, when the queue
+//!   cannot be written in time, counts it as lost and holds later callers until the
+//!   process ends, so a line whose call returned is in the file or in the count.
 //! - **Memory.** Both buffers are reserved once at their bound by the thread that builds
 //!   the writer and never regrown by callers: peak RSS under an 8-thread flood through the
 //!   preset with the 8 MiB queue is about 20 MB (it was 90–97 MB when caller threads grew
