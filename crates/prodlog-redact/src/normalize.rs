@@ -219,8 +219,31 @@ fn break_before_separator(b: &[u8], i: usize) -> Option<usize> {
     matches!(b.get(i + n), Some(b'=' | b':')).then_some(n)
 }
 
+/// Whether anything in `text` would change in its view: each kind of shape is looked for
+/// with `memchr` (or the standard library's vectorised ASCII test), so a text with a `&` in
+/// a query string or a line break costs a few fast scans, not a walk of every byte.
+fn anything_to_undo(text: &str) -> bool {
+    let b = text.as_bytes();
+    // An entity needs its `;`: a query string's `&` alone is not looked at.
+    let entities = memchr::memchr(b';', b).is_some();
+    memchr::memchr2_iter(b'%', b'\\', b).any(|i| unescape(b, i).is_some())
+        || (entities && memchr::memchr_iter(b'&', b).any(|i| unescape(b, i).is_some()))
+        || memchr::memchr(0, b).is_some()
+        || memchr::memchr2_iter(b'\r', b'\n', b).any(|i| break_before_separator(b, i).is_some())
+        || (!text.is_ascii()
+            && text.char_indices().any(|(i, c)| {
+                !c.is_ascii()
+                    && (invisible(c)
+                        || wide(c).is_some()
+                        || (look_alike(c).is_some() && latin_word(text, i)))
+            }))
+}
+
 /// The view of `text`, or `None` when it reads as it is written (nothing to undo).
 pub(crate) fn view(text: &str) -> Option<View> {
+    if !anything_to_undo(text) {
+        return None;
+    }
     let b = text.as_bytes();
     let mut out: Option<View> = None;
     // Copies `text[from..i]` into the view once the first change is seen.

@@ -5,14 +5,14 @@ use std::fs::{self, File};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Datelike, Local, Timelike};
 
 use crate::backups::{self, Compressor, FileId, Job};
 use crate::clock::Clock;
 use crate::lock::{lock_path, DirLock, LOCK_WAIT};
-use crate::safe::{self, open_append};
+use crate::safe::{self, open_append, Note};
 
 /// When a new file is started because time passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -121,16 +121,28 @@ impl RollingFile {
         create_parent(&path, opts.mode)?;
         let dir = lock_path(&path);
         if let Some(warning) = safe::check_dir(&dir) {
-            safe::warn(&warning);
+            if !safe::note(&dir, Note::Warned) {
+                safe::warn(&warning);
+            }
         }
         let dir_lock = Arc::new(DirLock::open(&dir)?);
         let local = Arc::new(Mutex::new(()));
+        // A directory whose lock another process kept from this one already: not waited
+        // for again (the error file after the main file, at start).
+        let wait = if safe::noted(&dir, Note::LockHeld) {
+            Duration::ZERO
+        } else {
+            LOCK_WAIT
+        };
         let attempt = dir_lock
-            .lock(LOCK_WAIT)
+            .lock(wait)
             .and_then(|held| Ok((held, open_append(&path, opts.mode)?)));
         let (file, lock, held) = match attempt {
             Ok((held, file)) => (file, Some(dir_lock.clone()), Some(held)),
             Err(e) if must_fall_back(&e) => {
+                if e.kind() == io::ErrorKind::TimedOut {
+                    safe::note(&dir, Note::LockHeld);
+                }
                 let alt = safe::per_process_path(&path);
                 safe::warn(&fall_back_message(&e, &alt));
                 (open_append(&alt, opts.mode)?, None, None)

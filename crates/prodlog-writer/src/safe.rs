@@ -192,6 +192,39 @@ pub(crate) fn check_dir(_dir: &Path) -> Option<String> {
     None
 }
 
+/// Directories this process already had trouble with, and which: their lock was held
+/// past its wait (the next file there falls back at once rather than wait again), or a
+/// warning was printed (once per directory, not per file).
+static NOTED: std::sync::Mutex<Vec<(PathBuf, Note)>> = std::sync::Mutex::new(Vec::new());
+
+/// What [`NOTED`] remembers of a directory.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Note {
+    LockHeld,
+    Warned,
+}
+
+/// Remembers `note` for `dir`; returns whether it was already there.
+pub(crate) fn note(dir: &Path, note: Note) -> bool {
+    let mut noted = NOTED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if noted.iter().any(|(d, n)| d == dir && *n == note) {
+        return true;
+    }
+    noted.push((dir.to_owned(), note));
+    false
+}
+
+/// Whether `note` was remembered for `dir`.
+pub(crate) fn noted(dir: &Path, note: Note) -> bool {
+    NOTED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .any(|(d, n)| d == dir && *n == note)
+}
+
 /// An unpredictable suffix for a temporary name (SipHash with the process's random keys,
 /// over the time, the process id and a counter).
 pub(crate) fn random_suffix() -> String {
