@@ -4,33 +4,10 @@
 //! (stdout) or stderr. The cases are generated here (the redactor's own tests generate
 //! them per family too); each secret is random, so no rule can know it.
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::run_bounded;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn secret(&mut self) -> String {
-        const CHARS: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
-        let mut s = String::new();
-        for _ in 0..14 + self.below(10) {
-            s.push(char::from(CHARS[self.below(CHARS.len())]));
-        }
-        let _ = write!(s, "{}", 10 + self.below(89));
-        s
-    }
-}
+use crate::support::Rng;
 
 /// (text, secret) pairs: each text holds its secret behind one disguise.
 fn cases() -> Vec<(String, String)> {

@@ -3,7 +3,7 @@
 use super::rotel::{received, start_rotel, wait_received, Received};
 use super::*;
 
-fn otlp_child(port: u16, extra: &[(&str, &str)]) -> Command {
+pub(crate) fn otlp_child(port: u16, extra: &[(&str, &str)]) -> Command {
     let mut cmd = child_command("requests");
     cmd.env("PRODLOG_OTLP", "on")
         .env(

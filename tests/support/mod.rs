@@ -15,6 +15,30 @@ pub fn files_only(dir: &std::path::Path) -> prodlog::Builder {
         .log_dir(dir)
 }
 
+/// A small deterministic generator (xorshift), so a failure can be replayed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    /// A random credential: 14 to 23 letters, then two digits.
+    pub fn secret(&mut self) -> String {
+        const CHARS: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
+        let mut s: String = (0..14 + self.below(10))
+            .map(|_| char::from(CHARS[self.below(CHARS.len())]))
+            .collect();
+        s.push_str(&(10 + self.below(89)).to_string());
+        s
+    }
+}
+
 /// A sink that keeps every line in memory.
 pub type Capture = prodlog::format::MemorySink;
 

@@ -7,30 +7,9 @@
 
 use prodlog_redact::Redactor;
 
-struct Rng(u64);
+mod common;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    /// A random secret: letters and digits, 10 to 30 of them.
-    fn secret(&mut self) -> String {
-        const CHARS: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-        let len = 10 + self.below(21);
-        let mut s: String = (0..len)
-            .map(|_| char::from(CHARS[self.below(CHARS.len())]))
-            .collect();
-        // Letters and digits both, as a credential has.
-        s.push(char::from(b'2' + self.below(8) as u8));
-        s
-    }
-}
+use common::Rng;
 
 const KEYS: &[&str] = &[
     "password",

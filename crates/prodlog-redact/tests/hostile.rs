@@ -3,22 +3,16 @@
 
 use prodlog_redact::{CardMask, Redactor, Replacement};
 
-/// A small deterministic generator (xorshift), so a failure can be replayed.
-struct Rng(u64);
+mod common;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
+use common::Rng;
+
+/// Random text made of the pieces values are made of.
+trait Text {
+    fn text(&mut self, len: usize) -> String;
+}
+
+impl Text for Rng {
     fn text(&mut self, len: usize) -> String {
         const WORDS: &[&str] = &[
             "user",
