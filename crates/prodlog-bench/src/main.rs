@@ -11,6 +11,7 @@
 //! interleaved over several rounds and the median is kept, so a noisy neighbour hits every
 //! implementation alike; compare the ratios, measured in the same run.
 
+mod adversarial;
 mod alloc;
 mod audit;
 mod cases;
@@ -270,6 +271,9 @@ fn main() {
     }
     if only.as_deref().is_none_or(|o| "audit".starts_with(o)) {
         audit::table(&exe, dir.path(), rounds, scale);
+    }
+    if only.as_deref().is_none_or(|o| "adversarial".starts_with(o)) {
+        adversarial::table(rounds);
     }
 }
 

@@ -94,5 +94,5 @@ mod shape;
 mod vendors;
 
 pub use builder::{BuildError, RedactorBuilder};
-pub use redactor::{CardMask, Redactor, Replacement};
+pub use redactor::{CardMask, Redactor, Replacement, MAX_SCAN_BYTES};
 pub use sensitive::Sensitive;

@@ -25,14 +25,15 @@
 pub(crate) struct View {
     pub(crate) text: String,
     /// `origin[i]`: the offset in the original of the unit view byte `i` came from; one more
-    /// entry, the original's length, for the end.
-    origin: Vec<usize>,
+    /// entry, the original's length, for the end. `u32`: a scanned text is at most
+    /// [`MAX_SCAN_BYTES`](crate::MAX_SCAN_BYTES).
+    origin: Vec<u32>,
 }
 
 impl View {
     /// The original range of the view's range `start..end`.
     pub(crate) fn original(&self, start: usize, end: usize) -> (usize, usize) {
-        (self.origin[start], self.origin[end])
+        (self.origin[start] as usize, self.origin[end] as usize)
     }
 }
 
@@ -184,24 +185,46 @@ fn is_word_char(c: char) -> bool {
 
 /// Whether the word around `at` (a look-alike letter) is a Latin word in disguise: an
 /// ASCII letter in it, and every other letter a look-alike, wide, or invisible. A word of
-/// Greek or Cyrillic alone (`σου`, `пароль`) is prose in its own script.
-fn latin_word(text: &str, at: usize) -> bool {
+/// Greek or Cyrillic alone (`σου`, `пароль`) is prose in its own script. Returns the
+/// answer and where the word ends, so a caller asks once per word (linear time, whatever
+/// the length of the word).
+fn latin_word(text: &str, at: usize) -> (bool, usize) {
     let ok = |c: char| c.is_ascii() || look_alike(c).is_some() || wide(c).is_some() || invisible(c);
-    let before = text[..at]
-        .chars()
+    let in_word = |c: char| is_word_char(c) || invisible(c);
+    let start = text[..at]
+        .char_indices()
         .rev()
-        .take_while(|&c| is_word_char(c) || invisible(c));
-    let after = text[at..]
-        .chars()
-        .take_while(|&c| is_word_char(c) || invisible(c));
+        .take_while(|&(_, c)| in_word(c))
+        .last()
+        .map_or(at, |(i, _)| i);
+    let end = text[at..]
+        .char_indices()
+        .find(|&(_, c)| !in_word(c))
+        .map_or(text.len(), |(i, _)| at + i);
     let mut ascii = false;
-    for c in before.chain(after) {
+    for c in text[start..end].chars() {
         if !ok(c) {
-            return false;
+            return (false, end);
         }
         ascii |= c.is_ascii_alphabetic();
     }
-    ascii
+    (ascii, end)
+}
+
+/// Memoises [`latin_word`] for the word being read.
+#[derive(Default)]
+struct Words {
+    end: usize,
+    latin: bool,
+}
+
+impl Words {
+    fn latin(&mut self, text: &str, at: usize) -> bool {
+        if at >= self.end {
+            (self.latin, self.end) = latin_word(text, at);
+        }
+        self.latin
+    }
 }
 
 /// A line break (with blanks) between a word and a `=` or `:`: the length to skip.
@@ -230,13 +253,15 @@ fn anything_to_undo(text: &str) -> bool {
         || (entities && memchr::memchr_iter(b'&', b).any(|i| unescape(b, i).is_some()))
         || memchr::memchr(0, b).is_some()
         || memchr::memchr2_iter(b'\r', b'\n', b).any(|i| break_before_separator(b, i).is_some())
-        || (!text.is_ascii()
-            && text.char_indices().any(|(i, c)| {
+        || (!text.is_ascii() && {
+            let mut words = Words::default();
+            text.char_indices().any(|(i, c)| {
                 !c.is_ascii()
                     && (invisible(c)
                         || wide(c).is_some()
-                        || (look_alike(c).is_some() && latin_word(text, i)))
-            }))
+                        || (look_alike(c).is_some() && words.latin(text, i)))
+            })
+        })
 }
 
 /// The view of `text`, or `None` when it reads as it is written (nothing to undo).
@@ -246,6 +271,7 @@ pub(crate) fn view(text: &str) -> Option<View> {
     }
     let b = text.as_bytes();
     let mut out: Option<View> = None;
+    let mut words = Words::default();
     // Copies `text[from..i]` into the view once the first change is seen.
     let mut copied = 0;
     let mut i = 0;
@@ -262,7 +288,7 @@ pub(crate) fn view(text: &str) -> Option<View> {
                     Some((None, n))
                 } else if let Some(a) = wide(ch) {
                     Some((Some(char::from(a)), n))
-                } else if let Some(a) = look_alike(ch).filter(|_| latin_word(text, i)) {
+                } else if let Some(a) = look_alike(ch).filter(|_| words.latin(text, i)) {
                     Some((Some(char::from(a)), n))
                 } else {
                     // Not a change: step over the whole character.
@@ -281,19 +307,19 @@ pub(crate) fn view(text: &str) -> Option<View> {
             origin: Vec::with_capacity(text.len() + 1),
         });
         v.text.push_str(&text[copied..i]);
-        v.origin.extend(copied..i);
+        v.origin.extend(copied as u32..i as u32);
         if let Some(ch) = replacement {
             let mut buf = [0u8; 4];
             let s = ch.encode_utf8(&mut buf);
             v.text.push_str(s);
-            v.origin.extend(std::iter::repeat_n(i, s.len()));
+            v.origin.extend(std::iter::repeat_n(i as u32, s.len()));
         }
         i += len;
         copied = i;
     }
     let mut v = out?;
     v.text.push_str(&text[copied..]);
-    v.origin.extend(copied..=text.len());
+    v.origin.extend(copied as u32..=text.len() as u32);
     Some(v)
 }
 

@@ -167,6 +167,20 @@ pub(crate) struct Hits {
     pub(crate) files: smallvec::SmallVec<[u32; 8]>,
 }
 
+/// The longest text [`Redactor::redact_text`] scans: 1 MiB. A longer one is replaced
+/// whole by `[REDACTED: N bytes, too long to scan]` (and [`Redactor::find`] reports it as
+/// `too_long`). The scan is linear, 2 to 60 ns a byte whatever the shape (prodlog-bench's
+/// adversarial table), so this bounds one value's cost to tens of milliseconds; a value
+/// this long in a log line is a payload dump, which is no loss to the line.
+pub const MAX_SCAN_BYTES: usize = 1 << 20;
+
+/// What [`Redactor::find`] names a text over [`MAX_SCAN_BYTES`].
+const TOO_LONG: &str = "too_long";
+
+fn too_long(text: &str) -> String {
+    format!("[REDACTED: {} bytes, too long to scan]", text.len())
+}
+
 /// One found secret: its byte range and the rule's check (for the card mask).
 #[derive(Clone, Copy)]
 pub(crate) struct Span {
@@ -201,7 +215,14 @@ impl Redactor {
     /// round of URL, HTML or JavaScript unescaping, without invisible characters, with
     /// look-alike letters mapped to Latin ones. What is found there is replaced in the
     /// original, where it came from.
+    ///
+    /// Linear time whatever the text (no rule rescans from each position); a text longer
+    /// than [`MAX_SCAN_BYTES`] is not scanned at all but replaced whole, with its length,
+    /// so no value a caller logs can hold its thread for long.
     pub fn redact_text<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if text.len() > MAX_SCAN_BYTES {
+            return Cow::Owned(too_long(text));
+        }
         let shape = Shape::of(text.as_bytes());
         let view = shape.unusual.then(|| normalize::view(text)).flatten();
         // Most values: nothing any rule needs, decided before anything else is set up.
@@ -257,6 +278,9 @@ impl Redactor {
     /// `"github_pat"`, …), each once, in rule order: what an audit reports without showing
     /// the secret.
     pub fn find(&self, text: &str) -> Vec<&str> {
+        if text.len() > MAX_SCAN_BYTES {
+            return vec![TOO_LONG];
+        }
         let shape = Shape::of(text.as_bytes());
         let view = shape.unusual.then(|| normalize::view(text)).flatten();
         if view.is_none() && self.surely_clean(text, &shape) {

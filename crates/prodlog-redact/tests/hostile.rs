@@ -217,3 +217,24 @@ fn hostile_inputs_finish_without_panicking() {
     assert!(!r.redact_text(&nested).contains("\"password\":\"x\""));
     assert!(!r.redact_text(&pem).contains("AAAA"));
 }
+
+/// Values past the scan limit are replaced whole, with their length; values just under it,
+/// of the shapes that once made the scan quadratic, are scanned (their time is a
+/// prodlog-bench table, not asserted here) and their secrets still found.
+#[test]
+fn long_values_are_bounded() {
+    let r = Redactor::default();
+    let max = prodlog_redact::MAX_SCAN_BYTES;
+    let over = "a".repeat(max + 1);
+    assert_eq!(
+        r.redact_text(&over),
+        format!("[REDACTED: {} bytes, too long to scan]", max + 1)
+    );
+    assert_eq!(r.find(&over), ["too_long"]);
+    let key = format!("{}=x", "c".repeat(max - 10));
+    assert_eq!(r.redact_text(&key), key, "an innocent endless key stays");
+    let session = format!("session_id={}", "Ab3_".repeat((max - 16) / 4));
+    assert!(r.redact_text(&session).starts_with("session_id=[REDACTED"));
+    let pairs = "password=hunter2x ".repeat((max - 1) / 18);
+    assert!(!r.redact_text(&pairs).contains("hunter2x"));
+}
