@@ -38,6 +38,7 @@ fn child(scenario: &str) {
         }
         "settings" => settings::child(),
         "flood8" => signals::child(),
+        "flood4" => signals::child_bounded(),
         "bypass" | "panic" => bypass::child(scenario),
         other => pipes::child(other),
     }
@@ -62,6 +63,10 @@ fn main() {
             (
                 "sigterm_during_gzip_rotation",
                 signals::sigterm_during_gzip_rotation,
+            ),
+            (
+                "gzip_under_a_low_descriptor_limit",
+                signals::gzip_under_a_low_descriptor_limit,
             ),
         ],
     );

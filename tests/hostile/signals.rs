@@ -12,6 +12,71 @@ use std::sync::Arc;
 
 const PAD: &str = "signal-during-rotation-signal-during-rotation-signal-during-rotation";
 
+/// 4 threads, `LINES` lines each, then the guard drops.
+pub(crate) fn child_bounded() {
+    let guard = prodlog::init();
+    let n: u64 = std::env::var("LINES").unwrap().parse().unwrap();
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for seq in 0..n {
+                    tracing::info!(t, seq, pad = PAD, "flood line");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    drop(guard);
+}
+
+/// Rotation every 64 KiB with gzip, 4 threads flat out, under `ulimit -n 256`: the gzip
+/// backlog holds no descriptor and falls behind by leaving backups uncompressed, so every
+/// line is written.
+pub(crate) fn gzip_under_a_low_descriptor_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = 40_000u64;
+    let mut cmd = crate::support::child_command("flood4");
+    let exe = std::env::current_exe().unwrap();
+    let mut bash = Command::new("bash");
+    bash.arg("-c")
+        .arg(r#"ulimit -n 256 && exec "$0""#)
+        .arg(&exe);
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            bash.env(k, v);
+        }
+    }
+    cmd = bash;
+    cmd.env("PRODLOG_TEST_CHILD", "flood4")
+        .env("PRODLOG_DIR", dir.path())
+        .env("PRODLOG_APP", "svc")
+        .env("PRODLOG_CONSOLE", "off")
+        .env("PRODLOG_ERROR_FILE", "off")
+        .env("PRODLOG_MAX_BYTES", "64k")
+        .env("PRODLOG_MAX_BACKUPS", "100000")
+        .env("PRODLOG_COMPRESS", "on")
+        .env("LINES", lines.to_string());
+    let out = crate::run_bounded(cmd, std::time::Duration::from_secs(240));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let (seen, torn, _) = read_all(dir.path());
+    assert_eq!(torn, 0);
+    assert_eq!(
+        seen.values().filter(|&&n| n > 1).count(),
+        0,
+        "written twice"
+    );
+    assert_eq!(
+        seen.len() as u64,
+        4 * lines,
+        "lines lost under ulimit -n 256: {err}"
+    );
+    let backups = std::fs::read_dir(dir.path()).unwrap().count();
+    println!("  ({} lines in {backups} files, 0 lost)", seen.len());
+}
+
 pub(crate) fn child() {
     let _guard = prodlog::init();
     let stop = Arc::new(AtomicBool::new(false));

@@ -1,14 +1,18 @@
 //! The numbered backups of one log file (`app.log.1` newest … `app.log.N`, or `.N.gz`):
 //! found with one directory listing (never by probing every number up to the limit), moved
 //! up one at rotation, pruned, and gzipped on a background thread that finds its file by
-//! inode, so another process rotating meanwhile never makes it delete the wrong file.
+//! inode, so another process rotating meanwhile never makes it delete the wrong file. The
+//! gzip backlog is bounded and holds no descriptor; shutdown does not wait past its
+//! deadline for it.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::lock::{DirLock, LOCK_WAIT};
 use crate::safe;
@@ -109,10 +113,10 @@ fn remove(path: &Path) -> io::Result<()> {
     }
 }
 
-/// A rotated file to gzip: an open handle (its content, wherever it is renamed to) and its
-/// identity (to find its current name when done).
+/// A rotated file to gzip, by identity: it is found by inode among the backups when its
+/// turn comes (whatever rotations renamed it meanwhile), so a waiting job holds no file
+/// descriptor.
 pub(crate) struct Job {
-    pub(crate) file: File,
     pub(crate) id: FileId,
 }
 
@@ -133,50 +137,132 @@ impl FileId {
     }
 }
 
+/// Backups waiting for the gzip thread at most: past this, a rotated file stays
+/// uncompressed (said once on stderr) rather than queue without bound. Under a flood with
+/// small backups rotation outruns gzip; falling behind costs disk, never lines.
+const BACKLOG: usize = 16;
+
 /// The background gzip thread of one log file.
 pub(crate) struct Compressor {
-    jobs: Option<Sender<Job>>,
+    jobs: Option<SyncSender<Job>>,
     thread: Option<JoinHandle<()>>,
+    /// Set at close: the thread stops after the file it is on.
+    stop: Arc<AtomicBool>,
+    /// Backups left uncompressed because the backlog was full.
+    skipped: Arc<AtomicU64>,
+    done: Option<Receiver<()>>,
 }
 
 impl Compressor {
     /// `lock`: the directory to lock while renaming (none when this process writes a file
     /// of its own); `local` orders the renames with this process's rotations.
     pub(crate) fn start(path: PathBuf, lock: Option<PathBuf>, local: Arc<Mutex<()>>) -> Compressor {
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(BACKLOG);
+        let (done_tx, done_rx) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
         let thread = std::thread::Builder::new()
             .name("prodlog-gzip".into())
-            .spawn(move || compress_all(&path, lock.as_deref(), &local, rx))
+            .spawn(move || {
+                compress_all(&path, lock.as_deref(), &local, rx, &stopping);
+                let _ = done_tx.send(());
+            })
             .ok();
         Compressor {
             jobs: thread.as_ref().map(|_| tx),
             thread,
+            stop,
+            skipped: Arc::new(AtomicU64::new(0)),
+            done: Some(done_rx),
         }
     }
 
-    /// Queues a file; without a thread (it could not start) the backup stays uncompressed.
-    pub(crate) fn send(&self, job: Job) {
-        if let Some(tx) = &self.jobs {
-            let _ = tx.send(job);
+    /// Queues a file; with the backlog full, or without a thread (it could not start),
+    /// the backup stays uncompressed.
+    pub(crate) fn send(&self, job: Job, path: &Path) {
+        let Some(tx) = &self.jobs else { return };
+        if let Err(TrySendError::Full(_)) = tx.try_send(job) {
+            if self.skipped.fetch_add(1, Ordering::Relaxed) == 0 {
+                safe::warn(&format!(
+                    "rotation of {} outruns gzip: backups past a backlog of {BACKLOG} stay uncompressed",
+                    path.display()
+                ));
+            }
         }
     }
 
-    /// Waits for every queued file.
-    pub(crate) fn finish(&mut self) {
+    /// Finishes the file being compressed and stops, waiting until `deadline` at most; the
+    /// backups still queued stay uncompressed. A compression still running at the
+    /// deadline is left to the end of the process (its temporary is removed at the next
+    /// start).
+    pub(crate) fn finish(&mut self, deadline: Instant) {
+        self.stop.store(true, Ordering::Relaxed);
         self.jobs = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        let Some(done) = self.done.take() else { return };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if done.recv_timeout(left).is_ok()
+            || matches!(done.try_recv(), Err(TryRecvError::Disconnected))
+        {
+            if let Some(t) = self.thread.take() {
+                let _ = t.join();
+            }
         }
     }
 }
 
-fn compress_all(path: &Path, lock: Option<&Path>, local: &Mutex<()>, jobs: Receiver<Job>) {
+fn compress_all(
+    path: &Path,
+    lock: Option<&Path>,
+    local: &Mutex<()>,
+    jobs: Receiver<Job>,
+    stop: &AtomicBool,
+) {
     for job in jobs {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
         if let Err(e) = compress(path, lock, local, job) {
             safe::warn(&format!(
                 "cannot compress a backup of {} (it stays uncompressed): {e}",
                 path.display()
             ));
+        }
+    }
+}
+
+/// Temporaries of compressions a killed process left (`app.log.<random>.gz.tmp`, this
+/// user's regular files, untouched for `STALE`): removed at start. A replica compressing
+/// now writes its temporary continuously, so it is never this old.
+pub(crate) fn remove_stale_temporaries(path: &Path) {
+    const STALE: Duration = Duration::from_secs(600);
+    let dir = crate::lock::lock_path(path);
+    let Some(base) = path.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let ours = name
+            .strip_prefix(base)
+            .and_then(|r| r.strip_prefix('.'))
+            .and_then(|r| r.strip_suffix(".gz.tmp"))
+            .is_some_and(|r| r.len() == 16 && r.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !ours {
+            continue;
+        }
+        let Ok(meta) = fs::symlink_metadata(entry.path()) else {
+            continue;
+        };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age >= STALE);
+        if meta.is_file() && safe::owned_by_me(&meta) && old {
+            let _ = fs::remove_file(entry.path());
         }
     }
 }
@@ -188,18 +274,33 @@ fn compress_all(path: &Path, lock: Option<&Path>, local: &Mutex<()>, jobs: Recei
 /// The temporary name is unpredictable and created with `O_EXCL` and `O_NOFOLLOW`, so a
 /// name planted in a shared directory is never written through; its mode is set on the
 /// descriptor this call created (the backup's own mode), never on a path.
-fn compress(path: &Path, lock: Option<&Path>, local: &Mutex<()>, mut job: Job) -> io::Result<()> {
+fn compress(path: &Path, lock: Option<&Path>, local: &Mutex<()>, job: Job) -> io::Result<()> {
+    // Found by inode now: a waiting job held no descriptor. Pruned meanwhile: nothing to do.
+    let Some(found) = list(path)?
+        .into_iter()
+        .find(|b| !b.gz && fs::symlink_metadata(&b.path).is_ok_and(|m| FileId::of(&m) == job.id))
+    else {
+        return Ok(());
+    };
+    let mut file = match safe::open_read(&found.path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if FileId::of(&file.metadata()?) != job.id {
+        return Ok(()); // renamed between the listing and the open: the next rotation's
+    }
     let mut tmp_name = path.as_os_str().to_owned();
     tmp_name.push(format!(".{}.gz.tmp", safe::random_suffix()));
     let tmp = PathBuf::from(tmp_name);
-    let meta = job.file.metadata()?;
+    let meta = file.metadata()?;
     let mut created = false;
     let result = (|| {
         let out = safe::create_new(&tmp, 0o600)?;
         created = true;
         out.set_permissions(meta.permissions())?;
         let mut enc = flate2::write::GzEncoder::new(out, flate2::Compression::default());
-        io::copy(&mut job.file, &mut enc)?;
+        io::copy(&mut file, &mut enc)?;
         enc.finish()?.sync_all()?;
         let _local = local.lock().unwrap_or_else(PoisonError::into_inner);
         let lock = lock.map(DirLock::open).transpose()?;

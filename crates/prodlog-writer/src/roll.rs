@@ -2,7 +2,7 @@
 //! and reopening when an outside tool moved or truncated the file.
 
 use std::fs::{self, File};
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -178,6 +178,9 @@ impl RollingFile {
         };
         rolling.period = rolling.period_of(meta.modified().unwrap_or_else(|_| rolling.clock.now()));
         rolling.repair_tail()?;
+        if rolling.opts.compress {
+            backups::remove_stale_temporaries(&rolling.path);
+        }
         backups::prune(
             &rolling.path,
             rolling.opts.max_backups,
@@ -437,13 +440,11 @@ impl RollingFile {
             fs::remove_file(&first)?;
         }
         let old_path = self.path.clone();
-        let mut old = self.file.try_clone()?;
+        let old_id = FileId::of(&self.file.metadata()?);
         self.reopen()?;
         self.size = self.file.metadata()?.len();
         if let (Some(compressor), true) = (&self.compressor, keep > 0) {
-            let id = FileId::of(&old.metadata()?);
-            old.seek(SeekFrom::Start(0))?;
-            compressor.send(Job { file: old, id });
+            compressor.send(Job { id: old_id }, &old_path);
         }
         backups::prune(&old_path, keep, self.opts.max_total_bytes)
     }
@@ -457,9 +458,11 @@ impl RollingFile {
     }
 
     /// Waits for the compressions in progress (at shutdown) and syncs the file.
-    pub(crate) fn close(&mut self) -> io::Result<()> {
+    /// Stops the gzip thread (waiting for the file it is on until `deadline` at most) and
+    /// syncs the file.
+    pub(crate) fn close(&mut self, deadline: std::time::Instant) -> io::Result<()> {
         if let Some(c) = &mut self.compressor {
-            c.finish();
+            c.finish(deadline);
         }
         self.file.sync_all()
     }

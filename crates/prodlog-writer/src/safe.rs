@@ -108,6 +108,26 @@ fn foreign(uid: u32) -> String {
     )
 }
 
+/// Opens an existing file for reading if it is one of this user's regular files (never a
+/// FIFO, a device or a symlink's target).
+pub(crate) fn open_read(path: &Path) -> io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.read(true);
+    open_checked(path, 0, opts)
+}
+
+/// Whether `meta` (of a file this process did not open) belongs to this process's user.
+#[cfg(unix)]
+pub(crate) fn owned_by_me(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    meta.uid() == euid()
+}
+
+#[cfg(not(unix))]
+pub(crate) fn owned_by_me(_meta: &std::fs::Metadata) -> bool {
+    true
+}
+
 /// Back to blocking writes on the regular file (the flag only guarded the open).
 #[cfg(unix)]
 fn clear_nonblock(file: &File) {

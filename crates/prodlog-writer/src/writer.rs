@@ -290,10 +290,11 @@ impl Writer {
         }
         // A worker that did not stop in time may be in a long rotation holding the file: its
         // sync is skipped rather than waited for.
+        let until = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         if stopped {
-            lock(&s.file).close()?;
+            lock(&s.file).close(until)?;
         } else if let Ok(mut file) = s.file.try_lock() {
-            file.close()?;
+            file.close(until)?;
         }
         let lost = s.lost_total.load(Ordering::Relaxed) - lost_before;
         if drained && stopped && lost == 0 {
