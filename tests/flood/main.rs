@@ -49,8 +49,76 @@ fn child(scenario: &str) {
             }
             tracing::warn!("done");
         }
+        "log_storm" => {
+            // One crate's `log::error!` storm beside another crate's rare errors.
+            let _guard = prodlog::init();
+            let storm = std::thread::spawn(|| {
+                for i in 0..LOG_STORM {
+                    log::error!(target: "noisy_crate::pool", "pool exhausted {i}");
+                }
+            });
+            for i in 0..RARE {
+                log::error!(target: "rare_crate::payments", "card declined {i}");
+                if i % 100 == 0 {
+                    std::thread::yield_now();
+                }
+            }
+            storm.join().unwrap();
+        }
         other => panic!("unknown scenario {other}"),
     }
+}
+
+const LOG_STORM: u64 = 300_000;
+
+fn text<'a>(line: &'a Map<String, Value>, key: &str) -> &'a str {
+    line.get(key).and_then(Value::as_str).unwrap_or("")
+}
+const RARE: u64 = 1_400;
+
+/// `log` records get a bucket per call (target, level, file, line), not one per level:
+/// the storm is limited and counted exactly, the rare errors all written, and a limit
+/// rule naming the rare crate's target applies to its records.
+fn log_records_have_their_own_buckets() {
+    let dir = tempfile::tempdir().unwrap();
+    run_scenario("log_storm", dir.path(), &[]);
+    let lines = support::read_json_lines(&dir.path().join("svc.log"));
+    let rare = lines
+        .iter()
+        .filter(|l| text(l, "message").starts_with("card declined"))
+        .count() as u64;
+    assert_eq!(rare, RARE, "every rare error is written");
+    let storm_written = lines
+        .iter()
+        .filter(|l| text(l, "message").starts_with("pool exhausted"))
+        .count() as u64;
+    let suppressed: u64 = lines
+        .iter()
+        .filter(|l| text(l, "suppressed_target") == "noisy_crate::pool")
+        .map(|l| l["suppressed"].as_u64().unwrap())
+        .sum();
+    assert!(suppressed > 0, "the storm was limited");
+    assert_eq!(
+        storm_written + suppressed,
+        LOG_STORM,
+        "written + suppressed = logged"
+    );
+    // A rule for the rare crate's target applies to its `log` records.
+    let dir = tempfile::tempdir().unwrap();
+    run_scenario(
+        "log_storm",
+        dir.path(),
+        &[("PRODLOG_RATE_LIMIT", "rare_crate=10/s+5")],
+    );
+    let lines = support::read_json_lines(&dir.path().join("svc.log"));
+    let rare = lines
+        .iter()
+        .filter(|l| text(l, "message").starts_with("card declined"))
+        .count() as u64;
+    assert!(
+        rare < RARE,
+        "the target rule limits the rare crate's records: {rare}"
+    );
 }
 
 fn main() {
@@ -62,6 +130,10 @@ fn main() {
             (
                 "identical_consecutive_events_collapse",
                 identical_consecutive_events_collapse,
+            ),
+            (
+                "log_records_have_their_own_buckets",
+                log_records_have_their_own_buckets,
             ),
         ],
     );

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
+use tracing_log::NormalizeEvent;
 
 use tracing_core::field::{Field, Visit};
 use tracing_core::subscriber::Interest;
@@ -28,6 +29,9 @@ pub(crate) struct Slot {
     /// The limits are in place.
     ready: AtomicBool,
     pub(crate) meta: OnceLock<&'static Metadata<'static>>,
+    /// For a `log` record: its own target and `file:line` (`meta` is the bridge's callsite,
+    /// one per level, shared by every record of that level).
+    pub(crate) origin: OnceLock<(String, String)>,
     /// Microseconds one event's token takes to come back (0: unlimited).
     interval: AtomicU64,
     /// The most the theoretical arrival time may run ahead of now (burst × interval).
@@ -55,6 +59,7 @@ impl Slot {
             key: AtomicUsize::new(0),
             ready: AtomicBool::new(false),
             meta: OnceLock::new(),
+            origin: OnceLock::new(),
             interval: AtomicU64::new(0),
             window: AtomicU64::new(0),
             tat: AtomicU64::new(0),
@@ -202,24 +207,41 @@ impl RateLimit {
     }
 
     /// The slot of a callsite, claimed on first sight (`None`: the table is full).
-    fn slot(&self, meta: &'static Metadata<'static>) -> Option<&Slot> {
-        let addr = std::ptr::from_ref(meta) as usize;
+    ///
+    /// A `tracing` callsite is keyed by its metadata's address. A `log` record comes
+    /// through one bridge callsite per level, so it is keyed by what identifies its own
+    /// call: target, level, file and line (an odd key: addresses are even), and its limit
+    /// is the one for its own target — a storm from one crate never takes the bucket of
+    /// another's errors.
+    fn slot(&self, event: &Event<'_>) -> Option<&Slot> {
+        let meta = event.metadata();
+        let normalized = event.normalized_metadata();
+        let key = match &normalized {
+            Some(n) => {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                (n.target(), n.level(), n.file(), n.line(), n.module_path()).hash(&mut h);
+                (h.finish() as usize) | 1
+            }
+            None => std::ptr::from_ref(meta) as usize,
+        };
         let slots = &self.shared.slots;
-        let mut i = hash(addr) % SLOTS;
+        let mut i = hash(key) % SLOTS;
         for _ in 0..SLOTS {
             let slot = &slots[i];
             match slot.key.load(Ordering::Acquire) {
-                k if k == addr => return Some(slot),
+                k if k == key => return Some(slot),
                 0 => {
                     if slot
                         .key
-                        .compare_exchange(0, addr, Ordering::AcqRel, Ordering::Acquire)
+                        .compare_exchange(0, key, Ordering::AcqRel, Ordering::Acquire)
                         .is_ok()
                     {
-                        let limit = if meta.target().starts_with(SUMMARY_TARGET) {
+                        let own = normalized.as_ref().unwrap_or(meta);
+                        let limit = if own.target().starts_with(SUMMARY_TARGET) {
                             None
                         } else {
-                            self.shared.spec.limit_for(meta)
+                            self.shared.spec.limit_for(own)
                         };
                         if let Some(l) = limit {
                             let interval = l.interval().as_micros().max(1) as u64;
@@ -227,11 +249,17 @@ impl RateLimit {
                             slot.window
                                 .store(interval * u64::from(l.burst), Ordering::Relaxed);
                         }
+                        if let Some(n) = &normalized {
+                            let _ = slot.origin.set((
+                                n.target().to_owned(),
+                                format!("{}:{}", n.file().unwrap_or("?"), n.line().unwrap_or(0)),
+                            ));
+                        }
                         let _ = slot.meta.set(meta);
                         slot.ready.store(true, Ordering::Release);
                         return Some(slot);
                     }
-                    if slot.key.load(Ordering::Acquire) == addr {
+                    if slot.key.load(Ordering::Acquire) == key {
                         return Some(slot);
                     }
                 }
@@ -248,7 +276,7 @@ impl RateLimit {
         if !self.shared.may_limit[level_index(*meta.level())] {
             return true;
         }
-        let Some(slot) = self.slot(meta) else {
+        let Some(slot) = self.slot(event) else {
             self.shared.untracked.fetch_add(1, Ordering::Relaxed);
             return true;
         };

@@ -90,11 +90,17 @@ fn emit(shared: &Shared, slot: &Slot, now: u64) {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    let callsite = format!(
-        "{}:{}",
-        meta.file().unwrap_or("?"),
-        meta.line().unwrap_or(0)
-    );
+    let (target, callsite) = match slot.origin.get() {
+        Some((target, callsite)) => (target.clone(), callsite.clone()),
+        None => (
+            meta.target().to_owned(),
+            format!(
+                "{}:{}",
+                meta.file().unwrap_or("?"),
+                meta.line().unwrap_or(0)
+            ),
+        ),
+    };
     let what = if n == 0 {
         format!("repeated {repeated} times")
     } else if repeated == 0 {
@@ -109,7 +115,7 @@ fn emit(shared: &Shared, slot: &Slot, now: u64) {
                 $level,
                 suppressed = n,
                 repeated,
-                suppressed_target = meta.target(),
+                suppressed_target = target.as_str(),
                 suppressed_callsite = callsite.as_str(),
                 suppressed_message = message.as_str(),
                 first_suppressed = first.as_str(),
