@@ -34,7 +34,12 @@ struct State {
     queued: Vec<u8>,
     /// Lines taken by the thread and not yet sent (kept while the destination fails).
     held_bytes: usize,
+    /// Lines in the thread's batch.
+    held_lines: u64,
     closing: bool,
+    /// The shutdown's time ran out: what was queued or held was counted as dropped, and
+    /// the thread only settles the count of a send already under way.
+    abandoned: bool,
     /// Lines dropped since the last in-band report.
     dropped_unreported: u64,
     /// The thread has nothing in hand.
@@ -162,7 +167,9 @@ pub(crate) fn start(
         state: Mutex::new(State {
             queued: Vec::with_capacity(settings.max_bytes.min(1 << 20)),
             held_bytes: 0,
+            held_lines: 0,
             closing: false,
+            abandoned: false,
             dropped_unreported: 0,
             idle: true,
         }),
@@ -197,8 +204,24 @@ pub(crate) fn close(shared: &Shared, handle: JoinHandle<()>, timeout: Duration) 
     let flushed = shared.flush(timeout);
     if flushed {
         let _ = handle.join();
+        return true;
     }
-    flushed
+    // Time is up: every line not sent yet is counted as dropped now (the process may end
+    // at any moment), so sent + dropped + rejected = lines logged. A send under way
+    // settles its own lines when it ends (sent ones are moved back from dropped).
+    let mut s = shared.lock();
+    s.abandoned = true;
+    let queued = s.queued.iter().filter(|&&b| b == b'\n').count() as u64;
+    s.queued.clear();
+    let unsent = queued + s.held_lines;
+    drop(s);
+    shared.dropped.fetch_add(unsent, Ordering::Relaxed);
+    let _ = writeln!(
+        std::io::stderr(),
+        "prodlog: {}: {unsent} lines not sent at shutdown: the destination did not take them within {timeout:?}",
+        shared.name
+    );
+    false
 }
 
 fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
@@ -240,6 +263,7 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
             s.queued.clear();
         }
         s.held_bytes = batch.len();
+        s.held_lines = batch.iter().filter(|&&b| b == b'\n').count() as u64;
         let closing = s.closing;
         drop(s);
         if let Some(report) = dropped_report {
@@ -277,6 +301,19 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
             }
         }
         shared.sent.fetch_add(delivered as u64, Ordering::Relaxed);
+        {
+            let mut s = shared.lock();
+            if s.abandoned {
+                // These lines were counted as dropped when the shutdown gave up on them.
+                let settled = (sent_lines as u64).min(s.held_lines);
+                shared.dropped.fetch_sub(settled, Ordering::Relaxed);
+                s.held_lines = 0;
+                s.idle = true;
+                shared.settled.notify_all();
+                return;
+            }
+            s.held_lines -= (sent_lines as u64).min(s.held_lines);
+        }
         // Keep what was not sent.
         let consumed: usize = lines[..sent_lines].iter().map(|l| l.len()).sum();
         let consumed = if sent_lines == lines.len() {
@@ -303,15 +340,19 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
                 ));
                 if closing {
                     let lost = batch.iter().filter(|&&b| b == b'\n').count() as u64;
-                    shared.dropped.fetch_add(lost, Ordering::Relaxed);
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "prodlog: {}: {lost} lines not sent at shutdown ({e})",
-                        shared.name
-                    );
                     batch.clear();
+                    // Counted here or by the shutdown that gave up on them, never both.
                     let mut s = shared.lock();
+                    if !s.abandoned {
+                        shared.dropped.fetch_add(lost, Ordering::Relaxed);
+                        let _ = writeln!(
+                            std::io::stderr(),
+                            "prodlog: {}: {lost} lines not sent at shutdown ({e})",
+                            shared.name
+                        );
+                    }
                     s.held_bytes = 0;
+                    s.held_lines = 0;
                     s.idle = true;
                     shared.settled.notify_all();
                     return;

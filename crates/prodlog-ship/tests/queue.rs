@@ -161,3 +161,42 @@ fn after_shutdown_lines_are_counted_not_sent_and_nothing_blocks() {
     shipper.write_line(&line(2)).unwrap();
     assert_eq!(shipper.stats().dropped, 1);
 }
+
+/// A collector that takes each request and never answers: at shutdown every line is sent,
+/// dropped or rejected — counted exactly once — and the shutdown ends on time.
+#[test]
+fn lines_unsent_at_shutdown_are_counted_exactly() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 65536];
+            let _ = conn.set_read_timeout(Some(Duration::from_millis(50)));
+            let _ = conn.read(&mut buf);
+            held.push(conn); // kept open, never answered
+        }
+    });
+    let shipper = Otlp::new(format!("http://127.0.0.1:{port}"))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let total = 5_000u64;
+    for n in 0..total as usize {
+        shipper.write_line(&line(n)).unwrap();
+    }
+    let started = Instant::now();
+    assert!(!shipper.shutdown(Duration::from_millis(500)));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "a bound on a hang"
+    );
+    let stats = shipper.stats();
+    assert_eq!(
+        stats.sent + stats.dropped + stats.rejected,
+        total,
+        "every line in exactly one count: {stats:?}"
+    );
+    assert!(stats.dropped > 0, "{stats:?}");
+}
