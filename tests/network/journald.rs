@@ -123,3 +123,59 @@ pub(crate) fn journald_entries_with_fields_and_a_large_entry() {
     assert!(entries.iter().any(|e| e["MESSAGE"] == "after the big one"));
     println!("  {} entries in the journal", entries.len());
 }
+
+/// journald's socket appears after `init()`: the lines logged before are delivered once it
+/// is there, none dropped (the queue held them), and nothing blocked meanwhile.
+pub(crate) fn journald_socket_that_appears_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("socket");
+    let mut child = child_command("requests")
+        .env("PRODLOG_JOURNALD", "on")
+        .env("PRODLOG_JOURNALD_SOCKET", &socket)
+        .env("PRODLOG_CONSOLE", "off")
+        .env("RUST_LOG", "info")
+        .env("N", "20")
+        .env("PAUSE_MS", "100")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The socket is bound half a second in; the child logs for two seconds.
+    std::thread::sleep(Duration::from_millis(500));
+    let server = std::os::unix::net::UnixDatagram::bind(&socket).unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut got = 0;
+    let mut buf = vec![0u8; 1 << 16];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match server.recv(&mut buf) {
+            Ok(n) => {
+                // `MESSAGE=` or, for a value with a newline, the binary `MESSAGE\n<len>`.
+                if buf[..n]
+                    .windows(8)
+                    .any(|w| w == b"MESSAGE=" || w == b"MESSAGE\n")
+                {
+                    got += 1;
+                }
+            }
+            Err(_) if matches!(child.try_wait(), Ok(Some(_))) => break,
+            Err(_) => {}
+        }
+        assert!(Instant::now() < deadline, "the child hung");
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let stats = stdout
+        .lines()
+        .find(|l| l.starts_with("STATS journald"))
+        .expect("stats");
+    // 20 requests, 3 events each at info (the debug one is filtered).
+    assert!(
+        stats.contains("sent=60") && stats.contains("dropped=0"),
+        "{stats}"
+    );
+    assert_eq!(got, 60, "{stats}");
+}

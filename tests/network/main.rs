@@ -35,6 +35,10 @@ fn main() {
                 faults::otlp_backoff_holds_while_lines_arrive,
             ),
             (
+                "journald_socket_that_appears_later",
+                journald::journald_socket_that_appears_later,
+            ),
+            (
                 "otlp_records_reach_a_real_collector_redacted_with_context",
                 otlp::otlp_records_reach_a_real_collector_redacted_with_context,
             ),

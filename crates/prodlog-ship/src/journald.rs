@@ -67,14 +67,11 @@ impl Journald {
         self
     }
 
-    /// Starts the sending thread. Fails when the socket does not exist (no journald).
+    /// Starts the sending thread. A socket that is not there yet (journald starting after
+    /// the service, a container whose socket is mounted later) is not an error: lines wait
+    /// in the bounded queue — dropped and counted when it is full — and the socket is
+    /// tried again with the queue's backoff until it appears.
     pub fn build(self) -> io::Result<Shipper> {
-        if !self.socket.exists() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("no journald socket at {}", self.socket.display()),
-            ));
-        }
         let name = format!("journald {}", self.socket.display());
         Shipper::start(
             Box::new(JournaldTransport {
