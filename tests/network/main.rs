@@ -39,6 +39,10 @@ fn main() {
                 journald::journald_socket_that_appears_later,
             ),
             (
+                "syslog_tcp_server_that_stops_reading",
+                syslog::syslog_tcp_server_that_stops_reading,
+            ),
+            (
                 "otlp_records_reach_a_real_collector_redacted_with_context",
                 otlp::otlp_records_reach_a_real_collector_redacted_with_context,
             ),
@@ -131,6 +135,23 @@ fn child(scenario: &str) {
                 );
             }
             println!("FLUSH_MS {}", started.elapsed().as_millis());
+        }
+        "flood_then_shutdown" => {
+            // Lines as fast as they come, then the destinations' shutdown (as on SIGTERM),
+            // then the counts: final once the shutdown returned.
+            let guard = prodlog::init();
+            let n: u64 = std::env::var("N").unwrap().parse().unwrap();
+            let pad = "p".repeat(200);
+            for seq in 0..n {
+                tracing::info!(seq, pad = pad.as_str(), "flood line");
+            }
+            prodlog::ship::shutdown_all(Duration::from_millis(1000));
+            for (name, stats) in guard.destinations() {
+                println!(
+                    "STATS {name} sent={} dropped={} failed={} rejected={}",
+                    stats.sent, stats.dropped, stats.failed_sends, stats.rejected
+                );
+            }
         }
         "big" => {
             let _guard = prodlog::init();

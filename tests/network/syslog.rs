@@ -141,3 +141,86 @@ pub(crate) fn syslog_unix_socket_gets_one_rfc5424_datagram_per_event() {
         "{got:#?}"
     );
 }
+
+/// A syslog server over TCP that accepts and then stops reading: the socket buffers fill,
+/// the queue fills, callers never block, and once the process is gone the server reads
+/// what reached it. Every line is in exactly one count, and `sent` is exactly the frames
+/// the server got whole.
+pub(crate) fn syslog_tcp_server_that_stops_reading() {
+    use std::io::Read as _;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (conns_tx, conns_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            if conns_tx.send(conn).is_err() {
+                return;
+            }
+        }
+    });
+    let n = 60_000u64;
+    let out = child_command("flood_then_shutdown")
+        .env("PRODLOG_SYSLOG", format!("tcp://127.0.0.1:{port}"))
+        .env("PRODLOG_CONSOLE", "off")
+        .env("RUST_LOG", "info")
+        .env("N", n.to_string())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats = stdout
+        .lines()
+        .find(|l| l.starts_with("STATS syslog"))
+        .expect("stats")
+        .to_owned();
+    let count = |key: &str| -> u64 {
+        stats
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (sent, dropped, rejected) = (count("sent"), count("dropped"), count("rejected"));
+    // The child has ended: read every connection it made to its end.
+    let mut frames = 0u64;
+    while let Ok(mut conn) = conns_rx.recv_timeout(Duration::from_millis(500)) {
+        let mut data = Vec::new();
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let _ = conn.read_to_end(&mut data);
+        // RFC 6587 octet counting: `LEN SP MSG`; a frame cut short is not one.
+        let mut at = 0;
+        while let Some(sp) = data[at..].iter().position(|&b| b == b' ') {
+            let Ok(len) = std::str::from_utf8(&data[at..at + sp])
+                .unwrap()
+                .parse::<usize>()
+            else {
+                break;
+            };
+            let end = at + sp + 1 + len;
+            if end > data.len() {
+                break;
+            }
+            if data[at + sp + 1..end]
+                .windows(10)
+                .any(|w| w == b"flood line")
+            {
+                frames += 1;
+            }
+            at = end;
+        }
+    }
+    assert!(dropped > 0, "the stalled server filled the queue: {stats}");
+    assert_eq!(
+        sent + dropped + rejected,
+        n,
+        "each line counted once: {stats}"
+    );
+    assert_eq!(frames, sent, "sent is what the server got whole: {stats}");
+    println!("  ({stats}; {frames} frames received)");
+}

@@ -78,6 +78,7 @@ impl Journald {
                 socket: self.socket,
                 identifier: self.identifier,
                 conn: None,
+                delivered: 0,
                 entry: Vec::new(),
                 name,
             }),
@@ -101,6 +102,8 @@ struct JournaldTransport {
     socket: PathBuf,
     identifier: String,
     conn: Option<UnixDatagram>,
+    /// Entries of the last failed `send` that went out before it failed.
+    delivered: usize,
     entry: Vec<u8>,
     name: String,
 }
@@ -206,14 +209,16 @@ impl Transport for JournaldTransport {
         self.name.clone()
     }
 
-    fn send(&mut self, lines: &[&[u8]]) -> io::Result<()> {
+    fn send(&mut self, lines: &[&[u8]], _stop: &std::sync::atomic::AtomicBool) -> io::Result<()> {
+        self.delivered = 0;
         if self.conn.is_none() {
             let s = UnixDatagram::unbound()?;
             s.connect(&self.socket)?;
             s.set_write_timeout(Some(Duration::from_secs(5)))?;
             self.conn = Some(s);
         }
-        for line in lines {
+        for (i, line) in lines.iter().enumerate() {
+            self.delivered = i;
             let record = Record::parse(line);
             self.entry.clear();
             encode(&mut self.entry, &self.identifier, &record);
@@ -232,6 +237,10 @@ impl Transport for JournaldTransport {
             }
         }
         Ok(())
+    }
+
+    fn delivered_before_error(&mut self) -> usize {
+        self.delivered
     }
 }
 

@@ -192,7 +192,7 @@ impl Transport for OtlpTransport {
         self.name.clone()
     }
 
-    fn send(&mut self, lines: &[&[u8]]) -> io::Result<()> {
+    fn send(&mut self, lines: &[&[u8]], _stop: &std::sync::atomic::AtomicBool) -> io::Result<()> {
         let records: Vec<Record> = lines.iter().map(|l| Record::parse(l)).collect();
         let observed = SystemTime::now()
             .duration_since(UNIX_EPOCH)

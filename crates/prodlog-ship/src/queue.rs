@@ -2,7 +2,7 @@
 
 use std::io;
 use std::io::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -16,7 +16,16 @@ pub(crate) trait Transport: Send + 'static {
     /// Sends every line of `lines`. An error of kind [`io::ErrorKind::InvalidData`] means
     /// the destination refused the data itself: retrying it would fail again, so the batch
     /// is counted as rejected. Any other error is retried.
-    fn send(&mut self, lines: &[&[u8]]) -> io::Result<()>;
+    ///
+    /// `stop` is raised when a shutdown gives up on the lines (its time ran out): a send
+    /// that can stop between writes (a TCP stream) stops there, so the lines it had not
+    /// written yet stay counted as dropped and are not delivered behind that count.
+    fn send(&mut self, lines: &[&[u8]], stop: &AtomicBool) -> io::Result<()>;
+    /// After `send` failed: how many of its first lines were delivered all the same (the
+    /// kernel took their bytes), so they are counted as sent and not sent twice.
+    fn delivered_before_error(&mut self) -> usize {
+        0
+    }
 }
 
 /// Settings of the queue in front of a transport.
@@ -57,6 +66,8 @@ pub(crate) struct Shared {
     pub(crate) rejected: AtomicU64,
     /// Lines that came after shutdown began (dropped: the process is ending).
     pub(crate) after_close: AtomicU64,
+    /// Raised with `abandoned`, for a send under way (see [`Transport::send`]).
+    stop: AtomicBool,
     last_report: AtomicU64,
     pub(crate) name: String,
 }
@@ -181,6 +192,7 @@ pub(crate) fn start(
         failed: AtomicU64::new(0),
         rejected: AtomicU64::new(0),
         after_close: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
         last_report: AtomicU64::new(0),
         // An endpoint may carry credentials (`tcp://user:pw@host`, `?api_key=`): the name
         // goes into stderr and into the log, so it is redacted once, here.
@@ -211,11 +223,26 @@ pub(crate) fn close(shared: &Shared, handle: JoinHandle<()>, timeout: Duration) 
     // settles its own lines when it ends (sent ones are moved back from dropped).
     let mut s = shared.lock();
     s.abandoned = true;
+    shared.stop.store(true, Ordering::Relaxed);
     let queued = s.queued.iter().filter(|&&b| b == b'\n').count() as u64;
     s.queued.clear();
     let unsent = queued + s.held_lines;
-    drop(s);
     shared.dropped.fetch_add(unsent, Ordering::Relaxed);
+    // A send under way stops between two writes and settles what it delivered: waited
+    // for a moment, so the counts are final when this returns.
+    let grace = std::time::Instant::now() + Duration::from_millis(500);
+    while !s.idle {
+        let left = grace.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        s = shared
+            .settled
+            .wait_timeout(s, left)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+    }
+    drop(s);
     let _ = writeln!(
         std::io::stderr(),
         "prodlog: {}: {unsent} lines not sent at shutdown: the destination did not take them within {timeout:?}",
@@ -232,6 +259,13 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
     let mut failing = false;
     loop {
         let mut s = shared.lock();
+        if s.abandoned {
+            // The shutdown counted what is left as dropped: nothing more goes out.
+            s.held_lines = 0;
+            s.idle = true;
+            shared.settled.notify_all();
+            return;
+        }
         if batch.is_empty() {
             s.idle = true;
             shared.settled.notify_all();
@@ -279,7 +313,7 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
         let mut delivered = 0;
         let mut error = None;
         for chunk in lines.chunks(settings.max_batch_lines.max(1)) {
-            match transport.send(chunk) {
+            match transport.send(chunk, &shared.stop) {
                 Ok(()) => {
                     sent_lines += chunk.len();
                     delivered += chunk.len();
@@ -295,6 +329,9 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
                     sent_lines += chunk.len();
                 }
                 Err(e) => {
+                    let partly = transport.delivered_before_error().min(chunk.len());
+                    sent_lines += partly;
+                    delivered += partly;
                     error = Some(e);
                     break;
                 }

@@ -105,6 +105,7 @@ impl Syslog {
             conn: None,
             name,
             msg: String::new(),
+            delivered: 0,
         };
         Shipper::start(
             Box::new(transport),
@@ -167,7 +168,12 @@ struct SyslogTransport {
     conn: Option<Conn>,
     name: String,
     msg: String,
+    /// Lines of the last failed `send` that went out before it failed.
+    delivered: usize,
 }
+
+/// How long one batch may take to be written to a TCP server that does not read.
+const TCP_WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The largest datagram sent; longer messages are cut (at a character boundary) and
 /// marked `…[truncated]`. TCP has no limit.
@@ -196,7 +202,9 @@ impl SyslogTransport {
                     .next()
                     .ok_or_else(|| io::Error::other("no address"))?;
                 let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-                s.set_write_timeout(Some(Duration::from_secs(5)))?;
+                // Short writes, so a send notices a shutdown; the batch as a whole gets
+                // `TCP_WRITE_TIMEOUT`.
+                s.set_write_timeout(Some(Duration::from_millis(100)))?;
                 Conn::Tcp(s)
             }
             Target::Unix(p) => {
@@ -213,12 +221,15 @@ impl Transport for SyslogTransport {
         self.name.clone()
     }
 
-    fn send(&mut self, lines: &[&[u8]]) -> io::Result<()> {
+    fn send(&mut self, lines: &[&[u8]], stop: &std::sync::atomic::AtomicBool) -> io::Result<()> {
+        self.delivered = 0;
         if self.conn.is_none() {
             self.conn = Some(self.connect()?);
         }
         let mut tcp_batch = Vec::new();
-        for line in lines {
+        // Where each line's frame ends in `tcp_batch`.
+        let mut frame_ends = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
             let record = Record::parse(line);
             self.msg.clear();
             format_5424(&mut self.msg, &self.header, &record);
@@ -230,22 +241,64 @@ impl Transport for SyslogTransport {
                     tcp_batch.extend_from_slice(self.msg.len().to_string().as_bytes());
                     tcp_batch.push(b' ');
                     tcp_batch.extend_from_slice(self.msg.as_bytes());
+                    frame_ends.push(tcp_batch.len());
                     Ok(())
                 }
                 None => Err(io::Error::other("not connected")),
             };
             if let Err(e) = result {
                 self.conn = None;
+                self.delivered = i;
                 return Err(e);
             }
         }
         if let Some(Conn::Tcp(s)) = self.conn.as_mut() {
-            if let Err(e) = s.write_all(&tcp_batch).and_then(|()| s.flush()) {
+            // A line is sent once the kernel took all of its frame. A server that stops
+            // reading fills the socket buffers, the write times out, and the lines whose
+            // frames went out whole are counted as sent; the rest (and the connection,
+            // which holds a cut frame) are dropped and tried again.
+            let mut written = 0;
+            let deadline = std::time::Instant::now() + TCP_WRITE_TIMEOUT;
+            while written < tcp_batch.len() {
+                if stop.load(std::sync::atomic::Ordering::Relaxed)
+                    || std::time::Instant::now() >= deadline
+                {
+                    self.delivered = frame_ends.iter().take_while(|&&end| end <= written).count();
+                    self.conn = None;
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the syslog server stopped reading",
+                    ));
+                }
+                match s.write(&tcp_batch[written..]) {
+                    Ok(0) => break,
+                    Ok(n) => written += n,
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::Interrupted
+                                | io::ErrorKind::WouldBlock
+                                | io::ErrorKind::TimedOut
+                        ) => {}
+                    Err(e) => {
+                        self.delivered =
+                            frame_ends.iter().take_while(|&&end| end <= written).count();
+                        self.conn = None;
+                        return Err(e);
+                    }
+                }
+            }
+            if written < tcp_batch.len() {
+                self.delivered = frame_ends.iter().take_while(|&&end| end <= written).count();
                 self.conn = None;
-                return Err(e);
+                return Err(io::Error::from(io::ErrorKind::WriteZero));
             }
         }
         Ok(())
+    }
+
+    fn delivered_before_error(&mut self) -> usize {
+        self.delivered
     }
 }
 
