@@ -315,9 +315,19 @@ pub(crate) fn main(mut o: Options) -> ExitCode {
     let elapsed = started.elapsed();
     let mut findings = tally.findings;
     findings.sort_by_key(|f| (f.file, f.line));
-    let mut targets: Vec<(&String, &u64)> = tally.targets.iter().collect();
-    targets.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    let mut levels: Vec<(&String, &u64)> = tally.levels.iter().collect();
+    // Targets and levels are text from the files like any other: a `log` record's target
+    // can be a URL with a password. Shown redacted, and without control characters.
+    let shown = |text: &str| -> String {
+        redactor
+            .redact_text(text)
+            .chars()
+            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .collect()
+    };
+    let mut targets: Vec<(String, &u64)> =
+        tally.targets.iter().map(|(k, v)| (shown(k), v)).collect();
+    targets.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(&b.0)));
+    let mut levels: Vec<(String, &u64)> = tally.levels.iter().map(|(k, v)| (shown(k), v)).collect();
     levels.sort();
     if o.json {
         let report = json!({

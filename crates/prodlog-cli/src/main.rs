@@ -148,6 +148,16 @@ fn or_here(paths: Vec<PathBuf>) -> Vec<PathBuf> {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so a closed pipe (`prodlog patterns --json | head`) would make
+    // every `println!` panic. A reader that has what it wants ends the tool quietly, as it
+    // ends `cat` or `grep`.
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition at the start of `main`, before any
+    // thread exists; no handler is installed.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

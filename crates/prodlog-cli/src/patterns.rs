@@ -239,10 +239,13 @@ pub(crate) fn main(a: &Args) -> ExitCode {
             .iter()
             .map(|(m, e, b)| json!({"minute": format_minute(*m), "errors": e, "baseline_per_minute": b}))
             .collect();
-        println!(
-            "{}",
-            json!({"lines": lines_read, "templates": templates, "error_spikes": spikes})
+        let mut safe = String::new();
+        crate::render::json_escape_into(
+            &mut safe,
+            &json!({"lines": lines_read, "templates": templates, "error_spikes": spikes})
+                .to_string(),
         );
+        println!("{safe}");
     } else {
         println!("{} lines, {} templates", lines_read, groups.len());
         println!(

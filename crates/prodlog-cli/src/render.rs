@@ -57,6 +57,26 @@ pub(crate) fn escape_into(out: &mut String, text: &str) {
     }
 }
 
+/// A JSON line for `--json` output: what a terminal would obey (control characters,
+/// DEL, C1 controls, line separators, direction overrides, zero-width characters) is
+/// written as the JSON escape `\uXXXX`. A valid line stays valid and means the same; a
+/// file's raw escape bytes never reach the terminal.
+pub(crate) fn json_escape_into(out: &mut String, line: &str) {
+    if line.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        out.push_str(line);
+        return;
+    }
+    for c in line.chars() {
+        if c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200b}'..='\u{200f}' | '\u{feff}')
+        {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+}
+
 /// `TIME LEVEL target: message key=value …` (the console's layout).
 pub(crate) fn line(out: &mut String, r: &Record, style: Style) {
     let time = r.time.as_str();

@@ -298,7 +298,7 @@ fn emit(
     }
     text.clear();
     if json {
-        text.push_str(raw);
+        render::json_escape_into(text, raw);
     } else {
         match &record {
             Some(r) => render::line(text, r, style),

@@ -375,3 +375,56 @@ fn check_reads_bounded_amounts_and_speaks_plainly() {
         assert!(!text.contains(debug), "{debug}: {text}");
     }
 }
+
+/// Text from the files never reaches the terminal as it is: `--json` writes control
+/// characters and direction overrides as JSON escapes, `audit` shows targets redacted,
+/// and a reader that closes the pipe ends the tool quietly, without a panic.
+#[test]
+fn hostile_file_contents_stay_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("svc.log");
+    let mut f = std::fs::File::create(&log).unwrap();
+    for i in 0..2000 {
+        writeln!(
+            f,
+            "{{\"timestamp\":\"2026-12-07T10:00:{:02}.000000Z\",\"level\":\"INFO\",\"target\":\"postgres://app:Tg7pW0rdInTarget@db/x\",\"message\":\"raw \x1b[2J bidi \u{202e} end {i}\"}}",
+            i % 60
+        )
+        .unwrap();
+    }
+    drop(f);
+    let path = log.to_str().unwrap();
+    for args in [
+        vec!["view", "--json", path],
+        vec!["patterns", "--json", path],
+    ] {
+        let out = prodlog(&args, &[]);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        assert!(!out.stdout.contains(&0x1b), "{args:?}: a raw escape byte");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !text.contains('\u{202e}'),
+            "{args:?}: a raw direction override"
+        );
+        if args[0] == "view" {
+            assert!(text.contains("\\u001b"), "the escape is kept, escaped");
+        }
+    }
+    let out = prodlog(&["audit", path], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("noisiest targets"), "{text}");
+    assert!(
+        !text.contains("Tg7pW0rdInTarget"),
+        "audit printed a password: {text}"
+    );
+    // `| head -1`: the reader goes away after one line.
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(r#""$0" view --json "$1" | head -1 >/dev/null; exit ${PIPESTATUS[0]}"#)
+        .arg(env!("CARGO_BIN_EXE_prodlog"))
+        .arg(path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
