@@ -329,6 +329,19 @@ fn check_sends_its_canary_to_the_network_destinations() {
         text.contains("FAIL: the canary did not reach otlp"),
         "{text}"
     );
+
+    // Syslog over UDP with nothing listening: the datagram left, and the check says it
+    // cannot confirm more.
+    let out = prodlog(
+        &["check"],
+        &[
+            ("PRODLOG_SYSLOG", &format!("udp://127.0.0.1:{dead}")),
+            ("PRODLOG_CONSOLE", "off"),
+        ],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("not confirmed"), "{text}");
+    assert!(!text.contains("canary accepted by syslog"), "{text}");
 }
 
 #[test]

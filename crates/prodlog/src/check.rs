@@ -96,7 +96,15 @@ impl Builder {
         let mut ok = true;
         for (name, stats) in guard.destinations() {
             if stats.sent >= 1 && stats.dropped == 0 && stats.rejected == 0 {
-                let _ = writeln!(text, "ok: canary accepted by {name}");
+                if name.starts_with("syslog udp://") {
+                    // A datagram leaves whether or not anything listens: nothing to confirm.
+                    let _ = writeln!(
+                        text,
+                        "ok: canary sent to {name}, not confirmed (UDP has no acknowledgement: look for it at the server)"
+                    );
+                } else {
+                    let _ = writeln!(text, "ok: canary accepted by {name}");
+                }
             } else {
                 ok = false;
                 let _ = writeln!(
