@@ -128,6 +128,12 @@ fn walk(
     }
 }
 
+/// The rotation set a file belongs to: `app.log` for `app.log`, `app.log.3` and
+/// `app.log.3.gz`.
+pub(crate) fn stem(p: &Path) -> String {
+    rotation_order(p).0
+}
+
 /// Sort key: the file's stem (`app.log`), then rotation number descending (a higher
 /// number is older), the live file (no number) last.
 fn rotation_order(p: &Path) -> (String, std::cmp::Reverse<u64>, String) {

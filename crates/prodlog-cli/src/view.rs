@@ -3,7 +3,7 @@
 
 use std::collections::BinaryHeap;
 use std::io::{Seek, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -126,6 +126,8 @@ impl Filter {
 /// One file's next line, ordered by time for the merge.
 struct Head {
     micros: i64,
+    /// The rotation set it came from.
+    chain: usize,
     file: usize,
     seq: u64,
     raw: String,
@@ -162,23 +164,9 @@ pub(crate) fn main(a: &Args) -> ExitCode {
     let style = Style { ansi: a.ansi };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut merge = Merge {
-        paths: &paths,
-        readers: Vec::new(),
-        last_time: vec![i64::MIN; paths.len()],
-        cut: vec![0; paths.len()],
-        heap: BinaryHeap::new(),
-        buf: Vec::new(),
-    };
-    for (i, p) in paths.iter().enumerate() {
-        match files::open(p) {
-            Ok(r) => merge.readers.push(Some(Lines::new(r))),
-            Err(e) => {
-                skipped.add(p, e);
-                merge.readers.push(None);
-            }
-        }
-        merge.advance(i, &mut skipped);
+    let mut merge = Merge::new(&paths);
+    for c in 0..merge.chains.len() {
+        merge.advance(c, &mut skipped);
     }
     let mut text = String::new();
     let mut broken = false;
@@ -187,7 +175,7 @@ pub(crate) fn main(a: &Args) -> ExitCode {
             broken = true; // a closed pager: stop quietly
             break;
         }
-        merge.advance(head.file, &mut skipped);
+        merge.advance(head.chain, &mut skipped);
     }
     let _ = out.flush();
     drop(out);
@@ -210,10 +198,14 @@ pub(crate) fn main(a: &Args) -> ExitCode {
     }
 }
 
-/// The files being merged: each one's reader, its next line on the heap.
+/// The files being merged, as rotation sets: `app.log.3`, `app.log.2`, `app.log.1`,
+/// `app.log` hold one stream in time order, so each set is read one file after the other
+/// and only its current file is open. Open files and memory (one line held per set) are
+/// bounded by the number of sets, not of files: 3,000 backups of one log are one open
+/// file and one line.
 struct Merge<'p> {
     paths: &'p [PathBuf],
-    readers: Vec<Option<Lines>>,
+    chains: Vec<Chain>,
     /// Each file's last time (a line without one takes it).
     last_time: Vec<i64>,
     /// Each file's lines cut at the length cap.
@@ -222,33 +214,82 @@ struct Merge<'p> {
     buf: Vec<u8>,
 }
 
-impl Merge<'_> {
-    /// Pushes file `i`'s next line on the heap; at its end, drops its reader.
-    fn advance(&mut self, i: usize, skipped: &mut Skipped) {
-        let Some(r) = self.readers[i].as_mut() else {
-            return;
-        };
-        match r.next_into(&mut self.buf) {
-            Ok(true) => {
-                let raw = files::text(&self.buf).into_owned();
-                let micros = quick_time(&raw).unwrap_or(self.last_time[i]);
-                self.last_time[i] = micros;
-                self.heap.push(Head {
-                    micros,
-                    file: i,
-                    seq: r.number,
-                    raw,
+/// One rotation set: its files (indices into the paths, oldest first), the one being read.
+struct Chain {
+    files: Vec<usize>,
+    at: usize,
+    reader: Option<Lines>,
+}
+
+impl<'p> Merge<'p> {
+    fn new(paths: &'p [PathBuf]) -> Merge<'p> {
+        let mut chains: Vec<Chain> = Vec::new();
+        let mut last_key = None;
+        for (i, p) in paths.iter().enumerate() {
+            let key = (p.parent().map(Path::to_path_buf), files::stem(p));
+            if last_key.as_ref() != Some(&key) {
+                chains.push(Chain {
+                    files: Vec::new(),
+                    at: 0,
+                    reader: None,
                 });
-                return;
+                last_key = Some(key);
             }
-            Ok(false) => {}
-            Err(e) => skipped.add(
-                &self.paths[i],
-                format!("read error after line {}: {e}", r.number),
-            ),
+            if let Some(c) = chains.last_mut() {
+                c.files.push(i);
+            }
         }
-        self.cut[i] = r.cut;
-        self.readers[i] = None;
+        Merge {
+            paths,
+            chains,
+            last_time: vec![i64::MIN; paths.len()],
+            cut: vec![0; paths.len()],
+            heap: BinaryHeap::new(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Pushes set `c`'s next line on the heap, opening its next file when one ends.
+    fn advance(&mut self, c: usize, skipped: &mut Skipped) {
+        let chain = &mut self.chains[c];
+        while let Some(&i) = chain.files.get(chain.at) {
+            if chain.reader.is_none() {
+                match files::open(&self.paths[i]) {
+                    Ok(r) => chain.reader = Some(Lines::new(r)),
+                    Err(e) => {
+                        skipped.add(&self.paths[i], e);
+                        chain.at += 1;
+                        continue;
+                    }
+                }
+            }
+            let Some(r) = chain.reader.as_mut() else {
+                return;
+            };
+            match r.next_into(&mut self.buf) {
+                Ok(true) => {
+                    let raw = files::text(&self.buf).into_owned();
+                    let micros = quick_time(&raw).unwrap_or(self.last_time[i]);
+                    self.last_time[i] = micros;
+                    self.heap.push(Head {
+                        micros,
+                        chain: c,
+                        file: i,
+                        seq: r.number,
+                        raw,
+                    });
+                    return;
+                }
+                Ok(false) => {}
+                Err(e) => skipped.add(
+                    &self.paths[i],
+                    format!("read error after line {}: {e}", r.number),
+                ),
+            }
+            self.cut[i] = r.cut;
+            chain.reader = None;
+            chain.at += 1;
+        }
     }
 }
 

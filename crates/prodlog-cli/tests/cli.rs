@@ -441,3 +441,52 @@ fn hostile_file_contents_stay_inert() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// 3,000 backups of one log under `ulimit -n 64`: one rotation set, read one file after
+/// the other, so every line comes out, in time order, with few files open.
+#[test]
+fn view_reads_thousands_of_backups_with_few_descriptors() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 3_000u64;
+    for i in 0..=n {
+        // `app.log.N` is older the larger N is; `app.log` (i = 0) is the newest.
+        let name = if i == 0 {
+            "app.log".to_owned()
+        } else {
+            format!("app.log.{i}")
+        };
+        let secs = n - i;
+        std::fs::write(
+            dir.path().join(name),
+            format!(
+                "{{\"timestamp\":\"2026-12-07T{:02}:{:02}:{:02}.000000Z\",\"level\":\"INFO\",\"target\":\"a\",\"message\":\"line {secs}\"}}\n",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60
+            ),
+        )
+        .unwrap();
+    }
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(r#"ulimit -n 64 && exec "$0" view --json "$1""#)
+        .arg(env!("CARGO_BIN_EXE_prodlog"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let got: Vec<u64> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["message"].as_str().unwrap()[5..].parse().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        got,
+        (0..=n).collect::<Vec<_>>(),
+        "every line, oldest first: {stderr}"
+    );
+}
