@@ -171,9 +171,31 @@ pub(crate) struct Lines {
     pub(crate) number: u64,
 }
 
+/// Opens a file to follow: a regular file only (a FIFO cannot hang the open: `O_NONBLOCK`;
+/// a device such as `/dev/zero` is refused), and with `no_symlink` not through a symlink
+/// (`O_NOFOLLOW`): a live file swapped for a link to another file is not shown.
+pub(crate) fn open_regular(path: &Path, no_symlink: bool) -> io::Result<File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let nofollow = if no_symlink { libc::O_NOFOLLOW } else { 0 };
+        opts.custom_flags(libc::O_NONBLOCK | nofollow);
+    }
+    let f = opts.open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(f)
+}
+
 /// Opens `path`, gunzipping `.gz`.
 pub(crate) fn open(path: &Path) -> io::Result<Box<dyn Read>> {
-    let f = File::open(path)?;
+    let f = open_regular(path, false)?;
     Ok(if path.extension().is_some_and(|e| e == "gz") {
         Box::new(flate2::read::MultiGzDecoder::new(f))
     } else {

@@ -376,7 +376,7 @@ fn follow(paths: &[PathBuf], filter: &Filter, json: bool, style: Style) {
             !(name.ends_with(".gz") || numbered)
         })
         .map(|p| {
-            let file = std::fs::File::open(p).ok();
+            let file = files::open_regular(p, false).ok();
             let meta = file.as_ref().and_then(|f| f.metadata().ok());
             Live {
                 path: p.clone(),
@@ -392,11 +392,20 @@ fn follow(paths: &[PathBuf], filter: &Filter, json: bool, style: Style) {
     loop {
         let mut any = false;
         for l in &mut live {
-            if let Ok(meta) = std::fs::metadata(&l.path) {
+            // What is at the name now, not what a symlink there points to.
+            if let Ok(meta) = std::fs::symlink_metadata(&l.path) {
                 if meta.ino() != l.inode || meta.len() < l.pos {
-                    // Rotated (or truncated): the rest of the old file first, then the new one.
+                    // Rotated (or truncated): the rest of the old file first, then the new
+                    // one — only if it is a regular file itself (not a symlink swapped in, a
+                    // FIFO or a device).
                     drain(l.file.as_mut(), &mut l.pos, &mut chunk, &mut l.partial);
-                    l.file = std::fs::File::open(&l.path).ok();
+                    l.file = files::open_regular(&l.path, true).ok();
+                    if l.file.is_none() && meta.ino() != l.inode {
+                        eprintln!(
+                            "prodlog view: {}: not followed (no longer a regular file of its own)",
+                            l.path.display()
+                        );
+                    }
                     l.inode = meta.ino();
                     l.pos = 0;
                 }

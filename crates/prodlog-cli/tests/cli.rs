@@ -490,3 +490,63 @@ fn view_reads_thousands_of_backups_with_few_descriptors() {
         "every line, oldest first: {stderr}"
     );
 }
+
+/// `view -f` on a live file that another user swaps for a symlink to a file they may not
+/// read: the link is not followed, the target never shown.
+#[test]
+fn follow_never_reads_through_a_swapped_in_symlink() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = tempfile::tempdir().unwrap();
+    let target = secret.path().join("shadow");
+    std::fs::write(
+        &target,
+        "{\"timestamp\":\"2026-12-07T10:00:00.000000Z\",\"level\":\"INFO\",\"target\":\"a\",\"message\":\"TOPSECRET\"}\n",
+    )
+    .unwrap();
+    let log = dir.path().join("app.log");
+    let line = |m: &str| {
+        format!("{{\"timestamp\":\"2026-12-07T10:00:00.000000Z\",\"level\":\"INFO\",\"target\":\"a\",\"message\":\"{m}\"}}\n")
+    };
+    std::fs::write(&log, line("first")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_prodlog"))
+        .args(["view", "-f", "--json"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Swapped only once the follower has shown the first line (it is following by then).
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = std::io::Read::read(&mut stdout, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !seen.lock().unwrap().contains("first") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the follower showed nothing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::fs::remove_file(&log).unwrap();
+    std::os::unix::fs::symlink(&target, &log).unwrap();
+    // Several polls of the follower (every 200 ms).
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let _ = child.wait();
+    reader.join().unwrap();
+    let text = seen.lock().unwrap().clone();
+    assert!(!text.contains("TOPSECRET"), "followed a symlink: {text}");
+}
