@@ -43,6 +43,7 @@ pub(crate) fn main(a: &Args) -> ExitCode {
     let files = files::collect(&a.paths, &mut skipped);
     let finder = memchr::memmem::Finder::new(a.id.as_bytes());
     let mut hits = Vec::new();
+    let mut kept = Kept::default();
     for (i, path) in files.iter().enumerate() {
         let reader = match files::open(path) {
             Ok(r) => r,
@@ -51,13 +52,21 @@ pub(crate) fn main(a: &Args) -> ExitCode {
                 continue;
             }
         };
-        if let Err(e) = search(reader, &finder, &a.id, i, &mut hits) {
+        if let Err(e) = search(reader, &finder, &a.id, i, &mut hits, &mut kept) {
             skipped.add(path, e);
         }
     }
     // Time order; lines of equal time keep their file and line order.
     hits.sort_by_key(|h| (h.micros, h.file, h.line));
     skipped.report("trace");
+    if kept.over > 0 {
+        eprintln!(
+            "prodlog trace: {} more lines holding {:?} not shown: the first {} MiB of matching lines are (the files are read oldest first)",
+            kept.over,
+            a.id,
+            MAX_KEPT >> 20
+        );
+    }
     if a.json {
         let mut out = String::new();
         for h in &hits {
@@ -88,6 +97,19 @@ pub(crate) fn main(a: &Args) -> ExitCode {
     }
 }
 
+/// The most bytes of matching lines kept (each is parsed too, which takes a few times
+/// its size): a request id matched by gigabytes of lines — a compressed backup of one
+/// endless request — is shown up to here and the rest counted, so memory stays bounded
+/// whatever the files hold.
+const MAX_KEPT: usize = 64 << 20;
+
+/// Matching lines kept so far, and those past [`MAX_KEPT`].
+#[derive(Default)]
+struct Kept {
+    bytes: usize,
+    over: u64,
+}
+
 /// Searches one file block by block; a line cut by a block boundary is carried over
 /// (and a line longer than [`files::MAX_LINE`] without the id is dropped as it goes).
 fn search(
@@ -96,6 +118,7 @@ fn search(
     id: &str,
     file: usize,
     hits: &mut Vec<Hit>,
+    kept: &mut Kept,
 ) -> std::io::Result<()> {
     let mut buf = vec![0u8; BLOCK];
     let mut carry = 0usize; // bytes of an unfinished line at the start of `buf`
@@ -133,8 +156,12 @@ fn search(
             counted = start;
             let raw = files::text(&block[start..stop]);
             let raw = raw.trim_end_matches('\r');
-            if let Some(record) = Record::parse(raw) {
+            if kept.bytes + raw.len() > MAX_KEPT {
+                // Past the budget: counted (a line holding the id), neither parsed nor kept.
+                kept.over += 1;
+            } else if let Some(record) = Record::parse(raw) {
                 if record.belongs_to(id) {
+                    kept.bytes += raw.len();
                     hits.push(Hit {
                         micros: record.micros.unwrap_or(i64::MAX),
                         file,

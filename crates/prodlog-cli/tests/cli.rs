@@ -550,3 +550,34 @@ fn follow_never_reads_through_a_swapped_in_symlink() {
     let text = seen.lock().unwrap().clone();
     assert!(!text.contains("TOPSECRET"), "followed a symlink: {text}");
 }
+
+/// A compressed backup holding 150 MB of lines of one request, traced under a 1.5 GB
+/// address-space limit: the first 64 MiB of matching lines are shown, the rest counted,
+/// and memory stays bounded.
+#[test]
+fn trace_of_a_huge_compressed_match_has_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("app.log.1.gz");
+    let line = r#"{"timestamp":"2026-12-07T10:00:00.000000Z","level":"INFO","target":"a","message":"step","request_id":"req-42","pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}"#;
+    let made = Command::new("bash")
+        .arg("-c")
+        .arg(r#"yes "$1" | head -c 150M | gzip -1 > "$2""#)
+        .arg("-")
+        .arg(line)
+        .arg(&gz)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(r#"ulimit -v 1500000 && exec "$0" trace req-42 "$1" --json | wc -l"#)
+        .arg(env!("CARGO_BIN_EXE_prodlog"))
+        .arg(&gz)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let shown: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert!(shown > 100_000, "{shown} lines shown: {stderr}");
+    assert!(stderr.contains("more lines holding"), "{stderr}");
+    assert!(!stderr.contains("memory allocation"), "{stderr}");
+}
