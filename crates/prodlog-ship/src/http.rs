@@ -237,7 +237,7 @@ impl Client {
         let mut header_bytes = 0usize;
         loop {
             line.clear();
-            let n = conn.by_ref().take(16 * 1024).read_line(&mut line)?;
+            let n = read_line(conn, 16 * 1024, &mut line)?;
             if n == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
@@ -284,7 +284,7 @@ impl Client {
         if chunked {
             loop {
                 line.clear();
-                conn.by_ref().take(1024).read_line(&mut line)?;
+                read_line(conn, 1024, &mut line)?;
                 let size = u64::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
                     .map_err(|_| io::Error::other("bad chunk size"))?;
                 if size > MAX_BODY {
@@ -295,7 +295,7 @@ impl Client {
                     // answer would start with them).
                     loop {
                         line.clear();
-                        let n = conn.by_ref().take(16 * 1024).read_line(&mut line)?;
+                        let n = read_line(conn, 16 * 1024, &mut line)?;
                         header_bytes += n;
                         if n == 0 || line.trim_end().is_empty() || header_bytes > 64 * 1024 {
                             break;
@@ -315,6 +315,15 @@ impl Client {
         }
         Ok((status, keep))
     }
+}
+
+/// One line of an answer's head, at most `max` bytes, as text whatever its bytes (a header
+/// that is not UTF-8 is an odd answer, not an error that would discard the batch).
+fn read_line(conn: &mut BufReader<Timed>, max: u64, line: &mut String) -> io::Result<usize> {
+    let mut bytes = Vec::new();
+    let n = conn.by_ref().take(max).read_until(b'\n', &mut bytes)?;
+    line.push_str(&String::from_utf8_lossy(&bytes));
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -350,7 +359,7 @@ mod answers {
 
     /// A server that answers each request on one connection with the next of `answers`,
     /// and returns how many requests it read.
-    fn serve(answers: Vec<&'static str>) -> (u16, std::thread::JoinHandle<usize>) {
+    fn serve(answers: Vec<&'static [u8]>) -> (u16, std::thread::JoinHandle<usize>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let handle = std::thread::spawn(move || {
@@ -375,7 +384,7 @@ mod answers {
                 let mut body = vec![0; length];
                 reader.read_exact(&mut body).unwrap();
                 requests += 1;
-                out.write_all(answer.as_bytes()).unwrap();
+                out.write_all(answer).unwrap();
             }
             requests
         });
@@ -390,9 +399,11 @@ mod answers {
     #[test]
     fn trailers_and_interim_answers_keep_the_connection_in_step() {
         let (port, server) = serve(vec![
-            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Trailer: 1\r\nX-Other: 2\r\n\r\n",
-            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
-            "HTTP/1.1 102 Processing\r\nX-A: 1\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Trailer: 1\r\nX-Other: 2\r\n\r\n",
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            b"HTTP/1.1 102 Processing\r\nX-A: 1\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
+            // Latin-1 in a header and a binary body: not UTF-8, still an answer.
+            b"HTTP/1.1 200 OK\r\nX-Server: caf\xe9\r\nContent-Length: 4\r\n\r\n\xff\xfeok",
         ]);
         let mut c = client(port);
         for _ in 0..3 {
@@ -409,7 +420,7 @@ mod answers {
     #[test]
     fn redirects_are_refused_not_followed() {
         let (port, server) = serve(vec![
-            "HTTP/1.1 301 Moved Permanently\r\nLocation: http://elsewhere/\r\nContent-Length: 0\r\n\r\n",
+            b"HTTP/1.1 301 Moved Permanently\r\nLocation: http://elsewhere/\r\nContent-Length: 0\r\n\r\n",
         ]);
         let e = client(port)
             .post("application/x-protobuf", b"body")
