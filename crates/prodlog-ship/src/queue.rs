@@ -230,18 +230,11 @@ pub(crate) fn close(shared: &Shared, handle: JoinHandle<()>, timeout: Duration) 
     shared.dropped.fetch_add(unsent, Ordering::Relaxed);
     // A send under way stops between two writes and settles what it delivered: waited
     // for a moment, so the counts are final when this returns.
-    let grace = std::time::Instant::now() + Duration::from_millis(500);
-    while !s.idle {
-        let left = grace.saturating_duration_since(std::time::Instant::now());
-        if left.is_zero() {
-            break;
-        }
-        s = shared
-            .settled
-            .wait_timeout(s, left)
-            .unwrap_or_else(PoisonError::into_inner)
-            .0;
-    }
+    let s = shared
+        .settled
+        .wait_timeout_while(s, Duration::from_millis(500), |s| !s.idle)
+        .unwrap_or_else(PoisonError::into_inner)
+        .0;
     drop(s);
     let _ = writeln!(
         std::io::stderr(),
@@ -398,19 +391,11 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
                 // Sleep the whole backoff: new lines also wake this condition variable, and
                 // must not make a down destination be tried again sooner. Only a shutdown
                 // ends the wait early.
-                let until = std::time::Instant::now() + backoff;
-                let mut s = shared.lock();
-                while !s.closing {
-                    let left = until.saturating_duration_since(std::time::Instant::now());
-                    if left.is_zero() {
-                        break;
-                    }
-                    s = shared
-                        .wake
-                        .wait_timeout(s, left)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
-                }
+                let s = shared.lock();
+                let _ = shared
+                    .wake
+                    .wait_timeout_while(s, backoff, |s| !s.closing)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
         }
     }
