@@ -309,7 +309,12 @@ fn replicas(n: u64, gzip: bool) {
         let out = c.wait_with_output().unwrap();
         assert!(out.status.success(), "{out:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.is_empty(), "a replica complained: {stderr}");
+        // Rotation every 64 KiB can outrun gzip: said once, and those backups stay plain.
+        let complaints: Vec<&str> = stderr
+            .lines()
+            .filter(|l| !l.contains("outruns gzip"))
+            .collect();
+        assert!(complaints.is_empty(), "a replica complained: {stderr}");
     }
     let mut seen = HashSet::new();
     let mut count = 0;
