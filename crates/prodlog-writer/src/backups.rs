@@ -191,21 +191,22 @@ impl Compressor {
         }
     }
 
-    /// Finishes the file being compressed and stops, waiting until `deadline` at most; the
-    /// backups still queued stay uncompressed. A compression still running at the
-    /// deadline is left to the end of the process (its temporary is removed at the next
-    /// start).
+    /// Compresses the backups queued, waiting until `deadline` at most; past it, the
+    /// thread stops after the file it is on and the backups still queued stay
+    /// uncompressed (a compression cut short by the end of the process leaves a
+    /// temporary, removed at the next start).
     pub(crate) fn finish(&mut self, deadline: Instant) {
-        self.stop.store(true, Ordering::Relaxed);
-        self.jobs = None;
+        self.jobs = None; // the thread ends once the queue is done
         let Some(done) = self.done.take() else { return };
         let left = deadline.saturating_duration_since(Instant::now());
-        if done.recv_timeout(left).is_ok()
-            || matches!(done.try_recv(), Err(TryRecvError::Disconnected))
-        {
+        let ended = done.recv_timeout(left).is_ok()
+            || matches!(done.try_recv(), Err(TryRecvError::Disconnected));
+        if ended {
             if let Some(t) = self.thread.take() {
                 let _ = t.join();
             }
+        } else {
+            self.stop.store(true, Ordering::Relaxed);
         }
     }
 }
