@@ -164,7 +164,15 @@ pub(crate) fn main(a: &Args) -> ExitCode {
     let style = Style { ansi: a.ansi };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut merge = Merge::new(&paths);
+    // More sets than may be open at once: merged first, in groups, into sorted runs.
+    let (_runs, merged) = match premerge(&paths, &mut skipped) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("prodlog view: cannot write a temporary run: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let mut merge = Merge::new(&merged);
     for c in 0..merge.chains.len() {
         merge.advance(c, &mut skipped);
     }
@@ -179,14 +187,7 @@ pub(crate) fn main(a: &Args) -> ExitCode {
     }
     let _ = out.flush();
     drop(out);
-    for (p, cut) in paths.iter().zip(&merge.cut) {
-        if *cut > 0 {
-            eprintln!(
-                "prodlog view: {}: {cut} lines longer than 1 MiB shown cut",
-                p.display()
-            );
-        }
-    }
+    merge.report_cuts();
     skipped.report("view");
     if a.follow && !broken {
         follow(&paths, &filter, a.json, style);
@@ -195,6 +196,61 @@ pub(crate) fn main(a: &Args) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(3)
+    }
+}
+
+/// The most rotation sets merged at once (each holds one open file and one line). More
+/// are merged in passes: groups of this many into temporary sorted runs, then the runs —
+/// so 3,000 separate logs need no more than this many descriptors.
+const MAX_OPEN_SETS: usize = 128;
+
+/// When `paths` hold more than [`MAX_OPEN_SETS`] sets: merges them, a group at a time,
+/// into runs in a temporary directory (kept alive by the first value) and returns the
+/// runs' paths; otherwise the paths as they are.
+fn premerge(
+    paths: &[PathBuf],
+    skipped: &mut Skipped,
+) -> std::io::Result<(Option<tempfile::TempDir>, Vec<PathBuf>)> {
+    let mut current = paths.to_vec();
+    let mut dir: Option<tempfile::TempDir> = None;
+    let mut round = 0;
+    loop {
+        let chains = Merge::new(&current).chains;
+        if chains.len() <= MAX_OPEN_SETS {
+            return Ok((dir, current));
+        }
+        let tmp = match &dir {
+            Some(d) => d.path().to_owned(),
+            None => {
+                let d = tempfile::Builder::new().prefix("prodlog-view-").tempdir()?;
+                let p = d.path().to_owned();
+                dir = Some(d);
+                p
+            }
+        };
+        let mut runs = Vec::new();
+        for (k, group) in chains.chunks(MAX_OPEN_SETS).enumerate() {
+            let group_paths: Vec<PathBuf> = group
+                .iter()
+                .flat_map(|c| c.files.iter().map(|&i| current[i].clone()))
+                .collect();
+            let run = tmp.join(format!("run-{round}-{k}.log"));
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&run)?);
+            let mut merge = Merge::new(&group_paths);
+            for c in 0..merge.chains.len() {
+                merge.advance(c, skipped);
+            }
+            while let Some(head) = merge.heap.pop() {
+                out.write_all(head.raw.as_bytes())?;
+                out.write_all(b"\n")?;
+                merge.advance(head.chain, skipped);
+            }
+            out.flush()?;
+            merge.report_cuts();
+            runs.push(run);
+        }
+        current = runs;
+        round += 1;
     }
 }
 
@@ -246,6 +302,18 @@ impl<'p> Merge<'p> {
             cut: vec![0; paths.len()],
             heap: BinaryHeap::new(),
             buf: Vec::new(),
+        }
+    }
+
+    /// Says on stderr which files had lines cut at the length cap.
+    fn report_cuts(&self) {
+        for (p, cut) in self.paths.iter().zip(&self.cut) {
+            if *cut > 0 {
+                eprintln!(
+                    "prodlog view: {}: {cut} lines longer than 1 MiB shown cut",
+                    p.display()
+                );
+            }
         }
     }
 

@@ -581,3 +581,45 @@ fn trace_of_a_huge_compressed_match_has_bounded_memory() {
     assert!(stderr.contains("more lines holding"), "{stderr}");
     assert!(!stderr.contains("memory allocation"), "{stderr}");
 }
+
+/// 3,000 separate logs (3,000 rotation sets) under `ulimit -n 256`: merged in passes
+/// through temporary runs, every line comes out once, in time order.
+#[test]
+fn view_merges_thousands_of_separate_logs_with_few_descriptors() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 3_000u64;
+    for i in 0..n {
+        // File i holds two lines, at seconds i and i + n: the merge interleaves them all.
+        let line = |secs: u64| {
+            format!(
+                "{{\"timestamp\":\"2026-12-07T{:02}:{:02}:{:02}.000000Z\",\"level\":\"INFO\",\"target\":\"a\",\"message\":\"line {secs}\"}}\n",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60
+            )
+        };
+        std::fs::write(
+            dir.path().join(format!("svc-{i}.log")),
+            line(i) + &line(i + n),
+        )
+        .unwrap();
+    }
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(r#"ulimit -n 256 && exec "$0" view --json "$1""#)
+        .arg(env!("CARGO_BIN_EXE_prodlog"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let got: Vec<u64> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["message"].as_str().unwrap()[5..].parse().unwrap()
+        })
+        .collect();
+    assert_eq!(got, (0..2 * n).collect::<Vec<_>>(), "{stderr}");
+}

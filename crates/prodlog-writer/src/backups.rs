@@ -150,7 +150,10 @@ pub(crate) struct Compressor {
     stop: Arc<AtomicBool>,
     /// Backups left uncompressed because the backlog was full.
     skipped: Arc<AtomicU64>,
+    /// Backups queued and not started yet.
+    waiting: Arc<AtomicU64>,
     done: Option<Receiver<()>>,
+    path: PathBuf,
 }
 
 impl Compressor {
@@ -160,11 +163,13 @@ impl Compressor {
         let (tx, rx) = mpsc::sync_channel(BACKLOG);
         let (done_tx, done_rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
-        let stopping = stop.clone();
+        let waiting = Arc::new(AtomicU64::new(0));
+        let (stopping, started) = (stop.clone(), waiting.clone());
+        let own = path.clone();
         let thread = std::thread::Builder::new()
             .name("prodlog-gzip".into())
             .spawn(move || {
-                compress_all(&path, lock.as_deref(), &local, rx, &stopping);
+                compress_all(&own, lock.as_deref(), &local, rx, &stopping, &started);
                 let _ = done_tx.send(());
             })
             .ok();
@@ -173,7 +178,9 @@ impl Compressor {
             thread,
             stop,
             skipped: Arc::new(AtomicU64::new(0)),
+            waiting,
             done: Some(done_rx),
+            path,
         }
     }
 
@@ -181,7 +188,9 @@ impl Compressor {
     /// the backup stays uncompressed.
     pub(crate) fn send(&self, job: Job, path: &Path) {
         let Some(tx) = &self.jobs else { return };
+        self.waiting.fetch_add(1, Ordering::Relaxed);
         if let Err(TrySendError::Full(_)) = tx.try_send(job) {
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
             if self.skipped.fetch_add(1, Ordering::Relaxed) == 0 {
                 safe::warn(&format!(
                     "rotation of {} outruns gzip: backups past a backlog of {BACKLOG} stay uncompressed",
@@ -207,6 +216,11 @@ impl Compressor {
             }
         } else {
             self.stop.store(true, Ordering::Relaxed);
+            safe::warn(&format!(
+                "gzip stopped at shutdown: {} backups of {} left uncompressed",
+                self.waiting.load(Ordering::Relaxed),
+                self.path.display()
+            ));
         }
     }
 }
@@ -217,11 +231,13 @@ fn compress_all(
     local: &Mutex<()>,
     jobs: Receiver<Job>,
     stop: &AtomicBool,
+    waiting: &AtomicU64,
 ) {
     for job in jobs {
         if stop.load(Ordering::Relaxed) {
             return;
         }
+        waiting.fetch_sub(1, Ordering::Relaxed);
         if let Err(e) = compress(path, lock, local, job) {
             safe::warn(&format!(
                 "cannot compress a backup of {} (it stays uncompressed): {e}",
