@@ -242,21 +242,58 @@ fn full_disk_two_replicas() {
                 .unwrap()
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(300));
+    // Each child's stderr, read as it comes: the disk is freed only once both have met
+    // it full (a cold, loaded machine can take longer to start them than any fixed wait;
+    // freeing too early made this test pass nothing through a full disk, and fail).
+    let mut children = children;
+    let readers: Vec<_> = children
+        .iter_mut()
+        .map(|c| {
+            let mut err = c.stderr.take().unwrap();
+            let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+            let keep = seen.clone();
+            let thread = std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = err.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    keep.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            });
+            (seen, thread)
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !readers
+        .iter()
+        .all(|(seen, _)| seen.lock().unwrap().contains("cannot write"))
+    {
+        let texts: Vec<String> = readers
+            .iter()
+            .map(|(s, _)| s.lock().unwrap().clone())
+            .collect();
+        assert!(
+            Instant::now() < deadline,
+            "a child never met the full disk in 120 s; their stderr: {texts:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     while disk::free(&filler, 16 * 1024) > 0 {
         std::thread::sleep(Duration::from_millis(10));
     }
     fs::remove_file(&filler).unwrap();
-    let mut stderr = String::new();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "{out:?}");
-        stderr.push_str(&String::from_utf8_lossy(&out.stderr));
+    for c in &mut children {
+        let status = c.wait().unwrap();
+        assert!(status.success(), "{status:?}");
     }
-    assert!(
-        stderr.contains("cannot write"),
-        "the disk was full while they logged: {stderr}"
-    );
+    let mut stderr = String::new();
+    for (seen, thread) in readers {
+        thread.join().unwrap();
+        stderr.push_str(&seen.lock().unwrap());
+    }
     let mut seen = HashSet::new();
     let mut lost_in_file = 0;
     for line in all_lines(&dir) {
