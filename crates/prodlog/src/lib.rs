@@ -72,8 +72,12 @@
 //! disposition would. An application's own handler — installed before `init()`, or after
 //! it by tokio::signal, signal-hook or ctrlc — is never changed or reordered: prodlog then
 //! does nothing, and the application's shutdown drops the guard, which drains the files.
-//! SIGKILL and `abort()` cannot be caught: they lose at most what was queued in the last
-//! 10 ms tick. `PRODLOG_FLUSH_ON_SIGNAL=off` (or [`Builder::flush_on_signal`]) installs no
+//! When the queues cannot drain within `PRODLOG_SHUTDOWN_MS`, what is left is counted (on
+//! stderr and in the writer's `Stats::lost`) and later callers wait for the end, so every
+//! line whose call returned is in a file or in that count. SIGKILL and `abort()` cannot be
+//! caught: they lose the lines in memory — those queued since the writer's last batch (a
+//! 10 ms tick, or 256 KiB, while the disk keeps up) and the unwritten part of the batch
+//! being written. `PRODLOG_FLUSH_ON_SIGNAL=off` (or [`Builder::flush_on_signal`]) installs no
 //! handler.
 //!
 //! # The parts
