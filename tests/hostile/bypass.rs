@@ -102,7 +102,9 @@ fn run(scenario: &str) -> (String, std::process::Output) {
     let mut cmd = crate::support::child_command(scenario);
     cmd.env("PRODLOG_DIR", dir.path())
         .env("PRODLOG_APP", "svc")
-        .env("PRODLOG_CONSOLE", "json");
+        .env("PRODLOG_CONSOLE", "json")
+        // Rust's own panic message on stderr too (off by default with a JSON console).
+        .env("PRODLOG_PANIC_STDERR", "on");
     let out = run_bounded(cmd, Duration::from_secs(60));
     (everything(dir.path(), &out), out)
 }
@@ -137,6 +139,19 @@ pub(crate) fn bypass_families() {
 }
 
 pub(crate) fn panic_message() {
+    // With a JSON console, the panic is one structured line and nothing else by default.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = crate::support::child_command("panic");
+    cmd.env("PRODLOG_DIR", dir.path())
+        .env("PRODLOG_APP", "svc")
+        .env("PRODLOG_CONSOLE", "json");
+    let quiet = super::run_bounded(cmd, Duration::from_secs(60));
+    let stdout = String::from_utf8_lossy(&quiet.stdout);
+    assert!(stdout.contains("\"panic\":true"), "{stdout}");
+    assert!(
+        !String::from_utf8_lossy(&quiet.stderr).contains("panicked at"),
+        "{quiet:?}"
+    );
     let (all, out) = run("panic");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);

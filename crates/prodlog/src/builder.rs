@@ -483,6 +483,7 @@ impl Builder {
         )
         .with_filter(handle, watch, ceiling, settings.log_bridge)
         .with_signal_flush(settings.files.flush_on_signal)
+        .with_panic_stderr(settings.panic_stderr)
         .with_shippers(shippers.into_iter().map(|(_, s)| s).collect());
         let context = match &redactor {
             Some(r) => ContextLayer::new().with_redactor(r.clone()),
@@ -561,6 +562,6 @@ where
     guard.install_signal_flush();
     #[cfg(unix)]
     crate::signals::install_exit_flush();
-    crate::guard::install_panic_flush();
+    crate::guard::install_panic_flush(guard.panic_stderr);
     Ok(())
 }

@@ -29,6 +29,7 @@ pub struct Guard {
     signal_flush: bool,
     rate_limit: Option<prodlog_limit::RateLimit>,
     shippers: Vec<prodlog_ship::Shipper>,
+    pub(crate) panic_stderr: bool,
 }
 
 /// A guard with nothing to flush (what `init()` returns when it installs nothing).
@@ -52,6 +53,7 @@ impl Guard {
             signal_flush: false,
             rate_limit: None,
             shippers: Vec::new(),
+            panic_stderr: true,
         }
     }
 
@@ -79,6 +81,11 @@ impl Guard {
             .iter()
             .map(|s| (s.name().to_owned(), s.stats()))
             .collect()
+    }
+
+    pub(crate) fn with_panic_stderr(mut self, on: bool) -> Self {
+        self.panic_stderr = on;
+        self
     }
 
     pub(crate) fn with_signal_flush(mut self, on: bool) -> Self {
@@ -205,10 +212,12 @@ impl Drop for Guard {
 /// the process aborts.
 ///
 /// When the hook before was Rust's default one, prodlog prints what it would have printed
-/// instead, with the message through the redactor: a panic message is often built from a
+/// instead — unless `PRODLOG_PANIC_STDERR` is off (the default with a JSON console or
+/// OTLP: the panic is a structured line there) — with the message through the redactor: a panic message is often built from a
 /// value (`panic!("cannot connect to {url}")`), and stderr is a log like any other. An
 /// application's own hook (Sentry, a custom one) runs as it was, with the message as it is.
-pub(crate) fn install_panic_flush() {
+pub(crate) fn install_panic_flush(print: bool) {
+    PANIC_STDERR.store(print, std::sync::atomic::Ordering::Relaxed);
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
@@ -223,13 +232,18 @@ pub(crate) fn install_panic_flush() {
             crate::errors::log_panic(info);
             crate::flush();
             if default {
-                print_redacted(info);
+                if PANIC_STDERR.load(std::sync::atomic::Ordering::Relaxed) {
+                    print_redacted(info);
+                }
             } else {
                 previous(info);
             }
         }));
     });
 }
+
+/// Whether the panic hook prints Rust's panic message on stderr (`PRODLOG_PANIC_STDERR`).
+static PANIC_STDERR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Rust's default panic message, with the message redacted; best effort (stderr may be
 /// closed or a broken pipe).

@@ -75,6 +75,10 @@ pub(crate) struct Settings {
     pub(crate) rate_limit: prodlog_limit::LimitSpec,
     /// The JSON schema and the network destinations.
     pub(crate) network: crate::network::NetworkSettings,
+    /// A panic is also printed on stderr the way Rust prints it (message redacted); off
+    /// by default when the console is JSON or OTLP is on (the panic is a log line there,
+    /// and a multi-line dump would interleave with the stream).
+    pub(crate) panic_stderr: bool,
 }
 
 /// Which redactor the code chose.
@@ -479,7 +483,10 @@ impl Choices {
             ColorMode::Never => false,
         };
         let network = self.network.resolve(env, &app, problems);
+        let structured = console == ConsoleMode::Json || network.otlp.is_some();
+        let panic_stderr = flag(env, "PRODLOG_PANIC_STDERR", !structured, problems);
         Settings {
+            panic_stderr,
             app,
             dir,
             console,
