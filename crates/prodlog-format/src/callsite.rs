@@ -86,7 +86,7 @@ pub(crate) fn plan(
                 }
                 JsonSchema::Ecs | JsonSchema::Gcp if fixed_level => {
                     let mut h = String::new();
-                    crate::json::schema_rest(&mut h, meta, meta.target(), level.as_str(), schema);
+                    crate::schema::schema_rest(&mut h, meta, meta.target(), level.as_str(), schema);
                     Some(&*Box::leak(h.into_boxed_str()))
                 }
                 _ => None,
@@ -180,4 +180,18 @@ pub(crate) fn level_label(
         }
     }
     level.as_str()
+}
+
+/// The target as written. A `log` record's target is whatever text its caller chose
+/// (`log::info!(target: &url, …)`), so it passes the redactor like a value; a `tracing`
+/// callsite's is a constant of the program (a module path) and is written as it is.
+pub(crate) fn shown_target<'t>(
+    target: &'t str,
+    from_log: bool,
+    redactor: Option<&prodlog_redact::Redactor>,
+) -> std::borrow::Cow<'t, str> {
+    match redactor {
+        Some(r) if from_log => r.redact_text(target),
+        _ => std::borrow::Cow::Borrowed(target),
+    }
 }

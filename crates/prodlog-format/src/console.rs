@@ -77,7 +77,7 @@ pub(crate) fn format_console<'a, S>(
     }
     console_escape_into(
         buf,
-        &crate::json::shown_target(meta.target(), normalized.is_some(), redactor),
+        &crate::callsite::shown_target(meta.target(), normalized.is_some(), redactor),
         false,
     );
     buf.push(':');

@@ -58,7 +58,7 @@ pub(crate) fn format_json<'a, S>(
                 buf.push_str("\",\"target\":\"");
                 json_escape_into(
                     buf,
-                    &shown_target(meta.target(), normalized.is_some(), redactor),
+                    &crate::callsite::shown_target(meta.target(), normalized.is_some(), redactor),
                 );
                 buf.push('"');
             }
@@ -172,70 +172,6 @@ fn write_schema_tail(
     let _ = (ids, keys);
 }
 
-/// The target as written. A `log` record's target is whatever text its caller chose
-/// (`log::info!(target: &url, …)`), so it passes the redactor like a value; a `tracing`
-/// callsite's is a constant of the program (a module path) and is written as it is.
-pub(crate) fn shown_target<'t>(
-    target: &'t str,
-    from_log: bool,
-    redactor: Option<&Redactor>,
-) -> std::borrow::Cow<'t, str> {
-    match redactor {
-        Some(r) if from_log => r.redact_text(target),
-        _ => std::borrow::Cow::Borrowed(target),
-    }
-}
-
-/// What ECS and Cloud Logging write after the time: all of it fixed by the callsite (the
-/// plan keeps it) but for a `log` record's or a `CRITICAL` event's.
-pub(crate) fn schema_rest(
-    buf: &mut String,
-    meta: &tracing_core::Metadata<'_>,
-    target: &str,
-    label: &'static str,
-    schema: JsonSchema,
-) {
-    if schema == JsonSchema::Ecs {
-        buf.push_str("\",\"log.level\":\"");
-        buf.push_str(schema.level_text(label));
-        buf.push_str("\",\"ecs.version\":\"");
-        buf.push_str(crate::schema::ECS_VERSION);
-        buf.push_str("\",\"log.logger\":\"");
-        json_escape_into(buf, target);
-        buf.push('"');
-        if let Some(file) = meta.file() {
-            buf.push_str(",\"log.origin.file.name\":");
-            json_str(buf, file);
-        }
-        if let Some(line) = meta.line() {
-            buf.push_str(",\"log.origin.file.line\":");
-            buf.push_str(itoa::Buffer::new().format(line));
-        }
-        return;
-    }
-    buf.push_str("\",\"severity\":\"");
-    buf.push_str(schema.level_text(label));
-    buf.push('"');
-    if let Some(file) = meta.file() {
-        buf.push_str(",\"logging.googleapis.com/sourceLocation\":{\"file\":");
-        json_str(buf, file);
-        if let Some(line) = meta.line() {
-            // The LogEntrySourceLocation message: `line` is an int64, a string in JSON.
-            buf.push_str(",\"line\":\"");
-            buf.push_str(itoa::Buffer::new().format(line));
-            buf.push('"');
-        }
-        if let Some(module) = meta.module_path() {
-            buf.push_str(",\"function\":");
-            json_str(buf, module);
-        }
-        buf.push('}');
-    }
-    buf.push_str(",\"logging.googleapis.com/labels\":{\"target\":");
-    json_str(buf, target);
-    buf.push('}');
-}
-
 /// The members an aggregator schema writes before the fields; for `otel`, the
 /// `Attributes` object is left open and where it opened is returned.
 #[inline(never)]
@@ -262,10 +198,10 @@ fn write_schema_head(
             // A callsite constant: from the plan, unless the level or target vary per event.
             match plan.head.filter(|_| cacheable) {
                 Some(rest) => buf.push_str(rest),
-                None => schema_rest(
+                None => crate::schema::schema_rest(
                     buf,
                     meta,
-                    &shown_target(meta.target(), !cacheable, redactor),
+                    &crate::callsite::shown_target(meta.target(), !cacheable, redactor),
                     label,
                     schema,
                 ),
@@ -296,7 +232,10 @@ fn write_schema_head(
             body.only_message = true;
             event.record(&mut body);
             buf.push_str(",\"InstrumentationScope\":{\"Name\":");
-            json_str(buf, &shown_target(meta.target(), !cacheable, redactor));
+            json_str(
+                buf,
+                &crate::callsite::shown_target(meta.target(), !cacheable, redactor),
+            );
             buf.push_str("},\"Attributes\":{");
             let at = buf.len();
             if let Some(file) = meta.file() {

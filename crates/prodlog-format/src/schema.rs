@@ -7,6 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::escape::{json_escape_into, json_str};
+
 /// The field names a JSON line uses.
 ///
 /// | | prodlog | `ecs` | `gcp` | `otel` |
@@ -176,4 +178,54 @@ impl FromStr for JsonSchema {
             _ => Err(UnknownSchema(s.to_owned())),
         }
     }
+}
+
+/// What ECS and Cloud Logging write after the time: all of it fixed by the callsite (the
+/// plan keeps it) but for a `log` record's or a `CRITICAL` event's.
+pub(crate) fn schema_rest(
+    buf: &mut String,
+    meta: &tracing_core::Metadata<'_>,
+    target: &str,
+    label: &'static str,
+    schema: JsonSchema,
+) {
+    if schema == JsonSchema::Ecs {
+        buf.push_str("\",\"log.level\":\"");
+        buf.push_str(schema.level_text(label));
+        buf.push_str("\",\"ecs.version\":\"");
+        buf.push_str(crate::schema::ECS_VERSION);
+        buf.push_str("\",\"log.logger\":\"");
+        json_escape_into(buf, target);
+        buf.push('"');
+        if let Some(file) = meta.file() {
+            buf.push_str(",\"log.origin.file.name\":");
+            json_str(buf, file);
+        }
+        if let Some(line) = meta.line() {
+            buf.push_str(",\"log.origin.file.line\":");
+            buf.push_str(itoa::Buffer::new().format(line));
+        }
+        return;
+    }
+    buf.push_str("\",\"severity\":\"");
+    buf.push_str(schema.level_text(label));
+    buf.push('"');
+    if let Some(file) = meta.file() {
+        buf.push_str(",\"logging.googleapis.com/sourceLocation\":{\"file\":");
+        json_str(buf, file);
+        if let Some(line) = meta.line() {
+            // The LogEntrySourceLocation message: `line` is an int64, a string in JSON.
+            buf.push_str(",\"line\":\"");
+            buf.push_str(itoa::Buffer::new().format(line));
+            buf.push('"');
+        }
+        if let Some(module) = meta.module_path() {
+            buf.push_str(",\"function\":");
+            json_str(buf, module);
+        }
+        buf.push('}');
+    }
+    buf.push_str(",\"logging.googleapis.com/labels\":{\"target\":");
+    json_str(buf, target);
+    buf.push('}');
 }

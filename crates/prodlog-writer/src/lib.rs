@@ -101,6 +101,7 @@ mod lock;
 mod make_writer;
 mod roll;
 mod safe;
+mod worker;
 mod writer;
 
 pub use builder::WriterBuilder;

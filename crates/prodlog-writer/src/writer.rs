@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
-use crate::roll::{report_line, RollOptions, RollingFile};
+use crate::roll::{RollOptions, RollingFile};
 
 /// What a caller does when the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,9 +40,9 @@ pub struct Stats {
 /// rather than at its next tick.
 const WAKE_AT: usize = 256 * 1024;
 /// How long lines may wait in memory while the worker sleeps.
-const TICK: Duration = Duration::from_millis(10);
+pub(crate) const TICK: Duration = Duration::from_millis(10);
 /// How often a failed write is retried.
-const RETRY: Duration = Duration::from_millis(200);
+pub(crate) const RETRY: Duration = Duration::from_millis(200);
 
 /// The most backups a writer keeps: beyond this, [`WriterBuilder::max_backups`](crate::WriterBuilder::max_backups) clamps
 /// (rotation renames every backup, so a larger number only makes rotation slow).
@@ -51,57 +51,57 @@ pub const MAX_BACKUPS: usize = 100_000;
 /// The largest queue (larger sizes are clamped): 1 GiB.
 pub const MAX_QUEUE_BYTES: usize = 1 << 30;
 
-struct State {
-    queue: Vec<u8>,
+pub(crate) struct State {
+    pub(crate) queue: Vec<u8>,
     /// The worker's previous batch, handed back for reuse (no allocation per batch).
-    spare: Vec<u8>,
+    pub(crate) spare: Vec<u8>,
     /// The worker sleeps without a timeout: the next line must wake it.
-    deep_sleep: bool,
-    woken: bool,
-    dropped: u64,
-    lost: u64,
+    pub(crate) deep_sleep: bool,
+    pub(crate) woken: bool,
+    pub(crate) dropped: u64,
+    pub(crate) lost: u64,
     /// A write is failing: callers drop (and count) instead of waiting on a full queue.
-    faulted: bool,
-    flush_requested: u64,
-    flush_done: u64,
-    stop: bool,
+    pub(crate) faulted: bool,
+    pub(crate) flush_requested: u64,
+    pub(crate) flush_done: u64,
+    pub(crate) stop: bool,
     /// At shutdown: until when a failing disk is retried before what is left is counted
     /// as lost.
-    give_up_at: Option<Instant>,
+    pub(crate) give_up_at: Option<Instant>,
     /// The worker is gone: lines are written straight through.
-    stopped: bool,
+    pub(crate) stopped: bool,
     /// A shutdown is over without the worker stopping (its timeout passed): callers queue
     /// again rather than wait for it.
-    released: bool,
+    pub(crate) released: bool,
     /// The process is ending by a signal and the queue could not be written in time: what
     /// is queued was counted as lost, nothing more is written, and a caller waits for the
     /// end (so a line whose call returned is written or counted, never neither).
-    frozen: bool,
+    pub(crate) frozen: bool,
 }
 
 pub(crate) struct Shared {
-    state: Mutex<State>,
-    wake: Condvar,
-    room: Condvar,
-    done: Condvar,
-    file: Mutex<RollingFile>,
-    capacity: usize,
+    pub(crate) state: Mutex<State>,
+    pub(crate) wake: Condvar,
+    pub(crate) room: Condvar,
+    pub(crate) done: Condvar,
+    pub(crate) file: Mutex<RollingFile>,
+    pub(crate) capacity: usize,
     /// Queued bytes at which the worker is woken at once.
-    wake_at: usize,
-    policy: QueuePolicy,
-    fsync_every: Option<Duration>,
-    dropped_total: AtomicU64,
-    lost_total: AtomicU64,
-    failed_writes: AtomicU64,
+    pub(crate) wake_at: usize,
+    pub(crate) policy: QueuePolicy,
+    pub(crate) fsync_every: Option<Duration>,
+    pub(crate) dropped_total: AtomicU64,
+    pub(crate) lost_total: AtomicU64,
+    pub(crate) failed_writes: AtomicU64,
     /// Bytes the worker holds for a retry.
-    pending_bytes: AtomicU64,
+    pub(crate) pending_bytes: AtomicU64,
     /// Lines the worker holds for a retry.
-    pending_lines: AtomicU64,
-    last_report: Mutex<Option<Instant>>,
-    path: PathBuf,
+    pub(crate) pending_lines: AtomicU64,
+    pub(crate) last_report: Mutex<Option<Instant>>,
+    pub(crate) path: PathBuf,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -424,7 +424,7 @@ impl Shared {
         let _ = file.flush();
     }
 
-    fn failed(&self, e: &io::Error, waiting_lines: usize) {
+    pub(crate) fn failed(&self, e: &io::Error, waiting_lines: usize) {
         let n = self.failed_writes.fetch_add(1, Ordering::Relaxed) + 1;
         let mut last = lock(&self.last_report);
         if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
@@ -434,190 +434,6 @@ impl Shared {
                 self.path.display(),
                 self.lost_total.load(Ordering::Relaxed)
             ));
-        }
-    }
-
-    /// The worker: waits for lines, writes them in batches, retries failures.
-    fn run(self: Arc<Self>) {
-        let mut pending: Vec<u8> = Vec::new();
-        let mut last_sync = Instant::now();
-        let mut unsynced = false;
-        let mut idle_ticks = 0u32;
-        // Lines waiting for a failing disk (0: writing works).
-        let mut fault_lines = 0usize;
-        loop {
-            let mut st = lock(&self.state);
-            let wait = if st.faulted { RETRY } else { TICK };
-            if !pending.is_empty() {
-                // The disk is failing: retry at a steady pace, whatever callers do meanwhile
-                // (at shutdown too, until the shutdown timeout).
-                let pause = st.give_up_at.map_or(RETRY, |t| {
-                    RETRY.min(t.saturating_duration_since(Instant::now()))
-                });
-                st = self
-                    .wake
-                    .wait_timeout(st, pause)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
-            } else if st.queue.is_empty()
-                && pending.is_empty()
-                && st.flush_requested == st.flush_done
-                && !st.stop
-            {
-                idle_ticks += 1;
-                if idle_ticks > 100 && !unsynced {
-                    // A second with nothing to do: sleep until a line arrives.
-                    st.deep_sleep = true;
-                    st = self.wake.wait(st).unwrap_or_else(PoisonError::into_inner);
-                } else {
-                    st = self
-                        .wake
-                        .wait_timeout(st, wait)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
-                }
-            } else if st.queue.len() < self.wake_at
-                && st.flush_requested == st.flush_done
-                && !st.stop
-                && !st.woken
-            {
-                st = self
-                    .wake
-                    .wait_timeout(st, wait)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
-            }
-            // The file first, then the queue: `freeze` takes them in this order too, so a
-            // batch is either still in the queue or written when it looks.
-            drop(st);
-            let mut file = lock(&self.file);
-            let mut st = lock(&self.state);
-            if st.frozen {
-                return;
-            }
-            st.woken = false;
-            st.deep_sleep = false;
-            // While earlier lines wait to be retried, the queue stays where it is: memory
-            // stays bounded (callers that find it full count their lines as lost).
-            let (mut batch, dropped, lost) = if pending.is_empty() {
-                let spare = std::mem::take(&mut st.spare);
-                (
-                    std::mem::replace(&mut st.queue, spare),
-                    std::mem::take(&mut st.dropped),
-                    std::mem::take(&mut st.lost),
-                )
-            } else {
-                (Vec::new(), 0, 0)
-            };
-            let flush_target = st.flush_requested;
-            let stop = st.stop;
-            self.room.notify_all();
-            drop(st);
-            if !batch.is_empty() || !pending.is_empty() || dropped + lost > 0 {
-                idle_ticks = 0;
-            }
-
-            let mut report = Vec::new();
-            if dropped > 0 {
-                report_line(&mut report, &format!("prodlog dropped {dropped} lines"));
-            }
-            if lost > 0 {
-                report_line(
-                    &mut report,
-                    &format!("prodlog could not write {lost} lines: the disk kept failing"),
-                );
-            }
-            let ok = {
-                let mut ok = true;
-                for data in [&mut pending, &mut report, &mut batch] {
-                    if data.is_empty() {
-                        continue;
-                    }
-                    if !ok {
-                        continue;
-                    }
-                    match file.write_lines(data) {
-                        Ok(()) => {
-                            data.clear();
-                            unsynced = true;
-                        }
-                        Err((e, rest)) => {
-                            let keep = rest.len();
-                            let start = data.len() - keep;
-                            data.drain(..start);
-                            ok = false;
-                            self.failed(&e, data.iter().filter(|&&b| b == b'\n').count());
-                        }
-                    }
-                }
-                if unsynced {
-                    if let Some(every) = self.fsync_every {
-                        if last_sync.elapsed() >= every && file.sync().is_ok() {
-                            last_sync = Instant::now();
-                            unsynced = false;
-                        }
-                    } else {
-                        unsynced = false;
-                    }
-                }
-                ok
-            };
-            // What failed waits in `pending`, in order: pending, reports, then the batch.
-            if !ok {
-                pending.append(&mut report);
-                pending.append(&mut batch);
-            }
-            self.pending_bytes
-                .store(pending.len() as u64, Ordering::Relaxed);
-            self.pending_lines.store(
-                pending.iter().filter(|&&b| b == b'\n').count() as u64,
-                Ordering::Relaxed,
-            );
-            let mut st = lock(&self.state);
-            drop(file);
-            st.faulted = !pending.is_empty();
-            if ok || stop {
-                st.flush_done = flush_target;
-            }
-            batch.clear();
-            if batch.capacity() <= 2 * self.capacity {
-                st.spare = batch;
-            }
-            self.done.notify_all();
-            if fault_lines > 0 && pending.is_empty() {
-                crate::safe::warn(&format!(
-                    "writing to {} again after {} failed writes ({} lines lost meanwhile)",
-                    self.path.display(),
-                    self.failed_writes.load(Ordering::Relaxed),
-                    self.lost_total.load(Ordering::Relaxed),
-                ));
-                fault_lines = 0;
-            } else if !pending.is_empty() {
-                fault_lines = pending.iter().filter(|&&b| b == b'\n').count();
-            }
-            // Stop once the queue is written — or, when the disk still fails at the shutdown
-            // deadline, give up on what is left and count it.
-            let give_up = !pending.is_empty() && st.give_up_at.is_none_or(|t| Instant::now() >= t);
-            if stop && ((st.queue.is_empty() && pending.is_empty()) || give_up) {
-                let left = pending
-                    .iter()
-                    .chain(&st.queue)
-                    .filter(|&&b| b == b'\n')
-                    .count() as u64;
-                if left > 0 {
-                    self.lost_total.fetch_add(left, Ordering::Relaxed);
-                    st.queue.clear();
-                    crate::safe::warn(&format!(
-                        "{left} lines could not be written to {} before shutdown ({} lost in all)",
-                        self.path.display(),
-                        self.lost_total.load(Ordering::Relaxed),
-                    ));
-                }
-                st.stopped = true;
-                self.room.notify_all();
-                self.done.notify_all();
-                return;
-            }
         }
     }
 }
