@@ -3,9 +3,10 @@
 //! A key or a separator can be written so that a human still reads `password=…` but the
 //! bytes do not say it:
 //! - **one round of escaping**: URL (`password%3D…`), HTML entities (`password&#61;…`,
-//!   `&equals;`), JavaScript and JSON (`password\x3d…`, `\u003d`, `\u{3d}`);
+//!   `&equals;`, a numeric one without its `;`), JavaScript, JSON and C (`password\x3d…`,
+//!   `\u003d`, `\u{3d}`, octal `\075`);
 //! - **invisible characters** inside a word: zero-width spaces and joiners, soft hyphens,
-//!   bidi controls, variation selectors, a NUL;
+//!   bidi controls, variation selectors, combining accents, a NUL;
 //! - **look-alike letters**: fullwidth forms (`ｐａｓｓｗｏｒｄ`), mathematical letters
 //!   (`𝐩𝐚𝐬𝐬`), and Cyrillic or Greek letters that look Latin (`pаssword` with a Cyrillic
 //!   `а`) — the latter only in a word that reads as Latin once they are mapped (every
@@ -41,7 +42,9 @@ impl View {
 /// set, as far as text in a log can carry it), dropped from the view.
 fn invisible(c: char) -> bool {
     matches!(c as u32,
-        0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
+        // Combining diacritical marks: `pa\u{301}ssword` reads as `password` with an accent.
+        0x0300..=0x036F |
+        0x00AD | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
         | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
         | 0xFEFF | 0xFFA0 | 0xE0000..=0xE0FFF)
 }
@@ -121,6 +124,16 @@ fn unescape(b: &[u8], i: usize) -> Option<(char, usize)> {
             (v < 0x80).then(|| (char::from(v as u8), 3))
         }
         b'\\' => match *b.get(i + 1)? {
+            // C, Python and old JavaScript octal: `\075`.
+            b'0'..=b'3' => {
+                let oct = |k: usize| {
+                    b.get(i + k)
+                        .filter(|c| (b'0'..=b'7').contains(c))
+                        .map(|c| u32::from(c - b'0'))
+                };
+                let v = oct(1)? * 64 + oct(2)? * 8 + oct(3)?;
+                (v < 0x80 && v > 0).then(|| (char::from(v as u8), 4))
+            }
             b'x' => {
                 let v = hex(*b.get(i + 2)?)? * 16 + hex(*b.get(i + 3)?)?;
                 (v < 0x80).then(|| (char::from(v as u8), 4))
@@ -146,6 +159,22 @@ fn unescape(b: &[u8], i: usize) -> Option<(char, usize)> {
             _ => None,
         },
         b'&' => {
+            // A numeric reference may go without its `;` (browsers read `&#61x` as `=x`).
+            if b.get(i + 1) == Some(&b'#') {
+                let digits = b[i + 2..]
+                    .iter()
+                    .take(7)
+                    .take_while(|c| c.is_ascii_digit())
+                    .count();
+                let after = b.get(i + 2 + digits);
+                if digits > 0 && after != Some(&b';') {
+                    let v: u32 = std::str::from_utf8(&b[i + 2..i + 2 + digits])
+                        .ok()?
+                        .parse()
+                        .ok()?;
+                    return (v < 0x80 && v > 0).then(|| (char::from(v as u8), digits + 2));
+                }
+            }
             let semi = b[i + 1..].iter().take(10).position(|&c| c == b';')? + i + 1;
             let body = &b[i + 1..semi];
             let c = if let Some(num) = body.strip_prefix(b"#") {
@@ -248,7 +277,7 @@ fn break_before_separator(b: &[u8], i: usize) -> Option<usize> {
 fn anything_to_undo(text: &str) -> bool {
     let b = text.as_bytes();
     // An entity needs its `;`: a query string's `&` alone is not looked at.
-    let entities = memchr::memchr(b';', b).is_some();
+    let entities = memchr::memchr(b';', b).is_some() || memchr::memmem::find(b, b"&#").is_some();
     memchr::memchr2_iter(b'%', b'\\', b).any(|i| unescape(b, i).is_some())
         || (entities && memchr::memchr_iter(b'&', b).any(|i| unescape(b, i).is_some()))
         || memchr::memchr(0, b).is_some()

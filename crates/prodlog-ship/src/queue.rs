@@ -164,6 +164,11 @@ impl Shared {
                 .compare_exchange(last, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
+            // An error may quote the endpoint (a redirect's message names it, query and
+            // all): through the redactor like the name.
+            let what = prodlog_redact::Redactor::default()
+                .redact_text(what)
+                .into_owned();
             let _ = writeln!(std::io::stderr(), "prodlog: {}: {what}", self.name);
         }
     }
