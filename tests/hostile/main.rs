@@ -29,10 +29,14 @@ fn child(scenario: &str) {
         "service" => {
             let _guard = prodlog::init();
             let n: u64 = std::env::var("LINES").unwrap().parse().unwrap();
+            let pause: u64 = std::env::var("PAUSE_MS").map_or(0, |p| p.parse().unwrap());
             for seq in 0..n {
                 tracing::info!(seq, pad = PAD, "service line");
                 if seq % 10 == 0 {
                     tracing::error!(seq, "service error");
+                }
+                if pause > 0 {
+                    std::thread::sleep(Duration::from_millis(pause));
                 }
             }
         }
@@ -51,6 +55,10 @@ fn main() {
             ("symlinks_at_the_log_names", symlinks_at_the_log_names),
             ("symlinks_at_backup_names", symlinks_at_backup_names),
             ("another_users_file", another_users_file),
+            (
+                "symlink_swapped_in_while_running",
+                symlink_swapped_in_while_running,
+            ),
             ("fifo_at_the_log_name", fifo_at_the_log_name),
             ("lock_held_by_another_user", lock_held_by_another_user),
             ("stdout_closed", pipes::stdout_closed),
@@ -394,4 +402,57 @@ fn lock_held_by_another_user() {
         "nothing written under the shared name"
     );
     println!("  (init and 300 lines with the lock held: {took:?})");
+}
+
+/// In a directory anyone may write to without the sticky bit, another user deletes the
+/// live log while the service runs and puts a symlink in its place: the service notices
+/// the file moved, refuses the link, and goes on in its own file: nothing reaches the
+/// target. (The lines in the file the attacker deleted are gone with it: a directory like
+/// this one is warned about at start for that reason.)
+fn symlink_swapped_in_while_running() {
+    let outside = tempfile::tempdir().unwrap();
+    let target = precious(outside.path());
+    let dir = shared_dir(0o777);
+    let log = dir.path().join("svc.log");
+    let mut cmd = support::child_command("service");
+    cmd.env("PRODLOG_DIR", dir.path())
+        .env("PRODLOG_APP", "svc")
+        .env("PRODLOG_CONSOLE", "off")
+        .env("LINES", "300")
+        .env("PAUSE_MS", "10")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    // Once the service has written a few lines, the attacker swaps the file.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while fs::metadata(&log).map_or(0, |m| m.len()) < 1000 {
+        assert!(Instant::now() < deadline, "the service wrote nothing");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    as_attacker(
+        "sh",
+        &[
+            "-c",
+            &format!(
+                "rm -f {0} && ln -s {1} {0}",
+                log.display(),
+                target.display()
+            ),
+        ],
+    );
+    let out = child.wait_with_output().unwrap();
+    let stderr = stderr(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert_untouched(&target);
+    assert!(stderr.contains("refusing"), "{stderr}");
+    // The lines before the swap went to the deleted file (gone with it); those after are
+    // in the process's own file, each once and whole.
+    let own = own_file(dir.path()).expect("the process's own file");
+    let after = seqs_in(dir.path(), "svc.", "service line");
+    assert!(!after.is_empty() && after.windows(2).all(|w| w[0] < w[1]));
+    assert!(
+        after.last() == Some(&299),
+        "the last line is in {}",
+        own.display()
+    );
 }
