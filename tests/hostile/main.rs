@@ -433,8 +433,10 @@ fn symlink_swapped_in_while_running() {
         "sh",
         &[
             "-c",
+            // Atomic: a link made aside, renamed over the live file (no moment without it:
+            // `rm` then `ln` raced the writer recreating the file).
             &format!(
-                "rm -f {0} && ln -s {1} {0}",
+                "ln -s {1} {0}.planted && mv -f {0}.planted {0}",
                 log.display(),
                 target.display()
             ),
