@@ -5,7 +5,7 @@
 //! gzip backlog is bounded and holds no descriptor; shutdown does not wait past its
 //! deadline for it.
 
-use std::fs;
+use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -189,8 +189,9 @@ impl Compressor {
     pub(crate) fn send(&self, job: Job, path: &Path) {
         let Some(tx) = &self.jobs else { return };
         self.waiting.fetch_add(1, Ordering::Relaxed);
-        if let Err(TrySendError::Full(_)) = tx.try_send(job) {
-            self.waiting.fetch_sub(1, Ordering::Relaxed);
+        let Err(e) = tx.try_send(job) else { return };
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        if let TrySendError::Full(_) = e {
             if self.skipped.fetch_add(1, Ordering::Relaxed) == 0 {
                 safe::warn(&format!(
                     "rotation of {} outruns gzip: backups past a backlog of {BACKLOG} stay uncompressed",
@@ -247,6 +248,28 @@ fn compress_all(
     }
 }
 
+/// The backup whose identity is `id`, opened: found by listing the backups (a waiting job
+/// held no descriptor). Another process may rotate between the listing and the open, so
+/// a name that no longer holds the file is looked up again; `None` once it is gone.
+fn open_by_id(path: &Path, id: FileId) -> io::Result<Option<File>> {
+    for _ in 0..8 {
+        let Some(found) = list(path)?
+            .into_iter()
+            .find(|b| !b.gz && fs::symlink_metadata(&b.path).is_ok_and(|m| FileId::of(&m) == id))
+        else {
+            return Ok(None);
+        };
+        match safe::open_read(&found.path) {
+            Ok(f) if FileId::of(&f.metadata()?) == id => return Ok(Some(f)),
+            // Renamed (or pruned) between the listing and the open: look again.
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
+}
+
 /// Temporaries of compressions a killed process left (`app.log.<random>.gz.tmp`, this
 /// user's regular files, untouched for `STALE`): removed at start. A replica compressing
 /// now writes its temporary continuously, so it is never this old.
@@ -292,21 +315,9 @@ pub(crate) fn remove_stale_temporaries(path: &Path) {
 /// name planted in a shared directory is never written through; its mode is set on the
 /// descriptor this call created (the backup's own mode), never on a path.
 fn compress(path: &Path, lock: Option<&Path>, local: &Mutex<()>, job: Job) -> io::Result<()> {
-    // Found by inode now: a waiting job held no descriptor. Pruned meanwhile: nothing to do.
-    let Some(found) = list(path)?
-        .into_iter()
-        .find(|b| !b.gz && fs::symlink_metadata(&b.path).is_ok_and(|m| FileId::of(&m) == job.id))
-    else {
-        return Ok(());
+    let Some(mut file) = open_by_id(path, job.id)? else {
+        return Ok(()); // pruned meanwhile: nothing to do
     };
-    let mut file = match safe::open_read(&found.path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    if FileId::of(&file.metadata()?) != job.id {
-        return Ok(()); // renamed between the listing and the open: the next rotation's
-    }
     let mut tmp_name = path.as_os_str().to_owned();
     tmp_name.push(format!(".{}.gz.tmp", safe::random_suffix()));
     let tmp = PathBuf::from(tmp_name);
