@@ -98,27 +98,40 @@ impl Timed {
     fn left(&self) -> io::Result<Duration> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the export request took longer than its timeout",
-            ))
+            Err(timed_out())
         } else {
             Ok(left)
         }
     }
 }
 
+/// The error of a request past its deadline. A socket timeout comes back as `EAGAIN`
+/// ("Resource temporarily unavailable") on Linux: said plainly instead.
+fn timed_out() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        "the export request took longer than its timeout",
+    )
+}
+
+fn plain(e: io::Error) -> io::Error {
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => timed_out(),
+        _ => e,
+    }
+}
+
 impl Read for Timed {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.stream.set_read_timeout(Some(self.left()?))?;
-        self.stream.read(buf)
+        self.stream.read(buf).map_err(plain)
     }
 }
 
 impl Write for Timed {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.stream.set_write_timeout(Some(self.left()?))?;
-        self.stream.write(buf)
+        self.stream.write(buf).map_err(plain)
     }
     fn flush(&mut self) -> io::Result<()> {
         self.stream.flush()
