@@ -5,6 +5,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod orders;
+
 use std::error::Error;
 use std::fmt;
 use std::path::Path;
@@ -46,6 +48,11 @@ fn chain(msgs: &[&str]) -> Layer {
 fn child(scenario: &str) {
     let _guard = prodlog::init();
     match scenario {
+        "located" => {
+            let _ = orders::load(7);
+            let here: Result<(), Layer> = Err(chain(&["in main", "below"]));
+            let _ = here.log_err();
+        }
         "chains" => {
             let io = std::io::Error::new(std::io::ErrorKind::NotFound, "config.toml not found");
             tracing::error!(case = "one", error = &io as &dyn Error, "one level");
@@ -298,6 +305,10 @@ fn main() {
         &[
             ("error_chains_of_every_shape", error_chains_of_every_shape),
             (
+                "log_err_is_located_at_its_caller_in_every_schema",
+                log_err_is_located_at_its_caller,
+            ),
+            (
                 "critical_is_a_level_of_its_own",
                 critical_is_a_level_of_its_own,
             ),
@@ -322,4 +333,113 @@ fn process_exit_keeps_lines() {
     let text = std::fs::read_to_string(dir.path().join("svc.log")).unwrap();
     let n = text.lines().filter(|l| l.contains("before exit")).count();
     assert_eq!(n, 20_000, "lines lost at process::exit");
+}
+
+/// `log_err()` is the caller's event: its file and line in every schema's source keys, its
+/// module as the target (so per-module levels apply), and the error under the keys the
+/// aggregators' error views read.
+fn log_err_is_located_at_its_caller() {
+    let find = |all: &[Map<String, Value>], what: &str| -> Map<String, Value> {
+        all.iter()
+            .find(|l| {
+                l.values()
+                    .any(|v| v.as_str().is_some_and(|s| s.contains(what)))
+            })
+            .unwrap_or_else(|| panic!("no line with {what:?} in {all:#?}"))
+            .clone()
+    };
+    let source_line = |file: &str, needle: &str| -> u64 {
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+        1 + text.lines().position(|l| l.contains(needle)).unwrap() as u64
+    };
+    let orders_line = source_line("errors/orders.rs", ".log_err()");
+    let main_line = source_line("errors/main.rs", "let _ = here.log_err();");
+
+    // prodlog's schema: the target is the caller's module.
+    let dir = tempfile::tempdir().unwrap();
+    let out = run("located", dir.path(), &[("PRODLOG_CONSOLE", "off")]);
+    assert!(out.status.success(), "{out:?}");
+    let all = lines(dir.path(), "svc.log");
+    let o = find(&all, "No such file");
+    assert_eq!(o["target"], "errors::orders", "{o:?}");
+    assert_eq!(o["error_type"], "std::io::error::Error", "{o:?}");
+    assert!(
+        o["location"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("tests/errors/orders.rs:{orders_line}:")),
+        "{o:?}"
+    );
+    let m = find(&all, "in main");
+    assert_eq!(m["target"], "errors", "{m:?}");
+    assert_eq!(m["error_chain"], json!(["below"]), "{m:?}");
+    let at = format!("tests/errors/main.rs:{main_line}:");
+    assert!(m["location"].as_str().unwrap().starts_with(&at), "{m:?}");
+
+    // A per-module level applies to it.
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("PRODLOG_CONSOLE", "off"),
+        ("RUST_LOG", "info,errors::orders=off"),
+    ];
+    let out = run("located", dir.path(), &env);
+    assert!(out.status.success(), "{out:?}");
+    let all = lines(dir.path(), "svc.log");
+    assert!(
+        all.iter().all(|l| l["target"] != "errors::orders"),
+        "errors::orders=off still wrote: {all:?}"
+    );
+    find(&all, "in main");
+
+    for (schema, check) in [
+        (
+            "ecs",
+            &(|o: &Map<String, Value>, line: u64| {
+                assert_eq!(o["log.origin.file.name"], "tests/errors/orders.rs", "{o:?}");
+                assert_eq!(o["log.origin.file.line"], line, "{o:?}");
+                assert_eq!(o["log.logger"], "errors::orders", "{o:?}");
+                assert_eq!(o["error.type"], "std::io::error::Error", "{o:?}");
+                assert!(
+                    o["error.message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("No such file"),
+                    "{o:?}"
+                );
+            }) as &dyn Fn(&Map<String, Value>, u64),
+        ),
+        ("gcp", &|o: &Map<String, Value>, line: u64| {
+            let at = &o["logging.googleapis.com/sourceLocation"];
+            assert_eq!(at["file"], "tests/errors/orders.rs", "{o:?}");
+            assert_eq!(at["line"], line.to_string(), "{o:?}");
+            assert_eq!(at["function"], "errors::orders", "{o:?}");
+            assert!(
+                o["@type"].as_str().unwrap().ends_with("ReportedErrorEvent"),
+                "{o:?}"
+            );
+            assert_eq!(o["context"]["reportLocation"]["lineNumber"], line, "{o:?}");
+        }),
+        ("otel", &|o: &Map<String, Value>, line: u64| {
+            let a = &o["Attributes"];
+            assert_eq!(a["code.file.path"], "tests/errors/orders.rs", "{o:?}");
+            assert_eq!(a["code.line.number"], line, "{o:?}");
+            assert_eq!(o["InstrumentationScope"]["Name"], "errors::orders", "{o:?}");
+            assert_eq!(a["exception.type"], "std::io::error::Error", "{o:?}");
+            assert!(
+                a["exception.message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("No such file"),
+                "{o:?}"
+            );
+        }),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let env = [("PRODLOG_CONSOLE", "off"), ("PRODLOG_JSON_SCHEMA", schema)];
+        let out = run("located", dir.path(), &env);
+        assert!(out.status.success(), "{schema}: {out:?}");
+        let all = lines(dir.path(), "svc.log");
+        check(&find(&all, "No such file"), orders_line);
+    }
 }

@@ -26,6 +26,9 @@ pub(crate) struct Plan {
     /// once (`None` where the level is decided per event: an ERROR callsite with a
     /// `severity` field may be `CRITICAL`).
     pub(crate) head: Option<&'static str>,
+    /// An error report (`log_err`, a panic: the callsite has an `error_type` field): the
+    /// aggregator schemas add their error-view members.
+    pub(crate) error_report: bool,
 }
 
 /// The plan of `meta`'s fields under `schema`.
@@ -97,6 +100,7 @@ pub(crate) fn plan(
                 distinct,
                 mask,
                 head,
+                error_report: meta.fields().field("error_type").is_some(),
             }))
         })
     };

@@ -154,6 +154,16 @@ impl Encode for Json {
         }
     }
     fn frames(visitor: &mut FieldVisitor<'_, Self>, frames: &str) {
+        // The aggregators' error keys (ECS `error.stack_trace`, OTel
+        // `exception.stacktrace`, Error Reporting's `stack_trace`) hold one string.
+        if visitor.schema != crate::schema::JsonSchema::Prodlog {
+            let text = match visitor.redactor {
+                Some(r) => r.redact_text(frames),
+                None => std::borrow::Cow::Borrowed(frames),
+            };
+            json_str(visitor.buf, text.trim_end());
+            return;
+        }
         visitor.buf.push('[');
         for (i, frame) in backtrace_frames(frames).enumerate() {
             if i > 0 {

@@ -84,6 +84,9 @@ impl JsonSchema {
                 "span_id" => "span.id",
                 // ECS's `error` and `span` are objects: a plain value there would clash.
                 "error" => "error.message",
+                // What `log_err` and the panic hook write: ECS's error fields.
+                "error_type" if is_event => "error.type",
+                "backtrace" if is_event => "error.stack_trace",
                 "span" => "fields.span",
                 _ => name,
             },
@@ -96,6 +99,8 @@ impl JsonSchema {
                 "trace_id" => "logging.googleapis.com/trace",
                 "span_id" => "logging.googleapis.com/spanId",
                 _ if name.starts_with("logging.googleapis.com/") => "fields.logging.googleapis.com",
+                // Error Reporting reads a stack trace from `stack_trace`.
+                "backtrace" if is_event => "stack_trace",
                 _ => name,
             },
             // Fields live in `Attributes`, apart from the top-level keys; the message is
@@ -103,6 +108,9 @@ impl JsonSchema {
             JsonSchema::Otel => match name {
                 "message" if is_event => "Body",
                 "span" => "fields.span",
+                // The semantic conventions' exception attributes.
+                "error_type" if is_event => "exception.type",
+                "backtrace" if is_event => "exception.stacktrace",
                 _ => name,
             },
         }

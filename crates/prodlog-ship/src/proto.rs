@@ -111,8 +111,20 @@ fn log_record(buf: &mut Vec<u8>, r: &Record, observed_ns: u64) {
     varint_field(buf, 2, r.otel_severity());
     string_field(buf, 3, &r.level);
     message_field(buf, 5, |b| string_field(b, 1, &r.message));
+    let error_report = r.fields.contains_key("error_type");
     for (k, v) in &r.fields {
-        message_field(buf, 6, |b| key_value(b, k, v, 0));
+        // `log_err` and the panic hook: the semantic conventions' exception attributes.
+        match (k.as_str(), v) {
+            ("error_type", Value::String(t)) => string_attr(buf, 6, "exception.type", t),
+            ("backtrace", Value::Array(frames)) if error_report => {
+                let text: Vec<&str> = frames.iter().filter_map(Value::as_str).collect();
+                string_attr(buf, 6, "exception.stacktrace", &text.join("\n"));
+            }
+            _ => message_field(buf, 6, |b| key_value(b, k, v, 0)),
+        }
+    }
+    if error_report {
+        string_attr(buf, 6, "exception.message", &r.message);
     }
     if let Some(span) = &r.span {
         string_attr(buf, 6, "span", span);

@@ -8,7 +8,14 @@ use std::panic::Location;
 /// `error_chain` (each redacted), where it was logged (`location`) and, when backtraces are
 /// enabled (`RUST_BACKTRACE` or `RUST_LIB_BACKTRACE`), a `backtrace`: an array of frames in
 /// JSON (the runtime's and std's own frames left out), a few indented lines on the console.
-/// Target `prodlog::error`.
+///
+/// The event is the caller's: its file and line (ECS `log.origin.file.*`, Cloud Logging
+/// `sourceLocation`, OTel `code.*`, journald `CODE_FILE`) and its target, the caller's
+/// module as the file's path spells it (`src/orders/api.rs` of the program `billing` is
+/// `billing::orders::api`; see the crate docs), so per-module levels and
+/// `prodlog view --target` find it. The error's type (`error_type`) and backtrace are
+/// written under each schema's error keys (ECS `error.*`, OTel `exception.*`, Cloud
+/// Logging's Error Reporting fields).
 ///
 /// ```
 /// # let _guard = prodlog::builder().from_env(false).console(prodlog::ConsoleMode::Off).init();
@@ -20,13 +27,14 @@ use std::panic::Location;
 /// [`LogErr::log_err`] on its `Result`, or pass `err.as_ref()` here.
 #[track_caller]
 pub fn log_error(err: &(dyn Error + 'static)) {
-    log_error_at(err, None, Location::caller());
+    log_error_at(err, None, None, Location::caller());
 }
 
 /// One capture per error: the error's own backtrace when it carries one (anyhow captures
 /// one when backtraces are enabled), else one captured here.
 fn log_error_at(
     err: &(dyn Error + 'static),
+    type_name: Option<&'static str>,
     carried: Option<&Backtrace>,
     location: &'static Location<'static>,
 ) {
@@ -39,13 +47,33 @@ fn log_error_at(
         }
     };
     let frames = backtrace.map(frames);
-    tracing::error!(
-        target: "prodlog::error",
-        error_chain = err.source(),
-        location = %location,
-        backtrace = frames.as_deref(),
-        "{err}"
+    let frames = frames.as_deref();
+    let target = caller_target(location.file());
+    let site = crate::sites::site(
+        crate::sites::SiteKind::Error,
+        location.file(),
+        location.line(),
+        &target,
     );
+    let source = err.source();
+    site.emit([
+        Some(&format_args!("{err}")),
+        type_name
+            .as_ref()
+            .map(|t| t as &dyn tracing_core::field::Value),
+        source
+            .as_ref()
+            .map(|s| s as &dyn tracing_core::field::Value),
+        Some(&format_args!("{location}")),
+        frames
+            .as_ref()
+            .map(|f| f as &dyn tracing_core::field::Value),
+    ]);
+}
+
+/// The module of the caller's file (see `sites::module_of`), cached per file.
+fn caller_target(file: &str) -> String {
+    crate::sites::module_of(file).unwrap_or_else(|| "prodlog::error".to_owned())
 }
 
 /// A backtrace as one frame per line, `symbol (file:line:col)`, without the frames of
@@ -173,7 +201,12 @@ impl<T, E: Error + 'static> LogErr<StdError> for Result<T, E> {
     #[track_caller]
     fn log_err(self) -> Self {
         if let Err(e) = &self {
-            log_error_at(e, None, Location::caller());
+            log_error_at(
+                e,
+                Some(std::any::type_name::<E>()),
+                None,
+                Location::caller(),
+            );
         }
         self
     }
@@ -183,7 +216,7 @@ impl<T> LogErr<BoxedError> for Result<T, Box<dyn Error + Send + Sync>> {
     #[track_caller]
     fn log_err(self) -> Self {
         if let Err(e) = &self {
-            log_error_at(&**e, None, Location::caller());
+            log_error_at(&**e, None, None, Location::caller());
         }
         self
     }
@@ -193,7 +226,7 @@ impl<T> LogErr<BoxedError> for Result<T, Box<dyn Error>> {
     #[track_caller]
     fn log_err(self) -> Self {
         if let Err(e) = &self {
-            log_error_at(&**e, None, Location::caller());
+            log_error_at(&**e, None, None, Location::caller());
         }
         self
     }
@@ -204,7 +237,7 @@ impl<T> LogErr<AnyhowError> for Result<T, anyhow::Error> {
     #[track_caller]
     fn log_err(self) -> Self {
         if let Err(e) = &self {
-            log_error_at(e.as_ref(), Some(e.backtrace()), Location::caller());
+            log_error_at(e.as_ref(), None, Some(e.backtrace()), Location::caller());
         }
         self
     }
@@ -252,13 +285,15 @@ pub(crate) fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
     );
     let thread = std::thread::current();
     let backtrace = frames(&Backtrace::force_capture());
-    tracing::error!(
-        target: "panic",
-        panic = true,
-        thread = thread.name().unwrap_or("<unnamed>"),
-        location = %location,
-        backtrace = backtrace.as_str(),
-        "panicked: {message}"
-    );
+    let (file, line) = info.location().map_or(("", 0), |l| (l.file(), l.line()));
+    let site = crate::sites::site(crate::sites::SiteKind::Panic, file, line, "panic");
+    site.emit([
+        Some(&format_args!("panicked: {message}")),
+        Some(&"panic"),
+        Some(&true),
+        Some(&thread.name().unwrap_or("<unnamed>")),
+        Some(&format_args!("{location}")),
+        Some(&backtrace.as_str()),
+    ]);
     let _ = IN_HOOK.try_with(|h| h.set(false));
 }

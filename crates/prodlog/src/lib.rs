@@ -98,6 +98,7 @@ mod settings;
 #[cfg(unix)]
 #[allow(unsafe_code)]
 mod signals;
+mod sites;
 mod timing_settings;
 
 #[cfg(feature = "testing")]
