@@ -54,6 +54,8 @@
 
 pub use prodlog_format::{ContextValue, SpanFields};
 
+#[cfg(feature = "tower")]
+mod http_meta;
 mod request_id;
 #[cfg(feature = "tower")]
 pub mod tower;
@@ -269,13 +271,18 @@ where
 ///
 /// The pitfall this avoids: `tokio::spawn(fut)` starts `fut` outside every span, so the
 /// task's events lose the request id. Either use this, or write
-/// `tokio::spawn(fut.instrument(tracing::Span::current()))`.
+/// `tokio::spawn(fut.instrument(Span::current()).with_current_subscriber())`. The
+/// subscriber goes along too, so a task spawned inside `prodlog::testing::capture_async`
+/// (or any scoped subscriber) is seen by it.
 #[cfg(feature = "tokio")]
 pub fn spawn<F>(fut: F) -> tokio::task::JoinHandle<F::Output>
 where
     F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    use tracing::Instrument;
-    tokio::spawn(fut.instrument(tracing::Span::current()))
+    use tracing::instrument::{Instrument, WithSubscriber};
+    tokio::spawn(
+        fut.instrument(tracing::Span::current())
+            .with_current_subscriber(),
+    )
 }

@@ -16,24 +16,27 @@ pub struct RequestId {
 /// The longest incoming id accepted.
 pub const MAX_LEN: usize = 64;
 
+/// 64 random bits from a per-thread SplitMix64 generator seeded by the standard library's
+/// random keys (request ids, W3C span ids: unique, not secret).
+pub(crate) fn random_u64() -> u64 {
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(RandomState::new().hash_one(std::thread::current().id()) | 1);
+    }
+    STATE.with(|s| {
+        let mut z = s.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+        s.set(z);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    })
+}
+
 impl RequestId {
     /// A fresh UUIDv7: 48 bits of milliseconds, then 74 random bits (from a per-thread
     /// generator seeded by the standard library's random keys), so ids from many threads
     /// and processes do not collide and sort by creation time.
     pub fn generate() -> RequestId {
-        thread_local! {
-            static STATE: Cell<u64> = Cell::new(RandomState::new().hash_one(std::thread::current().id()) | 1);
-        }
-        let next = || {
-            STATE.with(|s| {
-                // SplitMix64.
-                let mut z = s.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
-                s.set(z);
-                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-                z ^ (z >> 31)
-            })
-        };
+        let next = random_u64;
         let ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);

@@ -264,6 +264,20 @@ macro_rules! critical {
 
 thread_local! {
     static IN_HOOK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// How many of prodlog's panic hooks are running on this thread (the preset's and a
+    /// capture's may be chained): the outermost logs the panic, once.
+    static HOOK_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Logs the panic unless a prodlog hook further out on this thread already did, then runs
+/// `rest` (what the hook does after logging).
+pub(crate) fn log_panic_once(info: &std::panic::PanicHookInfo<'_>, rest: impl FnOnce()) {
+    let depth = HOOK_DEPTH.try_with(|d| d.replace(d.get() + 1)).unwrap_or(1);
+    if depth == 0 {
+        log_panic(info);
+    }
+    rest();
+    let _ = HOOK_DEPTH.try_with(|d| d.set(depth));
 }
 
 /// Logs a panic as an ERROR event (target `panic`) with its message, location, thread and

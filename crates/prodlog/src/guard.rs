@@ -1,6 +1,7 @@
 //! The guard `init()` returns.
 
 use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 use std::time::Duration;
 
@@ -129,10 +130,20 @@ impl Guard {
         };
         let ceiling = self.ceiling;
         let max = handle.filter().max_level().min(ceiling);
-        match tracing_log::LogTracer::builder()
+        let installed = tracing_log::LogTracer::builder()
             .with_max_level(max.as_log())
             .init()
-        {
+            .map(|()| LOG_TRACER_INSTALLED.store(true, Ordering::Relaxed));
+        // A capture of `prodlog::testing` earlier in the process installed the same bridge.
+        let installed = installed.or_else(|e| {
+            if LOG_TRACER_INSTALLED.load(Ordering::Relaxed) {
+                log::set_max_level(max.as_log());
+                Ok(())
+            } else {
+                Err(e)
+            }
+        });
+        match installed {
             Ok(()) => handle
                 .filter()
                 .on_change(move |max| log::set_max_level(max.min(ceiling).as_log())),
@@ -206,6 +217,10 @@ impl Drop for Guard {
     }
 }
 
+/// `tracing-log`'s `LogTracer` is the `log` crate's logger (installed by `init()` or by a
+/// capture of `prodlog::testing`).
+pub(crate) static LOG_TRACER_INSTALLED: AtomicBool = AtomicBool::new(false);
+
 /// Installs (once) a panic hook that logs the panic as an ERROR event (with the request
 /// context of the panicking thread), pushes every log file's queue to disk, then runs the
 /// hook that was there before — so the panic and the lines before it survive even when
@@ -229,15 +244,16 @@ pub(crate) fn install_panic_flush(print: bool) {
         let default = std::ptr::eq(&*previous, &*probe);
         drop(probe);
         std::panic::set_hook(Box::new(move |info| {
-            crate::errors::log_panic(info);
-            crate::flush();
-            if default {
-                if PANIC_STDERR.load(std::sync::atomic::Ordering::Relaxed) {
-                    print_redacted(info);
+            crate::errors::log_panic_once(info, || {
+                crate::flush();
+                if default {
+                    if PANIC_STDERR.load(std::sync::atomic::Ordering::Relaxed) {
+                        print_redacted(info);
+                    }
+                } else {
+                    previous(info);
                 }
-            } else {
-                previous(info);
-            }
+            });
         }));
     });
 }

@@ -72,9 +72,15 @@ pub fn capture<R>(config: Builder, f: impl FnOnce() -> R) -> (R, Captured) {
 /// }
 /// ```
 ///
-/// The subscriber follows `fut` wherever it is polled (whatever thread). A task `fut`
-/// spawns runs outside it unless it is given the subscriber too:
+/// The subscriber follows `fut` wherever it is polled (whatever thread), and so do tasks
+/// started with [`prodlog::context::spawn`](crate::context::spawn) (feature `tokio`) and
+/// threads started with [`prodlog::context::spawn_thread`](crate::context::spawn_thread).
+/// A bare `tokio::spawn` runs outside it unless given the subscriber too:
 /// `tokio::spawn(task.with_current_subscriber())` (`tracing::instrument::WithSubscriber`).
+///
+/// As in production, `log` records and panics are seen too: the first capture routes the
+/// `log` crate through `tracing-log` (unless another `log` logger is set) and adds a panic
+/// hook that logs the panic to the current subscriber before the hook that was there.
 ///
 /// # Panics
 ///
@@ -90,8 +96,26 @@ pub async fn capture_async<F: std::future::Future>(
     (out, Captured::from_sink(&sink))
 }
 
+/// What production routes through the subscriber, routed to whichever is current (so to a
+/// capture's while it runs), once per process: `log` records (through `tracing-log`, as
+/// `init()` does) and panics (a hook that logs them as the preset's does, then runs the
+/// hook that was there, so the test harness still reports the panic).
+fn bridge_log_and_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if tracing_log::LogTracer::init().is_ok() {
+            crate::guard::LOG_TRACER_INSTALLED.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            crate::errors::log_panic_once(info, || previous(info));
+        }));
+    });
+}
+
 /// The subscriber of a capture: the configuration's layers writing into a memory sink.
 fn capturing(config: Builder) -> (tracing::Dispatch, prodlog_format::MemorySink, crate::Guard) {
+    bridge_log_and_panics();
     let sink = prodlog_format::MemorySink::default();
     let (layer, guard) = config
         .console(ConsoleMode::Off)
