@@ -244,13 +244,27 @@ fn destinations_have_their_own_levels() {
 
 fn levels_change_at_run_time_through_the_guard() {
     let out = run("handle", &[]);
-    assert_eq!(
-        messages(&stdout_lines(&out)),
-        ["debug line", "log debug line 1", "hyper info"]
-    );
     let lines = stdout_lines(&out);
-    assert_eq!(lines[0]["round"], 1);
-    assert_eq!(lines[2]["round"], 1);
+    assert_eq!(
+        messages(&lines),
+        [
+            "log levels changed",
+            "debug line",
+            "log debug line 1",
+            "hyper info"
+        ]
+    );
+    // The change through the handle is on record: what it was, what it became, and how.
+    let change = &lines[0];
+    assert_eq!(change["source"], "handle", "{change:?}");
+    assert_eq!(change["target"], "prodlog_filter", "{change:?}");
+    assert_eq!(change["level"], "INFO", "{change:?}");
+    assert!(
+        change["new"].as_str().unwrap_or_default().contains("debug"),
+        "{change:?}"
+    );
+    assert_eq!(lines[1]["round"], 1);
+    assert_eq!(lines[3]["round"], 1);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("rejected: 2"), "{err}");
 }
@@ -274,11 +288,21 @@ fn levels_follow_a_directives_file_and_sighup() {
         err.contains("ignored: directive 2 \"levels=loud\" (at byte 5): unknown level \"loud\""),
         "{err}"
     );
-    let reloads = lines
+    let reloads: Vec<_> = lines
         .iter()
-        .filter(|l| l["message"] == "log levels reloaded")
-        .count();
-    assert!(reloads >= 1, "each applied change is logged: {lines:?}");
+        .filter(|l| l["message"] == "log levels changed")
+        .collect();
+    assert!(
+        !reloads.is_empty(),
+        "each applied change is logged: {lines:?}"
+    );
+    for r in &reloads {
+        let source = r["source"].as_str().unwrap_or_default();
+        assert!(matches!(source, "file" | "signal"), "{r:?}");
+        assert_eq!(r["path"], path.to_str().unwrap(), "{r:?}");
+        assert!(r["old"].is_string() && r["new"].is_string(), "{r:?}");
+    }
+    // (Which of the poll and the SIGHUP sees a change first is a race: either is right.)
 
     let out = support::child_command("destinations")
         .env("PRODLOG_DIRECTIVES_FILE", dir.path().join("missing"))

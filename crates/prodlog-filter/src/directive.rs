@@ -24,6 +24,17 @@ impl Directive {
     }
 }
 
+/// `target=level`, or the bare level of the default directive.
+impl fmt::Display for Directive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = self.level.to_string().to_ascii_lowercase();
+        match &self.target {
+            Some(t) => write!(f, "{t}={level}"),
+            None => f.write_str(&level),
+        }
+    }
+}
+
 /// What is wrong with a directive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

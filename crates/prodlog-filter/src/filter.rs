@@ -176,6 +176,14 @@ impl<S> Filter<S> for TargetFilter {
     }
 }
 
+/// Where a change of directives came from, for the line it leaves.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Source<'a> {
+    Handle,
+    File(&'a std::path::Path),
+    Signal(&'a std::path::Path),
+}
+
 /// Changes a [`TargetFilter`]'s directives while the program runs.
 #[derive(Debug, Clone)]
 pub struct FilterHandle {
@@ -189,28 +197,65 @@ impl FilterHandle {
     ///
     /// A blank spec means the defaults: a bare `info` and the quiet table, as at start.
     pub fn set_directives(&self, spec: &str) -> Result<(), Vec<DirectiveError>> {
+        self.set_directives_from(spec, Source::Handle)
+    }
+
+    pub(crate) fn set_directives_from(
+        &self,
+        spec: &str,
+        source: Source<'_>,
+    ) -> Result<(), Vec<DirectiveError>> {
         let (directives, errors) = parse_directives(spec);
         if !errors.is_empty() {
             return Err(errors);
         }
-        self.apply(&directives);
+        self.apply(&directives, source);
         Ok(())
     }
 
     /// Goes back to the (valid) directives the filter was built with.
     pub fn reset(&self) {
-        self.apply(&self.filter.config.initial);
+        self.reset_from(Source::Handle);
     }
 
-    fn apply(&self, directives: &[Directive]) {
+    pub(crate) fn reset_from(&self, source: Source<'_>) {
+        self.apply(&self.filter.config.initial, source);
+    }
+
+    /// Every change leaves an INFO line (target `prodlog_filter`) with the `old` and `new`
+    /// directives and its `source` (`handle`, `file`, `signal`): written under the old
+    /// levels when they show it, else under the new ones — so a change from `warn` to
+    /// `debug` is on record as well as one from `debug` to `warn`.
+    fn apply(&self, directives: &[Directive], source: Source<'_>) {
         let config = &self.filter.config;
         let rules = Rules::new(directives, config.quiet.iter().cloned(), config.default);
         let max = rules.max_level();
+        let old = self.filter.current();
+        let say = |old: &Rules, new: &Rules| {
+            let (source, path) = match source {
+                Source::Handle => ("handle", None),
+                Source::File(p) => ("file", Some(p.display())),
+                Source::Signal(p) => ("signal", Some(p.display())),
+            };
+            tracing::info!(
+                target: "prodlog_filter",
+                old = %old.spec,
+                new = %new.spec,
+                source,
+                path = path.map(tracing::field::display),
+                "log levels changed"
+            );
+        };
+        let before = old.level_for("prodlog_filter") >= LevelFilter::INFO;
+        let rules = Arc::new(rules);
+        if before {
+            say(&old, &rules);
+        }
         *self
             .filter
             .rules
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = Arc::new(rules);
+            .unwrap_or_else(PoisonError::into_inner) = rules.clone();
         tracing_core::callsite::rebuild_interest_cache();
         for listener in config
             .listeners
@@ -219,6 +264,9 @@ impl FilterHandle {
             .iter()
         {
             listener(max);
+        }
+        if !before {
+            say(&old, &rules);
         }
     }
 

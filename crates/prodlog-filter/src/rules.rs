@@ -121,6 +121,8 @@ pub(crate) struct Rules {
     quiet: Table<()>,
     default: LevelFilter,
     max: LevelFilter,
+    /// The directives as text (`info,app::db=debug`), for the line a reload writes.
+    pub(crate) spec: String,
 }
 
 impl Rules {
@@ -131,6 +133,11 @@ impl Rules {
     ) -> Self {
         let mut default = default;
         let mut user = Table::default();
+        let spec = directives
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         for d in directives {
             match &d.target {
                 None => default = d.level,
@@ -153,6 +160,7 @@ impl Rules {
             quiet: table,
             default,
             max,
+            spec,
         }
     }
 

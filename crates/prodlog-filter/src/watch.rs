@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::filter::FilterHandle;
+use crate::filter::{FilterHandle, Source};
 
 /// The directives in a filter file: one or more per line (commas or newlines), `#` starts a
 /// comment, blank means "the directives the filter started with".
@@ -65,7 +65,7 @@ struct Watcher {
 }
 
 impl Watcher {
-    fn check(&mut self) {
+    fn check(&mut self, signalled: bool) {
         let now = match crate::config_file::read(&self.path) {
             Ok(text) => Seen::Text(text),
             Err(e) => Seen::Unreadable(e.kind()),
@@ -73,8 +73,13 @@ impl Watcher {
         if now == self.seen {
             return;
         }
+        let source = if signalled {
+            Source::Signal(&self.path)
+        } else {
+            Source::File(&self.path)
+        };
         match &now {
-            Seen::Text(text) => apply(&self.handle, &self.path, text),
+            Seen::Text(text) => apply(&self.handle, source, text),
             Seen::Unreadable(kind) => {
                 let e = io::Error::from(*kind);
                 report(
@@ -96,21 +101,19 @@ fn report(path: &Path, what: &str) {
     tracing::warn!(target: "prodlog_filter", path = %path.display(), "level file {what}");
 }
 
-fn apply(handle: &FilterHandle, path: &Path, text: &str) {
+fn apply(handle: &FilterHandle, source: Source<'_>, text: &str) {
     let spec = file_spec(text);
     if spec.is_empty() {
-        handle.reset();
-        tracing::info!(target: "prodlog_filter", path = %path.display(), "log levels reset to the starting directives");
+        // Back to the starting directives; the filter logs the change.
+        handle.reset_from(source);
         return;
     }
-    match handle.set_directives(&spec) {
-        Ok(()) => {
-            tracing::info!(target: "prodlog_filter", path = %path.display(), directives = %spec, "log levels reloaded");
-        }
-        Err(errors) => {
-            let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            report(path, &format!("ignored: {}", all.join("; ")));
-        }
+    if let Err(errors) = handle.set_directives_from(&spec, source) {
+        let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let (Source::File(path) | Source::Signal(path)) = source else {
+            return;
+        };
+        report(path, &format!("ignored: {}", all.join("; ")));
     }
 }
 
@@ -140,7 +143,7 @@ impl FilterHandle {
                 format!("cannot read level file {}: {e}", path.display()),
             )
         })?;
-        apply(self, &path, &text);
+        apply(self, Source::File(&path), &text);
         let mut watcher = Watcher {
             handle: self.clone(),
             path,
@@ -162,8 +165,9 @@ impl FilterHandle {
                 let mut next = Instant::now() + interval;
                 while !thread_stop.load(Ordering::Acquire) {
                     std::thread::park_timeout(step);
-                    if hup.swap(false, Ordering::AcqRel) || Instant::now() >= next {
-                        watcher.check();
+                    let signalled = hup.swap(false, Ordering::AcqRel);
+                    if signalled || Instant::now() >= next {
+                        watcher.check(signalled);
                         next = Instant::now() + interval;
                     }
                 }

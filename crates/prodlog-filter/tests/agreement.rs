@@ -212,6 +212,11 @@ fn reload_changes_levels_at_run_time_and_rejects_bad_specs_whole() {
         emit();
         assert!(seen.lock().unwrap().is_empty(), "debug is off at info");
         handle.set_directives("info,app=debug").unwrap();
+        let reload = ("prodlog_filter".to_owned(), "INFO".to_owned());
+        assert!(
+            seen.lock().unwrap().remove(&reload),
+            "a reload leaves a line: {seen:?}"
+        );
         emit();
         assert_eq!(
             seen.lock().unwrap().len(),
@@ -223,6 +228,12 @@ fn reload_changes_levels_at_run_time_and_rejects_bad_specs_whole() {
         seen.lock().unwrap().clear();
         emit();
         assert_eq!(seen.lock().unwrap().len(), 1, "a bad spec changes nothing");
+        seen.lock().unwrap().clear();
+        handle.set_directives("warn").unwrap();
+        assert!(
+            seen.lock().unwrap().remove(&reload),
+            "a change to quieter levels is logged under the old ones: {seen:?}"
+        );
         handle.set_directives("").unwrap();
         seen.lock().unwrap().clear();
         emit();
