@@ -115,7 +115,7 @@ impl TraceParent {
 /// (the one the proxy in front wrote); `for=` of `Forwarded`. `None` when it is not an IP
 /// address (with or without a port).
 pub(crate) fn client_from_header(headers: &HeaderMap, header: &HeaderName) -> Option<String> {
-    let value = headers.get_all(header).iter().last()?.to_str().ok()?;
+    let value = headers.get_all(header).iter().next_back()?.to_str().ok()?;
     let last = value.rsplit(',').next()?.trim();
     let last = if header.as_str() == "forwarded" {
         last.split(';')

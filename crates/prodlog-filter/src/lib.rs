@@ -65,8 +65,9 @@
 //! # Dependencies
 //!
 //! `tracing-core`/`tracing-subscriber` (the `Filter` seam), `tracing` (the reload events),
-//! `rustc-hash` (the fast hash for short target strings that rustc itself uses) and, on
-//! Unix, `signal-hook` (a `SIGHUP` flag set safely from a signal handler).
+//! and, on Unix, `signal-hook` (a `SIGHUP` flag set safely from a signal handler). The
+//! fast hash for short target strings (rustc's FxHash) is a dozen lines of its own rather
+//! than the `rustc-hash` crate.
 
 mod config_file;
 mod directive;

@@ -130,7 +130,10 @@ impl RedactorBuilder {
     /// [`build`](Self::build): an unreadable or invalid file is an error there; rules that
     /// cannot apply to log lines are skipped and listed by [`Redactor::skipped_rules`].
     ///
-    /// ```
+    /// Needs the `rules-file` feature; without it, `build` returns an error saying so.
+    ///
+    #[cfg_attr(feature = "rules-file", doc = "```")]
+    #[cfg_attr(not(feature = "rules-file"), doc = "```ignore")]
     /// # let dir = std::env::temp_dir().join(format!("rules-doc-{}", std::process::id()));
     /// # std::fs::create_dir_all(&dir).unwrap();
     /// let path = dir.join("rules.toml");

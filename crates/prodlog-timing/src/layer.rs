@@ -103,7 +103,7 @@ impl std::fmt::Debug for TimingLayer {
 /// | [`report`](Self::report) | [`Report::Slow`] |
 /// | [`slow`](Self::slow) | no thresholds: nothing is flagged |
 /// | [`aggregate`](Self::aggregate) | on |
-/// | [`clock`](Self::clock) | [`SystemClock`] (the TSC through `quanta`) |
+/// | [`clock`](Self::clock) | [`SystemClock`] (the OS's monotonic clock; the TSC with feature `tsc`) |
 #[must_use]
 pub struct TimingBuilder {
     report: Report,

@@ -307,6 +307,22 @@ pub(crate) fn remove_stale_temporaries(path: &Path) {
     }
 }
 
+#[cfg(feature = "compression")]
+fn gzip(from: &mut fs::File, to: fs::File) -> io::Result<()> {
+    let mut enc = flate2::write::GzEncoder::new(to, flate2::Compression::default());
+    io::copy(from, &mut enc)?;
+    enc.finish()?.sync_all()
+}
+
+/// Never reached: `WriterBuilder::compress` is off without the feature.
+#[cfg(not(feature = "compression"))]
+fn gzip(_: &mut fs::File, _: fs::File) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "built without the `compression` feature",
+    ))
+}
+
 /// Gzips the job's file into a temporary name, then — under the directory lock, so no
 /// rotation moves files meanwhile — gives it the `.gz` name of wherever the file is now and
 /// deletes the original. A file pruned meanwhile leaves nothing behind.
@@ -327,9 +343,7 @@ fn compress(path: &Path, lock: Option<&Path>, local: &Mutex<()>, job: Job) -> io
         let out = safe::create_new(&tmp, 0o600)?;
         created = true;
         out.set_permissions(meta.permissions())?;
-        let mut enc = flate2::write::GzEncoder::new(out, flate2::Compression::default());
-        io::copy(&mut file, &mut enc)?;
-        enc.finish()?.sync_all()?;
+        gzip(&mut file, out)?;
         let _local = local.lock().unwrap_or_else(PoisonError::into_inner);
         let lock = lock.map(DirLock::open).transpose()?;
         let _held = lock.as_ref().map(|l| l.lock(LOCK_WAIT)).transpose()?;

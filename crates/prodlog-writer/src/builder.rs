@@ -79,9 +79,11 @@ impl WriterBuilder {
         self
     }
 
-    /// Gzips each rotated file on a background thread (`app.log.1.gz`).
+    /// Gzips each rotated file on a background thread (`app.log.1.gz`). Needs the
+    /// `compression` feature; without it, backups stay uncompressed (prodlog's preset
+    /// reports the setting as an init problem).
     pub fn compress(mut self, on: bool) -> Self {
-        self.roll.compress = on;
+        self.roll.compress = on && cfg!(feature = "compression");
         self
     }
 

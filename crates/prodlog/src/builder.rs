@@ -429,6 +429,7 @@ impl Builder {
             json = json.with_sink_schema(*level, JsonSchema::Prodlog, sink.clone());
         }
         let shippers = settings.network.start(&mut problems);
+        #[cfg(feature = "network")]
         for (level, shipper) in &shippers {
             json = json.with_sink(*level, shipper.clone());
         }
@@ -483,8 +484,9 @@ impl Builder {
         )
         .with_filter(handle, watch, ceiling, settings.log_bridge)
         .with_signal_flush(settings.files.flush_on_signal)
-        .with_panic_stderr(settings.panic_stderr)
-        .with_shippers(shippers.into_iter().map(|(_, s)| s).collect());
+        .with_panic_stderr(settings.panic_stderr);
+        #[cfg(feature = "network")]
+        let guard = guard.with_shippers(shippers.into_iter().map(|(_, s)| s).collect());
         let context = match &redactor {
             Some(r) => ContextLayer::new().with_redactor(r.clone()),
             None => ContextLayer::new().without_redaction(),

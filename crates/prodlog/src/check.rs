@@ -94,6 +94,7 @@ impl Builder {
         tracing::error!(target: "prodlog::check", canary = %canary, "prodlog check canary (not an error)");
         guard.flush();
         let mut ok = true;
+        #[cfg(feature = "network")]
         for (name, stats) in guard.destinations() {
             if stats.sent >= 1 && stats.dropped == 0 && stats.rejected == 0 {
                 if name.starts_with("syslog udp://") {

@@ -258,7 +258,19 @@ impl Choices {
                 if code.local_time { "local" } else { "utc" },
                 problems,
             ),
-            compress: flag(env, "PRODLOG_COMPRESS", code.compress, problems),
+            compress: {
+                let on = flag(env, "PRODLOG_COMPRESS", code.compress, problems);
+                if on && !cfg!(feature = "compression") {
+                    crate::settings::without_feature(
+                        "gzip of rotated files",
+                        "PRODLOG_COMPRESS",
+                        "compression",
+                        "backups stay uncompressed",
+                        problems,
+                    );
+                }
+                on && cfg!(feature = "compression")
+            },
             flush_on_signal: flag(
                 env,
                 "PRODLOG_FLUSH_ON_SIGNAL",

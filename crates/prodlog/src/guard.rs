@@ -29,6 +29,7 @@ pub struct Guard {
     latency_log: Option<prodlog_timing::ReportThread>,
     signal_flush: bool,
     rate_limit: Option<prodlog_limit::RateLimit>,
+    #[cfg(feature = "network")]
     shippers: Vec<prodlog_ship::Shipper>,
     pub(crate) panic_stderr: bool,
 }
@@ -53,6 +54,7 @@ impl Guard {
             latency_log: None,
             signal_flush: false,
             rate_limit: None,
+            #[cfg(feature = "network")]
             shippers: Vec::new(),
             panic_stderr: true,
         }
@@ -70,13 +72,15 @@ impl Guard {
             .map(prodlog_limit::RateLimit::stats)
     }
 
+    #[cfg(feature = "network")]
     pub(crate) fn with_shippers(mut self, shippers: Vec<prodlog_ship::Shipper>) -> Self {
         self.shippers = shippers;
         self
     }
 
     /// The network destinations (OTLP, syslog, journald) and their counters: lines sent,
-    /// dropped, refused.
+    /// dropped, refused (feature `network`).
+    #[cfg(feature = "network")]
     pub fn destinations(&self) -> Vec<(String, prodlog_ship::Stats)> {
         self.shippers
             .iter()
@@ -178,6 +182,7 @@ impl Guard {
                 );
             }
         }
+        #[cfg(feature = "network")]
         for s in &self.shippers {
             if !s.flush(self.shutdown_timeout) {
                 let _ = writeln!(
@@ -207,6 +212,7 @@ impl Drop for Guard {
                 let _ = writeln!(std::io::stderr(), "prodlog: closing a log file failed: {e}");
             }
         }
+        #[cfg(feature = "network")]
         for s in &self.shippers {
             // A shutdown that runs out of time says on stderr how many lines it dropped.
             s.shutdown(self.shutdown_timeout);

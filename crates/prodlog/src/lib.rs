@@ -128,6 +128,7 @@ pub use prodlog_limit as limit;
 #[doc(inline)]
 pub use prodlog_redact as redact;
 pub use prodlog_redact::Sensitive;
+#[cfg(feature = "network")]
 #[doc(inline)]
 pub use prodlog_ship as ship;
 #[doc(inline)]
@@ -142,6 +143,7 @@ pub use prodlog_writer as writer;
 pub fn flush() {
     prodlog_limit::flush_all();
     prodlog_writer::flush_all(std::time::Duration::from_secs(5));
+    #[cfg(feature = "network")]
     prodlog_ship::flush_all(std::time::Duration::from_secs(2));
     let _ = std::io::Write::flush(&mut std::io::stdout());
 }

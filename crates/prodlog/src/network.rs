@@ -1,15 +1,23 @@
 //! The JSON schema and the network destinations: OTLP, syslog and journald.
 
 use std::ffi::OsString;
+#[cfg(feature = "network")]
 use std::path::PathBuf;
 
 use prodlog_format::JsonSchema;
+#[cfg(feature = "network")]
 use prodlog_ship::{Journald, Otlp, Shipper, Syslog};
 use tracing_core::LevelFilter;
 
+#[cfg(not(feature = "network"))]
+use self::off::{Journald, Otlp, Shipper, Syslog};
+
 use crate::builder::Builder;
+#[cfg(feature = "network")]
 use crate::error::{InitError, InitErrorKind};
-use crate::settings::{choice, env_error, flag, level, read, Problem};
+#[cfg(feature = "network")]
+use crate::settings::{choice, level};
+use crate::settings::{env_error, flag, read, Problem};
 
 /// The choices made in code.
 #[derive(Debug, Clone)]
@@ -49,6 +57,7 @@ pub(crate) struct NetworkSettings {
     pub(crate) journald: Option<(Journald, LevelFilter)>,
 }
 
+#[cfg(feature = "network")]
 fn destination_problem(what: &str, e: impl std::fmt::Display, fallback: &str) -> Problem {
     Problem {
         error: InitError::new(InitErrorKind::Destination, format!("{what}: {e}")),
@@ -73,14 +82,52 @@ impl NetworkChoices {
             }),
             None => self.schema,
         };
-        NetworkSettings {
+        #[cfg(feature = "network")]
+        return NetworkSettings {
             schema,
             otlp: self.resolve_otlp(env, app, problems),
             syslog: self.resolve_syslog(env, app, problems),
             journald: self.resolve_journald(env, app, problems),
+        };
+        #[cfg(not(feature = "network"))]
+        {
+            let _ = app;
+            self.without_network(env, problems);
+            NetworkSettings {
+                schema,
+                ..NetworkSettings::default()
+            }
         }
     }
 
+    /// A build without the `network` feature: a destination asked for, in code or by its
+    /// variable, is an init problem that says what to add, never silently dropped.
+    #[cfg(not(feature = "network"))]
+    fn without_network(&self, env: &dyn Fn(&str) -> Option<OsString>, problems: &mut Vec<Problem>) {
+        let otlp = flag(env, "PRODLOG_OTLP", self.otlp.is_some(), problems);
+        let syslog = match read(env, "PRODLOG_SYSLOG", problems, "unset") {
+            Some(v) => !v.eq_ignore_ascii_case("off"),
+            None => self.syslog.is_some(),
+        };
+        let journald = flag(env, "PRODLOG_JOURNALD", self.journald, problems);
+        for (on, what, var) in [
+            (otlp, "OTLP export", "PRODLOG_OTLP"),
+            (syslog, "syslog", "PRODLOG_SYSLOG"),
+            (journald, "journald", "PRODLOG_JOURNALD"),
+        ] {
+            if on {
+                crate::settings::without_feature(
+                    what,
+                    var,
+                    "network",
+                    &format!("not sending to {what}"),
+                    problems,
+                );
+            }
+        }
+    }
+
+    #[cfg(feature = "network")]
     fn resolve_otlp(
         &self,
         env: &dyn Fn(&str) -> Option<OsString>,
@@ -188,6 +235,7 @@ impl NetworkChoices {
         Some((otlp, level))
     }
 
+    #[cfg(feature = "network")]
     fn resolve_syslog(
         &self,
         env: &dyn Fn(&str) -> Option<OsString>,
@@ -217,6 +265,7 @@ impl NetworkChoices {
         }
     }
 
+    #[cfg(feature = "network")]
     fn resolve_journald(
         &self,
         env: &dyn Fn(&str) -> Option<OsString>,
@@ -242,6 +291,7 @@ impl NetworkChoices {
     }
 }
 
+#[cfg(feature = "network")]
 impl NetworkSettings {
     /// Starts each destination; one that cannot start is a problem, the others go on.
     pub(crate) fn start(&self, problems: &mut Vec<Problem>) -> Vec<(LevelFilter, Shipper)> {
@@ -276,7 +326,35 @@ impl NetworkSettings {
     }
 }
 
-/// The JSON schema and the network destinations, as [`Builder`] setters.
+/// Without the `network` feature: nothing to start (a destination asked for was reported
+/// by `resolve`).
+#[cfg(not(feature = "network"))]
+impl NetworkSettings {
+    pub(crate) fn start(&self, _: &mut Vec<Problem>) -> Vec<(LevelFilter, Shipper)> {
+        Vec::new()
+    }
+}
+
+/// Stand-ins for the destinations' types in a build without the `network` feature: none
+/// can exist.
+#[cfg(not(feature = "network"))]
+mod off {
+    macro_rules! never {
+        ($($name:ident),*) => {$(
+            #[derive(Debug, Clone)]
+            pub(crate) enum $name {}
+            impl std::fmt::Display for $name {
+                fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    match *self {}
+                }
+            }
+        )*};
+    }
+    never!(Otlp, Syslog, Journald, Shipper);
+}
+
+/// The JSON schema and the network destinations, as [`Builder`] setters. The destinations
+/// need the `network` feature; without it, asking for one is an init problem that says so.
 impl Builder {
     /// The key names of the JSON lines (files and JSON console): prodlog's own (default),
     /// or `ecs`, `gcp`, `otel` for an aggregator that reads its own names — see

@@ -148,6 +148,7 @@ fn flush_on_signal(read: libc::c_int, timeout: Duration) {
         // Drained and stopped: a line logged from now on is written before its call
         // returns, so every line a caller saw logged is on disk when the signal ends us.
         prodlog_writer::shutdown_all(timeout);
+        #[cfg(feature = "network")]
         prodlog_ship::shutdown_all(timeout);
         default_and_raise(sig);
         // Only if the signal is blocked in this thread.
