@@ -110,19 +110,13 @@ impl NetworkChoices {
             None => self.syslog.is_some(),
         };
         let journald = flag(env, "PRODLOG_JOURNALD", self.journald, problems);
-        for (on, what, var) in [
-            (otlp, "OTLP export", "PRODLOG_OTLP"),
-            (syslog, "syslog", "PRODLOG_SYSLOG"),
-            (journald, "journald", "PRODLOG_JOURNALD"),
+        for (on, what, var, fallback) in [
+            (otlp, "OTLP export", "PRODLOG_OTLP", "not exporting over OTLP"),
+            (syslog, "syslog", "PRODLOG_SYSLOG", "not sending to syslog"),
+            (journald, "journald", "PRODLOG_JOURNALD", "not sending to journald"),
         ] {
             if on {
-                crate::settings::without_feature(
-                    what,
-                    var,
-                    "network",
-                    &format!("not sending to {what}"),
-                    problems,
-                );
+                crate::settings::without_feature(what, var, "network", fallback, problems);
             }
         }
     }

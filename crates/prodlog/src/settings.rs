@@ -236,6 +236,19 @@ fn default_redactor(
             .build()
             .unwrap_or_else(|_| Redactor::default())
     };
+    let rules = rules.filter(|_| {
+        let available = cfg!(feature = "rules-file");
+        if !available {
+            without_feature(
+                "a redaction rules file",
+                "PRODLOG_REDACT_RULES",
+                "rules-file",
+                "redacting with the built-in rules only",
+                problems,
+            );
+        }
+        available
+    });
     let Some(path) = rules else {
         return if emails {
             builtin()
