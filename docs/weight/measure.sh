@@ -17,10 +17,10 @@ for p in peer prodlog; do
   start=$(date +%s.%N)
   CARGO_TARGET_DIR="$out/$p" cargo build --release --quiet --manifest-path $p/Cargo.toml
   end=$(date +%s.%N)
-  secs[$p]=$(echo "$end - $start" | bc)
+  secs[$p]=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
   bytes[$p]=$(stat -c %s "$out/$p/release/weight-$p")
 done
-ratio() { echo "scale=2; $1 / $2" | bc; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "| | crates | cold release build (s) | binary (bytes) |"
 echo "|---|---|---|---|"
 echo "| tracing-subscriber + tracing-appender | ${crates[peer]} | ${secs[peer]} | ${bytes[peer]} |"
