@@ -181,6 +181,9 @@ mod tests {
             format!("00-4bf92f3577b34da6a3ce929d0e0e4736-{span_id}-01"),
             "{line:?}"
         );
-        assert!(matches!(&line["request_id"], Value::String(_)));
+        assert!(
+            matches!(&line["request_id"], Value::String(_)),
+            "no request id: {line:?}"
+        );
     }
 }

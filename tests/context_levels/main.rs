@@ -41,28 +41,43 @@ fn child(scenario: &str) {
         "add" => {
             let _guard = prodlog::init();
             let _request = prodlog::context::request_with_id(Some("req-add")).entered();
-            assert!(prodlog::context::add("tenant", String::from("acme")));
-            assert!(prodlog::context::add("items", 3usize));
-            assert!(prodlog::context::add(
-                "peer",
-                tracing::field::display(std::net::Ipv4Addr::new(10, 0, 0, 7))
-            ));
-            assert!(prodlog::context::add(
-                "plan",
-                tracing::field::debug(Some("pro"))
-            ));
-            assert!(prodlog::context::add(
-                "api_key",
-                String::from("sk_live_abcdefghijklmnop")
-            ));
+            assert!(
+                prodlog::context::add("tenant", String::from("acme")),
+                "context::add refused the field (no request span?)"
+            );
+            assert!(
+                prodlog::context::add("items", 3usize),
+                "context::add refused the field (no request span?)"
+            );
+            assert!(
+                prodlog::context::add(
+                    "peer",
+                    tracing::field::display(std::net::Ipv4Addr::new(10, 0, 0, 7))
+                ),
+                "context::add refused the field (no request span?)"
+            );
+            assert!(
+                prodlog::context::add("plan", tracing::field::debug(Some("pro"))),
+                "context::add refused the field (no request span?)"
+            );
+            assert!(
+                prodlog::context::add("api_key", String::from("sk_live_abcdefghijklmnop")),
+                "context::add refused the field (no request span?)"
+            );
             tracing::error!("with everything added");
         }
         "add_without_layer" => {
             let subscriber = tracing_subscriber::registry();
             tracing::subscriber::with_default(subscriber, || {
                 let _span = tracing::info_span!("request").entered();
-                assert!(!prodlog::context::add("user_id", 1));
-                assert!(!prodlog::context::add("user_id", 2));
+                assert!(
+                    !prodlog::context::add("user_id", 1),
+                    "context::add took a field it should refuse"
+                );
+                assert!(
+                    !prodlog::context::add("user_id", 2),
+                    "context::add took a field it should refuse"
+                );
             });
         }
         other => panic!("unknown scenario {other}"),
@@ -106,14 +121,14 @@ fn run_scenario(scenario: &str, dir: &Path, vars: &[(&str, &str)]) -> Output {
 /// Every line inside a request carries that request's id and user, and no line is below
 /// `min` severity.
 fn check(lines: &[Map<String, Value>], allowed: &[&str]) {
-    assert!(!lines.is_empty());
+    assert!(!lines.is_empty(), "saw {:?}", &lines);
     let mut errors_inside = 0;
     for l in lines {
         let level = l["level"].as_str().unwrap();
         assert!(allowed.contains(&level), "a {level} line: {l:?}");
         let message = l["message"].as_str().unwrap();
         if message == "error outside any request" {
-            assert!(!l.contains_key("request_id"));
+            assert!(!l.contains_key("request_id"), "saw {:?}", &l);
             continue;
         }
         let id = l["request_id"]
@@ -171,7 +186,7 @@ fn file_level_error() {
         dir.path(),
         &[("PRODLOG_FILE_LEVEL", "error"), ("PRODLOG_CONSOLE", "off")],
     );
-    assert!(out.stdout.is_empty());
+    assert!(out.stdout.is_empty(), "saw {:?}", &out);
     check(
         &support::read_json_lines(&dir.path().join("svc.log")),
         &["ERROR"],

@@ -298,7 +298,7 @@ fn signal_after(
         .arg(child.id().to_string())
         .status()
         .unwrap();
-    assert!(kill.success());
+    assert!(kill.success(), "kill failed: {kill:?}");
     // Acknowledgements printed before the signal arrived count too.
     for l in acks.lines() {
         let Ok(l) = l else { break };
@@ -368,7 +368,7 @@ fn app_handler_unchanged() {
         "prodlog stayed out of the application's handling"
     );
     let logged = lines.iter().filter(|l| l["message"] == "working").count() as u64;
-    assert!(logged > last.unwrap());
+    assert!(logged > last.unwrap(), "saw {:?}", &logged);
 }
 
 fn sigkill_then_restart() {
@@ -392,10 +392,14 @@ fn sigkill_then_restart() {
             .count(),
         10
     );
-    assert!(lines.iter().any(|l| l["message"]
-        .as_str()
-        .unwrap()
-        .contains("cut a torn last line")));
+    assert!(
+        lines.iter().any(|l| l["message"]
+            .as_str()
+            .unwrap()
+            .contains("cut a torn last line")),
+        "saw {:?}",
+        &lines
+    );
 }
 
 fn huge_settings() {

@@ -78,14 +78,14 @@ fn child(scenario: &str) {
             let back = r.log_err();
             assert!(back.is_err(), "log_err passes the error on");
             let boxed: Result<(), Box<dyn Error + Send + Sync>> = Err("boxed failure".into());
-            assert!(boxed.log_err().is_err());
+            assert!(boxed.log_err().is_err(), "log_err must pass the error on");
             let start = std::time::Instant::now();
             let any: anyhow::Result<()> = Err(anyhow::anyhow!("disk gone").context("saving"));
-            assert!(any.log_err().is_err());
+            assert!(any.log_err().is_err(), "log_err must pass the error on");
             let took = start.elapsed();
             let start = std::time::Instant::now();
             let again: anyhow::Result<()> = Err(anyhow::anyhow!("disk gone").context("again"));
-            assert!(again.log_err().is_err());
+            assert!(again.log_err().is_err(), "log_err must pass the error on");
             eprintln!(
                 "log_err on anyhow: first {took:?}, second {:?}",
                 start.elapsed()
@@ -177,11 +177,15 @@ fn error_chains_of_every_shape() {
             json!(["reading invoice 7", "socket closed"]),
             "anyhow's context chain, the message not repeated"
         );
-        assert!(!anyhow_line.contains_key("error"));
-        assert!(anyhow_line["location"]
-            .as_str()
-            .unwrap()
-            .contains("tests/errors/main.rs:"));
+        assert!(!anyhow_line.contains_key("error"), "saw {:?}", &anyhow_line);
+        assert!(
+            anyhow_line["location"]
+                .as_str()
+                .unwrap()
+                .contains("tests/errors/main.rs:"),
+            "saw {:?}",
+            &anyhow_line["location"]
+        );
         assert_eq!(
             anyhow_line.contains_key("backtrace"),
             with_backtrace,
@@ -193,10 +197,14 @@ fn error_chains_of_every_shape() {
             .iter()
             .find(|l| l["message"] == "boxed failure")
             .unwrap();
-        assert!(boxed["location"]
-            .as_str()
-            .unwrap()
-            .contains("tests/errors/main.rs:"));
+        assert!(
+            boxed["location"]
+                .as_str()
+                .unwrap()
+                .contains("tests/errors/main.rs:"),
+            "saw {:?}",
+            &boxed["location"]
+        );
         let saving = all.iter().find(|l| l["message"] == "saving").unwrap();
         assert_eq!(saving["error_chain"], json!(["disk gone"]));
         if with_backtrace {
@@ -247,7 +255,9 @@ fn error_chains_of_every_shape() {
             !console.contains("hunter2")
                 && !std::fs::read_to_string(dir.path().join("svc.log"))
                     .unwrap()
-                    .contains("hunter2")
+                    .contains("hunter2"),
+            "saw {:?}",
+            &console
         );
     }
 }
@@ -255,7 +265,7 @@ fn error_chains_of_every_shape() {
 fn critical_is_a_level_of_its_own() {
     let dir = tempfile::tempdir().unwrap();
     let out = run("critical", dir.path(), &[]);
-    assert!(out.status.success());
+    assert!(out.status.success(), "the child failed: {out:?}");
     let errors = lines(dir.path(), "svc.error.log");
     let levels: Vec<&str> = errors
         .iter()
@@ -273,7 +283,10 @@ fn critical_is_a_level_of_its_own() {
 fn a_panic_leaves_its_event_with_context_on_disk() {
     let dir = tempfile::tempdir().unwrap();
     let out = run("panic", dir.path(), &[]);
-    assert!(!out.status.success());
+    assert!(
+        !out.status.success(),
+        "the child should have failed: {out:?}"
+    );
     let errors = lines(dir.path(), "svc.error.log");
     assert_eq!(errors.len(), 1, "{errors:?}");
     let p = &errors[0];
@@ -285,10 +298,14 @@ fn a_panic_leaves_its_event_with_context_on_disk() {
         "the request context of the panicking thread"
     );
     assert_eq!(p["thread"], "main");
-    assert!(p["location"]
-        .as_str()
-        .unwrap()
-        .contains("tests/errors/main.rs:"));
+    assert!(
+        p["location"]
+            .as_str()
+            .unwrap()
+            .contains("tests/errors/main.rs:"),
+        "saw {:?}",
+        &p["location"]
+    );
     assert!(
         !p["backtrace"].as_array().unwrap().is_empty(),
         "a backtrace, as frames"
@@ -296,7 +313,11 @@ fn a_panic_leaves_its_event_with_context_on_disk() {
     let all = lines(dir.path(), "svc.log");
     assert_eq!(all[0]["message"], "about to fail");
     // The default hook still ran after prodlog's.
-    assert!(String::from_utf8_lossy(&out.stderr).contains("panicked at"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("panicked at"),
+        "saw {:?}",
+        &String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn main() {

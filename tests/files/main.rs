@@ -218,7 +218,11 @@ fn slow_spans_are_flagged_in_every_destination() {
         assert_eq!(slow[0]["level"], "WARN");
         assert_eq!(slow[0]["table"], "orders");
         assert_eq!(slow[0]["request_id"], "r-42");
-        assert!(slow[0]["duration_ms"].as_f64().unwrap() >= 30.0);
+        assert!(
+            slow[0]["duration_ms"].as_f64().unwrap() >= 30.0,
+            "saw {:?}",
+            &slow[0]["duration_ms"]
+        );
         assert_eq!(slow[0]["threshold_ms"].as_f64().unwrap(), 20.0);
         // The shutdown latency report: one line per name.
         let report: Vec<_> = lines.iter().filter(|l| l.get("p99_ms").is_some()).collect();
@@ -243,15 +247,19 @@ fn email_redaction_is_an_operator_choice() {
             .into_iter()
             .collect();
         let out = run("email", dir.path(), &env);
-        assert!(out.status.success());
+        assert!(out.status.success(), "the child failed: {out:?}");
         let lines = support::read_json_lines(&dir.path().join("svc.log"));
         assert_eq!(
             lines[0]["contact"], shown,
             "PRODLOG_REDACT_EMAILS={value:?}"
         );
         if value == Some("maybe") {
-            assert!(String::from_utf8_lossy(&out.stderr)
-                .contains("PRODLOG_REDACT_EMAILS=\"maybe\" is not valid"));
+            assert!(
+                String::from_utf8_lossy(&out.stderr)
+                    .contains("PRODLOG_REDACT_EMAILS=\"maybe\" is not valid"),
+                "saw {:?}",
+                &String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 }

@@ -166,7 +166,10 @@ fn tally(lines: &[Map<String, Value>]) -> (u64, u64, u64) {
                     l["last_fields"].as_str().unwrap().contains("attempt="),
                     "{l:?}"
                 );
-                assert!(support::is_rfc3339_micros(l["timestamp"].as_str().unwrap()));
+                assert!(
+                    support::is_rfc3339_micros(l["timestamp"].as_str().unwrap()),
+                    "not an RFC 3339 time with microseconds: {l:?}"
+                );
                 suppressed += l["suppressed"].as_u64().unwrap();
             }
             other => panic!("unexpected line {other:?}"),
@@ -279,11 +282,17 @@ fn identical_consecutive_events_collapse() {
     assert_eq!(written("10.0.0.7"), 1, "{lines:?}");
     assert_eq!(written("10.0.0.7") + repeated("10.0.0.7"), 500);
     assert_eq!(written("10.0.0.8") + repeated("10.0.0.8"), 4);
-    assert!(lines
-        .iter()
-        .any(|l| l["message"] == "repeated 499 times"
-            && l["suppressed_message"] == "connection reset"));
-    assert!(lines.iter().any(|l| l["message"] == "done"));
+    assert!(
+        lines.iter().any(|l| l["message"] == "repeated 499 times"
+            && l["suppressed_message"] == "connection reset"),
+        "saw {:?}",
+        &lines
+    );
+    assert!(
+        lines.iter().any(|l| l["message"] == "done"),
+        "saw {:?}",
+        &lines
+    );
 
     // Off by default: every line is there.
     let dir = tempfile::tempdir().unwrap();

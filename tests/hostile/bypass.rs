@@ -130,8 +130,16 @@ pub(crate) fn bypass_families() {
         "a log record's target leaked"
     );
     // Everything else was written.
-    assert!(all.matches("\"message\":\"field case\"").count() >= cases.len());
-    assert!(all.contains("from a log record with a URL target"));
+    assert!(
+        all.matches("\"message\":\"field case\"").count() >= cases.len(),
+        "saw {:?}",
+        &all
+    );
+    assert!(
+        all.contains("from a log record with a URL target"),
+        "saw {:?}",
+        &all
+    );
     println!(
         "  ({} disguised secrets, 6 numeric types, a log target)",
         cases.len()
@@ -153,7 +161,10 @@ pub(crate) fn panic_message() {
         "{quiet:?}"
     );
     let (all, out) = run("panic");
-    assert!(!out.status.success());
+    assert!(
+        !out.status.success(),
+        "the child should have failed: {out:?}"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("panicked at"), "{stderr}");
     assert!(

@@ -344,10 +344,14 @@ fn fifo_at_the_log_name() {
     let text = stderr(&out);
     assert!(text.contains("not a regular file"), "{text}");
     assert_all(&seqs_in(dir.path(), "svc.", "service line"), 200, 1);
-    assert!(fs::symlink_metadata(&log)
-        .unwrap()
-        .file_type()
-        .is_fifo_like());
+    assert!(
+        fs::symlink_metadata(&log)
+            .unwrap()
+            .file_type()
+            .is_fifo_like(),
+        "the FIFO at {} was replaced",
+        log.display()
+    );
 }
 
 trait FifoLike {
@@ -451,7 +455,11 @@ fn symlink_swapped_in_while_running() {
     // in the process's own file, each once and whole.
     let own = own_file(dir.path()).expect("the process's own file");
     let after = seqs_in(dir.path(), "svc.", "service line");
-    assert!(!after.is_empty() && after.windows(2).all(|w| w[0] < w[1]));
+    assert!(
+        !after.is_empty() && after.windows(2).all(|w| w[0] < w[1]),
+        "saw {:?}",
+        &after
+    );
     assert!(
         after.last() == Some(&299),
         "the last line is in {}",

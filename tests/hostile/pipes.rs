@@ -60,7 +60,11 @@ fn console_through(wrapper: &str) -> String {
         3000,
         100,
     );
-    assert!(fs::read_dir(dir.path()).unwrap().count() >= 2);
+    assert!(
+        fs::read_dir(dir.path()).unwrap().count() >= 2,
+        "files in the directory: {:?}",
+        fs::read_dir(dir.path()).map(|d| d.flatten().map(|e| e.file_name()).collect::<Vec<_>>())
+    );
     stderr
 }
 

@@ -107,11 +107,14 @@ pub(crate) fn settings_fuzz() {
     let vars = documented();
     let cwd = tempfile::tempdir().unwrap();
     let fifo = cwd.path().join("fifo");
-    assert!(Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success(),
+        "mkfifo failed"
+    );
     let values = values(fifo.to_str().unwrap());
     // Every variable at once, with each value: the variables' problems pile up together.
     for value in values.iter().filter(|v| v.len() <= 16 * 1024) {

@@ -203,11 +203,14 @@ fn one_run(run: u64) {
         record(&line, &mut last);
         total += 1;
     }
-    assert!(Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success(),
+        "kill -TERM failed"
+    );
     let mut rest = String::new();
     let _ = acks.read_to_string(&mut rest);
     for l in rest.lines() {

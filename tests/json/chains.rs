@@ -306,7 +306,7 @@ fn a_span_entered_in_a_task_on_another_thread_brings_its_newest_fields() {
         assert_eq!(pair[1]["user_id"], pair[1]["user"], "{pair:?}");
         assert_eq!(pair[1]["request_id"], "r-9");
     }
-    assert!(ls[0].get("user_id").is_none());
+    assert!(ls[0].get("user_id").is_none(), "saw {:?}", &ls[0]);
     assert_eq!(
         ls[2]["user_id"], 0,
         "a later thread sees the earlier record"

@@ -61,7 +61,7 @@ fn fields_keep_their_types_and_order() {
     assert_eq!(l["delta"], json!(-7));
     assert_eq!(l["ratio"], json!(0.5));
     assert_eq!(l["ok"], json!(true));
-    assert!(l["big"].is_number());
+    assert!(l["big"].is_number(), "saw {:?}", &l["big"]);
     assert!(
         raw.contains(&format!("\"big\":{}", u128::MAX)),
         "u128 written exactly: {raw}"
@@ -152,7 +152,11 @@ fn hostile_values_stay_one_valid_line() {
     });
     let raw = std::fs::read_to_string(&main).unwrap();
     assert_eq!(raw.lines().count(), 1, "{raw}");
-    assert!(!raw.contains('\u{2028}') && !raw.contains('\u{1b}') && !raw.contains('\r'));
+    assert!(
+        !raw.contains('\u{2028}') && !raw.contains('\u{1b}') && !raw.contains('\r'),
+        "saw {:?}",
+        &raw
+    );
     let l = &lines(&main)[0];
     assert_eq!(l["value"], hostile);
     assert_eq!(l["message"], hostile);
@@ -216,7 +220,10 @@ fn nothing_lost_from_many_threads_after_the_guard_drops() {
     assert_eq!(ls.len(), THREADS * PER);
     let mut seen = std::collections::HashSet::new();
     for l in &ls {
-        assert!(seen.insert((l["thread"].as_u64().unwrap(), l["i"].as_u64().unwrap())));
+        assert!(
+            seen.insert((l["thread"].as_u64().unwrap(), l["i"].as_u64().unwrap())),
+            "a line twice: {l:?}"
+        );
     }
 }
 

@@ -85,7 +85,7 @@ fn child(scenario: &str) {
             // A SIGHUP re-reads at once, and must not terminate the process.
             let pid = std::process::id().to_string();
             let status = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
-            assert!(status.success());
+            assert!(status.success(), "kill failed: {status:?}");
             std::thread::sleep(Duration::from_millis(300));
             tracing::debug!(step = 3, "still debug: the bad file was not applied");
             std::fs::write(&path, "error").unwrap();

@@ -95,8 +95,16 @@ pub(crate) fn journald_entries_with_fields_and_a_large_entry() {
     assert_eq!(login["USER_ID"], "42");
     assert_eq!(login["PASSWORD"], "[REDACTED]");
     assert_eq!(login["TARGET"], "network");
-    assert!(login["CODE_FILE"].as_str().unwrap().ends_with("main.rs"));
-    assert!(login["CODE_LINE"].as_str().unwrap().parse::<u32>().is_ok());
+    assert!(
+        login["CODE_FILE"].as_str().unwrap().ends_with("main.rs"),
+        "saw {:?}",
+        &login["CODE_FILE"]
+    );
+    assert!(
+        login["CODE_LINE"].as_str().unwrap().parse::<u32>().is_ok(),
+        "saw {:?}",
+        &login["CODE_LINE"]
+    );
     let error = entries.iter().find(|e| e["PRIORITY"] == "3").unwrap();
     // A value with a newline travels in the binary form and arrives whole.
     let msg = error["MESSAGE"]
@@ -120,7 +128,11 @@ pub(crate) fn journald_entries_with_fields_and_a_large_entry() {
         .expect("the large entry");
     let len = big["MESSAGE"].as_str().map(str::len).unwrap_or(0);
     assert_eq!(len, 300 * 1024, "large entry cut");
-    assert!(entries.iter().any(|e| e["MESSAGE"] == "after the big one"));
+    assert!(
+        entries.iter().any(|e| e["MESSAGE"] == "after the big one"),
+        "saw {:?}",
+        &entries
+    );
     println!("  {} entries in the journal", entries.len());
 }
 

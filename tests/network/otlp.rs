@@ -263,7 +263,7 @@ pub(crate) fn otlp_collector_that_goes_away_and_comes_back() {
             "req-{n} (logged while the collector was away) missing; got {got:?}\n{stderr}"
         );
     }
-    assert!(before > 0);
+    assert!(before > 0, "saw {:?}", &before);
     assert!(
         stderr.contains("cannot send"),
         "the outage is reported: {stderr}"
@@ -307,7 +307,7 @@ pub(crate) fn otlp_sigterm_delivers_every_logged_line() {
         .arg(child.id().to_string())
         .status()
         .unwrap();
-    assert!(status.success());
+    assert!(status.success(), "kill failed: {status:?}");
     stdout.read_to_string(&mut seen).unwrap();
     let mut child_stderr = child.stderr.take().unwrap();
     let exit = child.wait().unwrap();

@@ -41,7 +41,11 @@ pub(crate) fn ecs_and_gcp_files_carry_the_platform_field_names() {
                     assert_eq!(v["log.logger"], "network");
                     assert_eq!(v["trace.id"], "4bf92f3577b34da6a3ce929d0e0e4736");
                     assert_eq!(v["span.id"], "00f067aa0ba902b7");
-                    assert!(v["request_id"].as_str().unwrap().starts_with("req-"));
+                    assert!(
+                        v["request_id"].as_str().unwrap().starts_with("req-"),
+                        "saw {:?}",
+                        &v["request_id"]
+                    );
                 }
                 // Cloud Logging's special JSON fields.
                 "gcp" => {
@@ -55,12 +59,20 @@ pub(crate) fn ecs_and_gcp_files_carry_the_platform_field_names() {
                         "4bf92f3577b34da6a3ce929d0e0e4736"
                     );
                     assert_eq!(v["logging.googleapis.com/spanId"], "00f067aa0ba902b7");
-                    assert!(v["logging.googleapis.com/sourceLocation"]["file"]
-                        .as_str()
-                        .unwrap()
-                        .ends_with("main.rs"));
+                    assert!(
+                        v["logging.googleapis.com/sourceLocation"]["file"]
+                            .as_str()
+                            .unwrap()
+                            .ends_with("main.rs"),
+                        "saw {:?}",
+                        &v["logging.googleapis.com/sourceLocation"]["file"]
+                    );
                     assert_eq!(v["logging.googleapis.com/labels"]["target"], "network");
-                    assert!(v["request_id"].as_str().unwrap().starts_with("req-"));
+                    assert!(
+                        v["request_id"].as_str().unwrap().starts_with("req-"),
+                        "saw {:?}",
+                        &v["request_id"]
+                    );
                 }
                 _ => {
                     assert!(v["SeverityNumber"].as_u64().unwrap() >= 9, "{l}");

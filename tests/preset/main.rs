@@ -129,7 +129,7 @@ fn files_main_and_error_only() {
             ("PRODLOG_CONSOLE", "off"),
         ],
     );
-    assert!(out.stdout.is_empty());
+    assert!(out.stdout.is_empty(), "saw {:?}", &out);
     let main = support::read_json_lines(&logs.join("billing.log"));
     assert_eq!(messages(&main), ["info line", "warn line", "error line"]);
     let errors = support::read_json_lines(&logs.join("billing.error.log"));
@@ -146,8 +146,8 @@ fn files_main_and_error_only() {
             ("PRODLOG_CONSOLE", "off"),
         ],
     );
-    assert!(dir2.path().join("a.log").exists());
-    assert!(!dir2.path().join("a.error.log").exists());
+    assert!(dir2.path().join("a.log").exists(), "saw {:?}", &dir2);
+    assert!(!dir2.path().join("a.error.log").exists(), "saw {:?}", &dir2);
 }
 
 fn rust_log_levels() {
@@ -195,7 +195,7 @@ fn bad_environment_is_reported_and_worked_around() {
     }
     // The valid part of the spec (`warn`) still applies, and the console still works.
     assert_eq!(messages(&stdout_json(&out)), ["warn line", "error line"]);
-    assert!(!dir.path().join("escape.log").exists());
+    assert!(!dir.path().join("escape.log").exists(), "saw {:?}", &dir);
 }
 
 fn try_init_returns_typed_errors() {

@@ -162,7 +162,11 @@ fn a_custom_redactor_reaches_every_output() {
         lines[0]["memberCode"], tag,
         "span fields use the same redactor"
     );
-    assert!(!lines[0]["message"].as_str().unwrap().contains("TCK-123456"));
+    assert!(
+        !lines[0]["message"].as_str().unwrap().contains("TCK-123456"),
+        "saw {:?}",
+        &lines[0]["message"]
+    );
 }
 
 /// A shared buffer that `fmt` can write to.

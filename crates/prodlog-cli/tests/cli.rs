@@ -95,7 +95,11 @@ fn audit_reports_usage_and_missing_paths() {
     // A path that cannot be read is reported by name and skipped: exit 3, incomplete.
     let out = prodlog(&["audit", "/no/such/dir"], &[]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("skipped /no/such/dir"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("skipped /no/such/dir"),
+        "saw {:?}",
+        &String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -303,7 +307,10 @@ fn check_sends_its_canary_to_the_network_destinations() {
         "{text}"
     );
     assert!(text.contains("ok: canary accepted by otlp"), "{text}");
-    assert!(posts.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    assert!(
+        posts.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "no POST reached the collector"
+    );
 
     // Nobody listening: a failure, said so, exit 1.
     let dead = std::net::TcpListener::bind("127.0.0.1:0")
@@ -363,7 +370,11 @@ fn check_reads_bounded_amounts_and_speaks_plainly() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("not a regular file"), "{text}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "saw {:?}",
+        &started
+    );
     // A normal run: sizes, durations and counts, no Debug output.
     let dir = tempfile::tempdir().unwrap();
     let out = prodlog(

@@ -192,7 +192,7 @@ fn trace_of_a_huge_compressed_match_has_bounded_memory() {
         .arg(&gz)
         .status()
         .unwrap();
-    assert!(made.success());
+    assert!(made.success(), "mkfifo failed: {made:?}");
     let out = Command::new("bash")
         .arg("-c")
         .arg(r#"ulimit -v 1500000 && exec "$0" trace req-42 "$1" --json | wc -l"#)

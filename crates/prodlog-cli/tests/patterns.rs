@@ -97,7 +97,11 @@ fn patterns_group_known_templates_and_flag_the_new_error_and_the_spike() {
     assert_eq!(find("db connection reset")["count"], 6);
     assert_eq!(find("checkout failed: card <n> declined")["flag"], "NEW");
     assert_eq!(find("cache miss for <str>")["flag"], "RATE UP");
-    assert!(find("user <n> logged in from <ip>")["flag"].is_null());
+    assert!(
+        find("user <n> logged in from <ip>")["flag"].is_null(),
+        "saw {:?}",
+        find("user <n> logged in from <ip>")
+    );
     let spikes = report["error_spikes"].as_array().unwrap();
     assert_eq!(spikes.len(), 1, "{report}");
     assert_eq!(spikes[0]["minute"], "11:05");

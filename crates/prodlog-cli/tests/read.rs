@@ -202,7 +202,11 @@ fn view_filters_agree_with_the_same_filters_computed_here() {
     ]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 15, "{text}");
-    assert!(text.contains("\x1b[1;31mERROR") && text.contains("request failed: upstream timeout"));
+    assert!(
+        text.contains("\x1b[1;31mERROR") && text.contains("request failed: upstream timeout"),
+        "saw {:?}",
+        &text
+    );
     // Bad filters are usage errors that say what is expected.
     for bad in [
         ["--level", "loud"],
@@ -280,11 +284,14 @@ fn bad_input_is_reported_per_path_and_never_a_panic() {
     std::os::unix::fs::symlink(d, d.join("again")).unwrap();
     std::os::unix::fs::symlink("/dev/full", d.join("device")).unwrap();
     let fifo = d.join("fifo");
-    assert!(Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success(),
+        "mkfifo failed"
+    );
     for cmd in [
         vec!["view"],
         vec!["trace", "r1"],
@@ -372,7 +379,11 @@ fn bad_input_is_reported_per_path_and_never_a_panic() {
         d.join("ok.log").to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("lowered to"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("lowered to"),
+        "saw {:?}",
+        &String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         prodlog(&["audit", "--threads", "0", "x"]).status.code(),
         Some(2)
@@ -383,7 +394,11 @@ fn bad_input_is_reported_per_path_and_never_a_panic() {
 fn help_at_every_level_and_a_version() {
     let out = prodlog(&["--version"]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("prodlog "));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("prodlog "),
+        "saw {:?}",
+        &String::from_utf8_lossy(&out.stdout)
+    );
     for cmd in ["view", "trace", "patterns", "audit", "check"] {
         let out = prodlog(&[cmd, "--help"]);
         assert_eq!(out.status.code(), Some(0), "{cmd}");
@@ -394,5 +409,9 @@ fn help_at_every_level_and_a_version() {
     }
     let out = prodlog(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("frobnicate"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("frobnicate"),
+        "saw {:?}",
+        &String::from_utf8_lossy(&out.stderr)
+    );
 }

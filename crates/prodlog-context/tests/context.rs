@@ -43,24 +43,33 @@ fn fields_added_deep_inside_reach_every_later_event_of_the_request() {
         tracing::info!("before login");
         {
             let _db = tracing::info_span!("db").entered();
-            assert!(prodlog_context::add("user_id", 42u64));
-            assert!(prodlog_context::add("api_token", "tok-secret-value"));
+            assert!(
+                prodlog_context::add("user_id", 42u64),
+                "context::add refused the field (no request span?)"
+            );
+            assert!(
+                prodlog_context::add("api_token", "tok-secret-value"),
+                "context::add refused the field (no request span?)"
+            );
         }
         let _next = tracing::info_span!("render").entered();
         tracing::info!("after login");
     });
-    assert!(events[0].get("user_id").is_none());
+    assert!(events[0].get("user_id").is_none(), "saw {:?}", &events[0]);
     assert_eq!(events[1]["user_id"], 42);
     assert_eq!(
         events[1]["api_token"], "[REDACTED]",
         "added context is redacted too"
     );
     assert_eq!(events[1]["request_id"], "r-1");
-    assert!(!run(|| {
-        assert!(!prodlog_context::add("orphan", 1u64), "no current span");
-    })
-    .iter()
-    .any(|e| e.contains_key("orphan")));
+    assert!(
+        !run(|| {
+            assert!(!prodlog_context::add("orphan", 1u64), "no current span");
+        })
+        .iter()
+        .any(|e| e.contains_key("orphan")),
+        "context::add took a field it should refuse"
+    );
 }
 
 #[test]
@@ -92,5 +101,9 @@ fn threads_spawned_with_the_helper_keep_the_context() {
         .unwrap();
     });
     assert_eq!(events[0]["request_id"], "r-9");
-    assert!(events[1].get("request_id").is_none());
+    assert!(
+        events[1].get("request_id").is_none(),
+        "saw {:?}",
+        &events[1]
+    );
 }

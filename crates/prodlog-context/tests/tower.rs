@@ -134,7 +134,11 @@ async fn every_line_of_a_request_carries_its_own_id() {
             assert_eq!(e["status"], ids[&n].1);
             assert_eq!(e["path"], "/work");
             assert_eq!(e["method"], "GET");
-            assert!(e["duration_ms"].as_f64().unwrap() >= 1.0);
+            assert!(
+                e["duration_ms"].as_f64().unwrap() >= 1.0,
+                "saw {:?}",
+                &e["duration_ms"]
+            );
             let level = match ids[&n].1 {
                 500 => "ERROR",
                 404 => "WARN",
@@ -164,5 +168,9 @@ async fn every_line_of_a_request_carries_its_own_id() {
         assert_eq!(id.len(), 36, "replaced by a generated id");
     }
     let all = capture.text();
-    assert!(!all.contains("forged") && !all.contains(&"x".repeat(200)));
+    assert!(
+        !all.contains("forged") && !all.contains(&"x".repeat(200)),
+        "saw {:?}",
+        &all
+    );
 }

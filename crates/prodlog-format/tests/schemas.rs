@@ -52,20 +52,40 @@ fn request() {
 fn ecs_lines_carry_the_required_fields_of_the_ecs_logging_spec() {
     let v = &lines(JsonSchema::Ecs, request)[0];
     // ecs-logging spec.json: @timestamp, log.level, message and ecs.version are required.
-    assert!(v["@timestamp"].as_str().unwrap().ends_with('Z'));
+    assert!(
+        v["@timestamp"].as_str().unwrap().ends_with('Z'),
+        "saw {:?}",
+        &v["@timestamp"]
+    );
     assert_eq!(v["log.level"], "warn");
     assert_eq!(v["ecs.version"], ECS_VERSION);
-    assert!(v["message"].as_str().unwrap().starts_with("payment failed"));
-    assert!(!v["message"]
-        .as_str()
-        .unwrap()
-        .contains("AKIAIOSFODNN7EXAMPLE"));
+    assert!(
+        v["message"].as_str().unwrap().starts_with("payment failed"),
+        "saw {:?}",
+        &v["message"]
+    );
+    assert!(
+        !v["message"]
+            .as_str()
+            .unwrap()
+            .contains("AKIAIOSFODNN7EXAMPLE"),
+        "saw {:?}",
+        &v["message"]
+    );
     assert_eq!(v["log.logger"], "schemas");
-    assert!(v["log.origin.file.name"]
-        .as_str()
-        .unwrap()
-        .ends_with("schemas.rs"));
-    assert!(v["log.origin.file.line"].is_u64());
+    assert!(
+        v["log.origin.file.name"]
+            .as_str()
+            .unwrap()
+            .ends_with("schemas.rs"),
+        "saw {:?}",
+        &v["log.origin.file.name"]
+    );
+    assert!(
+        v["log.origin.file.line"].is_u64(),
+        "saw {:?}",
+        &v["log.origin.file.line"]
+    );
     assert_eq!(v["trace.id"], "4bf92f3577b34da6a3ce929d0e0e4736");
     assert_eq!(v["request_id"], "r-42");
     assert_eq!(v["span.name"], "request");
@@ -80,10 +100,22 @@ fn ecs_lines_carry_the_required_fields_of_the_ecs_logging_spec() {
 fn gcp_lines_use_cloud_logging_field_names() {
     let v = &lines(JsonSchema::Gcp, request)[0];
     assert_eq!(v["severity"], "WARNING");
-    assert!(v["time"].as_str().unwrap().ends_with('Z'));
+    assert!(
+        v["time"].as_str().unwrap().ends_with('Z'),
+        "saw {:?}",
+        &v["time"]
+    );
     let loc = &v["logging.googleapis.com/sourceLocation"];
-    assert!(loc["file"].as_str().unwrap().ends_with("schemas.rs"));
-    assert!(loc["line"].as_str().unwrap().parse::<u32>().is_ok());
+    assert!(
+        loc["file"].as_str().unwrap().ends_with("schemas.rs"),
+        "saw {:?}",
+        &loc["file"]
+    );
+    assert!(
+        loc["line"].as_str().unwrap().parse::<u32>().is_ok(),
+        "saw {:?}",
+        &loc["line"]
+    );
     assert_eq!(v["logging.googleapis.com/labels"]["target"], "schemas");
     assert_eq!(
         v["logging.googleapis.com/trace"],
@@ -102,16 +134,28 @@ fn otel_lines_follow_the_log_data_model() {
     assert_eq!(v["SeverityText"], "WARN");
     assert_eq!(v["SeverityNumber"], 13);
     let ns: u128 = v["Timestamp"].as_str().unwrap().parse().unwrap();
-    assert!(ns > 1_600_000_000_000_000_000);
-    assert!(v["Body"].as_str().unwrap().starts_with("payment failed"));
+    assert!(ns > 1_600_000_000_000_000_000, "saw {:?}", &ns);
+    assert!(
+        v["Body"].as_str().unwrap().starts_with("payment failed"),
+        "saw {:?}",
+        &v["Body"]
+    );
     assert_eq!(v["InstrumentationScope"]["Name"], "schemas");
     let attrs = &v["Attributes"];
     assert_eq!(attrs["request_id"], "r-42");
     assert_eq!(attrs["amount"], 12);
     assert_eq!(attrs["span"], "request");
-    assert!(attrs["code.line.number"].is_u64());
+    assert!(
+        attrs["code.line.number"].is_u64(),
+        "saw {:?}",
+        &attrs["code.line.number"]
+    );
     assert_ne!(attrs["password"], "hunter2");
-    assert!(attrs.get("message").is_none() && attrs.get("Body").is_none());
+    assert!(
+        attrs.get("message").is_none() && attrs.get("Body").is_none(),
+        "saw {:?}",
+        &attrs
+    );
 }
 
 #[test]
@@ -149,9 +193,17 @@ fn one_layer_writes_two_schemas_to_two_destinations() {
         tracing::error!("error");
     });
     assert_eq!(ecs.lines().len(), 2);
-    assert!(ecs.lines()[1].contains("\"log.level\":\"error\""));
+    assert!(
+        ecs.lines()[1].contains("\"log.level\":\"error\""),
+        "saw {:?}",
+        &ecs
+    );
     assert_eq!(plain.lines().len(), 1);
-    assert!(plain.lines()[0].contains("\"level\":\"ERROR\""));
+    assert!(
+        plain.lines()[0].contains("\"level\":\"ERROR\""),
+        "saw {:?}",
+        &plain
+    );
 }
 
 #[test]

@@ -46,7 +46,7 @@ fn the_default_gitleaks_configuration_loads_and_reports_what_it_skips() {
         "every rule is either used or reported"
     );
     for (_, reason) in r.skipped_rules() {
-        assert!(!reason.is_empty());
+        assert!(!reason.is_empty(), "saw {:?}", &reason);
     }
 }
 

@@ -109,7 +109,11 @@ fn a_failing_collector_holds_lines_and_a_full_queue_drops_and_counts() {
     }
     // 2,000 lines of ~300 bytes into a 64 KiB queue while the collector fails: callers
     // never waited for it (a bound on a hang, not a benchmark).
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "saw {:?}",
+        &started
+    );
     assert!(
         shipper.flush(Duration::from_secs(30)),
         "{:?}",
@@ -131,7 +135,11 @@ fn a_failing_collector_holds_lines_and_a_full_queue_drops_and_counts() {
     );
     // Nothing sent twice, and in order.
     assert!(got.windows(2).all(|w| w[0] < w[1]), "{got:?}");
-    assert!(shipper.shutdown(Duration::from_secs(5)));
+    assert!(
+        shipper.shutdown(Duration::from_secs(5)),
+        "shutdown did not finish in 5 s: {:?}",
+        shipper.stats()
+    );
 }
 
 #[test]
@@ -143,10 +151,14 @@ fn a_collector_that_refuses_the_data_is_not_retried_forever() {
     for n in 0..10 {
         shipper.write_line(&line(n)).unwrap();
     }
-    assert!(shipper.flush(Duration::from_secs(10)));
+    assert!(
+        shipper.flush(Duration::from_secs(10)),
+        "flush did not finish in 10 s: {:?}",
+        shipper.stats()
+    );
     let stats = shipper.stats();
     assert_eq!(stats.rejected, 10, "{stats:?}");
-    assert!(bodies.lock().unwrap().is_empty());
+    assert!(bodies.lock().unwrap().is_empty(), "saw {:?}", &bodies);
 }
 
 #[test]
@@ -156,7 +168,11 @@ fn after_shutdown_lines_are_counted_not_sent_and_nothing_blocks() {
         .build()
         .unwrap();
     shipper.write_line(&line(1)).unwrap();
-    assert!(shipper.shutdown(Duration::from_secs(5)));
+    assert!(
+        shipper.shutdown(Duration::from_secs(5)),
+        "shutdown did not finish in 5 s: {:?}",
+        shipper.stats()
+    );
     assert_eq!(shipper.stats().sent, 1);
     shipper.write_line(&line(2)).unwrap();
     assert_eq!(shipper.stats().dropped, 1);
@@ -187,7 +203,11 @@ fn lines_unsent_at_shutdown_are_counted_exactly() {
         shipper.write_line(&line(n)).unwrap();
     }
     let started = Instant::now();
-    assert!(!shipper.shutdown(Duration::from_millis(500)));
+    assert!(
+        !shipper.shutdown(Duration::from_millis(500)),
+        "shutdown should have run out of time: {:?}",
+        shipper.stats()
+    );
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "a bound on a hang"

@@ -212,7 +212,10 @@ fn logrotate_copytruncate_leaves_no_hole() {
     for seq in 0..5_000 {
         writer.write_line(line("a", seq).as_bytes());
     }
-    assert!(writer.flush(WAIT));
+    assert!(
+        writer.flush(WAIT),
+        "the writer did not flush within {WAIT:?}"
+    );
     // copytruncate loses what is written between its copy and its truncate (logrotate
     // documents the race); the writer stays open and idle while it runs.
     let ran = logrotate(&conf, &dir.path().join("state"));
@@ -249,7 +252,10 @@ fn a_full_disk_freed_a_little_at_a_time_takes_whole_lines_as_room_appears() {
         .build()
         .unwrap();
     writer.write_line(line("before", 0).as_bytes());
-    assert!(writer.flush(WAIT));
+    assert!(
+        writer.flush(WAIT),
+        "the writer did not flush within {WAIT:?}"
+    );
     // Fill every byte that is left.
     disk::fill(&filler);
     let sent = 6_000;

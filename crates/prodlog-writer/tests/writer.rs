@@ -157,10 +157,16 @@ fn time_rotation_follows_the_clock() {
         .build()
         .unwrap();
     writer.write_line(b"minute one\n");
-    assert!(writer.flush(WAIT));
+    assert!(
+        writer.flush(WAIT),
+        "the writer did not flush within {WAIT:?}"
+    );
     clock.advance(Duration::from_secs(30));
     writer.write_line(b"still minute one\n");
-    assert!(writer.flush(WAIT));
+    assert!(
+        writer.flush(WAIT),
+        "the writer did not flush within {WAIT:?}"
+    );
     clock.advance(Duration::from_secs(30));
     writer.write_line(b"minute two\n");
     writer.shutdown(WAIT).unwrap();
@@ -199,7 +205,10 @@ fn local_time_rotation_also_follows_the_clock() {
         .build()
         .unwrap();
     writer.write_line(b"one\n");
-    assert!(writer.flush(WAIT));
+    assert!(
+        writer.flush(WAIT),
+        "the writer did not flush within {WAIT:?}"
+    );
     clock.advance(Duration::from_secs(60));
     writer.write_line(b"two\n");
     writer.shutdown(WAIT).unwrap();
@@ -237,11 +246,12 @@ fn rotated_files_are_gzipped_readably() {
     let out = Command::new("gzip").arg("-dc").arg(&gz[0]).output();
     match out {
         Ok(out) => {
-            assert!(out.status.success());
-            assert!(String::from_utf8(out.stdout)
-                .unwrap()
-                .lines()
-                .all(|l| l.ends_with("\"end\":true}")));
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "gzip -dc failed: {out:?}");
+            assert!(
+                text.lines().all(|l| l.ends_with("\"end\":true}")),
+                "a line cut or lost in the gzipped backup: {text}"
+            );
         }
         Err(e) => eprintln!("gzip -d not checked: {e}"),
     }
@@ -336,7 +346,7 @@ fn works_as_a_make_writer_for_fmt() {
     writer.shutdown(WAIT).unwrap();
     let lines = all_lines(dir.path(), "fmt.log");
     assert_eq!(lines.len(), 100);
-    assert!(lines[99].contains("\"i\":99"));
+    assert!(lines[99].contains("\"i\":99"), "saw {:?}", &lines[99]);
 }
 
 /// A worker busy in slow rotations (thousands of backups to rename each time) does not hold a

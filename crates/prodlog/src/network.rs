@@ -111,9 +111,19 @@ impl NetworkChoices {
         };
         let journald = flag(env, "PRODLOG_JOURNALD", self.journald, problems);
         for (on, what, var, fallback) in [
-            (otlp, "OTLP export", "PRODLOG_OTLP", "not exporting over OTLP"),
+            (
+                otlp,
+                "OTLP export",
+                "PRODLOG_OTLP",
+                "not exporting over OTLP",
+            ),
             (syslog, "syslog", "PRODLOG_SYSLOG", "not sending to syslog"),
-            (journald, "journald", "PRODLOG_JOURNALD", "not sending to journald"),
+            (
+                journald,
+                "journald",
+                "PRODLOG_JOURNALD",
+                "not sending to journald",
+            ),
         ] {
             if on {
                 crate::settings::without_feature(what, var, "network", fallback, problems);
