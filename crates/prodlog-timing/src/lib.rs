@@ -43,9 +43,9 @@
 //!
 //! `tracing`/`tracing-subscriber`; with the `tsc` feature, `quanta` for the clock: reading
 //! the TSC costs a few nanoseconds where `Instant::now()` (`clock_gettime`) measured about
-//! 23 ns here, and a span reads the clock twice per enter/exit. Off by default: it is
-//! three crates more in every build, for a saving per span that only services timing
-//! very many short spans notice. The histogram is written here (a fixed array of
+//! 23 ns here, and a span reads the clock twice per enter/exit. prodlog turns it on by
+//! default (measured with `span-enter`: the layer's cost per enter + exit of a timed
+//! span is 38 ns with it, 93 ns with `Instant`). The histogram is written here (a fixed array of
 //! atomics) because `hdrhistogram` needs `&mut` to record, which would put a lock on every
 //! span close.
 

@@ -48,13 +48,7 @@ fn log_error_at(
     };
     let frames = backtrace.map(frames);
     let frames = frames.as_deref();
-    let target = caller_target(location.file());
-    let site = crate::sites::site(
-        crate::sites::SiteKind::Error,
-        location.file(),
-        location.line(),
-        &target,
-    );
+    let site = crate::sites::error_site(location);
     let source = err.source();
     site.emit([
         Some(&format_args!("{err}")),
@@ -69,11 +63,6 @@ fn log_error_at(
             .as_ref()
             .map(|f| f as &dyn tracing_core::field::Value),
     ]);
-}
-
-/// The module of the caller's file (see `sites::module_of`), cached per file.
-fn caller_target(file: &str) -> String {
-    crate::sites::module_of(file).unwrap_or_else(|| "prodlog::error".to_owned())
 }
 
 /// A backtrace as one frame per line, `symbol (file:line:col)`, without the frames of

@@ -79,9 +79,8 @@ impl Site {
     /// current subscriber wants it.
     pub(crate) fn emit<const N: usize>(&'static self, values: [Option<&dyn Value>; N]) {
         let meta = self.metadata();
-        if self.interest.load(Ordering::Relaxed) == 0
-            || *meta.level() > tracing_core::LevelFilter::current()
-        {
+        let interest = self.interest.load(Ordering::Relaxed);
+        if interest == 0 || *meta.level() > tracing_core::LevelFilter::current() {
             return;
         }
         let set = meta.fields();
@@ -93,12 +92,36 @@ impl Site {
         let pairs: [(&tracing_core::field::Field, Option<&dyn Value>); N] =
             std::array::from_fn(|i| (fields[i].as_ref().expect("checked above"), values[i]));
         let values = set.value_set(&pairs);
+        // As tracing's macros: a callsite every subscriber always wants skips `enabled`.
         tracing_core::dispatcher::get_default(|dispatch| {
-            if dispatch.enabled(meta) {
+            if interest == 2 || dispatch.enabled(meta) {
                 dispatch.event(&Event::new(meta, &values));
             }
         });
     }
+}
+
+/// The site of an error logged at `location` (a `#[track_caller]` location, `'static`):
+/// found by the location's address after the first time, without working out the module
+/// or allocating (`log-err` bench row).
+pub(crate) fn error_site(location: &'static std::panic::Location<'static>) -> &'static Site {
+    static FAST: OnceLock<std::sync::RwLock<HashMap<usize, &'static Site>>> = OnceLock::new();
+    let fast = FAST.get_or_init(Default::default);
+    let key = std::ptr::from_ref(location) as usize;
+    if let Some(site) = fast
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return site;
+    }
+    let target = module_of(location.file()).unwrap_or_else(|| "prodlog::error".to_owned());
+    let site = site(SiteKind::Error, location.file(), location.line(), &target);
+    let mut fast = fast.write().unwrap_or_else(PoisonError::into_inner);
+    if fast.len() < MAX_SITES {
+        fast.insert(key, site);
+    }
+    site
 }
 
 /// The site of `kind` at `file:line`, with target `target`.
