@@ -6,7 +6,7 @@
 //!
 //! ```toml
 //! [dev-dependencies]
-//! prodlog = { version = "0.1", features = ["testing"] }
+//! prodlog = { git = "https://github.com/prodlog/prodlog", features = ["testing"] }
 //! ```
 //!
 //! ```
