@@ -143,6 +143,81 @@ fn check_corpus(name: &str, path: &Path) {
         "{name}: more than 1% altered:\n{}",
         altered.join("\n")
     );
+    audit_agrees_with_the_redactor(name, path, &lines, &cases);
+}
+
+/// What `prodlog audit` and `assert_no_secrets()` report of a JSON line: every decoded
+/// string value the redactor would still change, and every value under a sensitive name
+/// that is not a redaction marker.
+fn audit(redactor: &prodlog::redact::Redactor, line: &Map<String, Value>) -> Vec<String> {
+    let mut kinds = Vec::new();
+    for (key, value) in line {
+        let Some(text) = value.as_str() else { continue };
+        if redactor.is_sensitive_name(key) && !text.starts_with("[REDACTED") {
+            kinds.push(format!("{key}: key_value"));
+        }
+        for kind in redactor.find(text) {
+            kinds.push(format!("{key}: {kind}"));
+        }
+    }
+    kinds
+}
+
+/// The audit and the redactor agree: of the lines prodlog wrote (every secret redacted)
+/// the audit reports none, its own markers included; of the same events written with
+/// redaction off, it reports every secret case.
+fn audit_agrees_with_the_redactor(
+    name: &str,
+    path: &Path,
+    redacted: &[Map<String, Value>],
+    cases: &[Value],
+) {
+    let redactor = prodlog::redact::Redactor::default();
+    let flagged: Vec<String> = redacted
+        .iter()
+        .filter_map(|l| {
+            let kinds = audit(&redactor, l);
+            (!kinds.is_empty()).then(|| format!("{} {kinds:?}: {l:?}", l["case"]))
+        })
+        .collect();
+    assert!(
+        flagged.is_empty(),
+        "{name}: the audit flags lines prodlog redacted:\n{}",
+        flagged.join("\n")
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = support::child_command(path.to_str().unwrap())
+        .env("PRODLOG_DIR", dir.path())
+        .env("PRODLOG_APP", "svc")
+        .env("PRODLOG_CONSOLE", "off")
+        .env("REDACTION_TEST_OFF", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let raw = support::read_json_lines(&dir.path().join("svc.log"));
+    let mut missed = Vec::new();
+    let mut secrets = 0;
+    for case in cases.iter().filter(|c| c["kind"] == "secret") {
+        secrets += 1;
+        let id = &case["id"];
+        let seen = raw
+            .iter()
+            .filter(|l| l["case"] == *id)
+            .any(|l| !audit(&redactor, l).is_empty());
+        if !seen {
+            missed.push(format!("{id}: {:?}", case["value"]));
+        }
+    }
+    println!(
+        "{name}: audit of the unredacted log reports {}/{secrets} secrets, of the redacted log 0 lines",
+        secrets - missed.len()
+    );
+    assert!(
+        missed.is_empty(),
+        "{name}: the audit misses secrets the redactor removes:\n{}",
+        missed.join("\n")
+    );
 }
 
 /// The child: logs every case of the corpus at `path` through the preset.
@@ -160,7 +235,11 @@ fn child(path: &str) {
         );
         return;
     }
-    let _guard = prodlog::init();
+    let _guard = if std::env::var_os("REDACTION_TEST_OFF").is_some() {
+        prodlog::builder().without_redaction().init()
+    } else {
+        prodlog::init()
+    };
     for case in read_cases(Path::new(path)) {
         log_case(&case);
     }

@@ -137,14 +137,24 @@ impl Redactor {
     }
 }
 
-/// Digits joined to more of an identifier by `-`, `_` or `.` (`4532015112830366-0000`, a
-/// UUID's groups, `v1.123-45-6789`): part of an id or a version, not a card number or SSN.
+/// Digits joined to more of an identifier by `-`, `_`, `.` or `/` (`4532015112830366-0000`,
+/// `chunk_-4532015112830366`, a UUID's groups, `v1.123-45-6789`, a path segment
+/// `/blocks/4532015112830366/`): part of an id, a version or a path, not a card number or
+/// SSN, whatever Luhn says. A card number stands alone.
 fn part_of_an_id(check: Check, text: &str, start: usize, end: usize) -> bool {
     if !matches!(check, Check::Card | Check::Ssn) {
         return false;
     }
     let b = text.as_bytes();
-    let joiner = |c: u8| matches!(c, b'-' | b'_' | b'.');
+    let joiner = |c: u8| matches!(c, b'-' | b'_' | b'.' | b'/');
+    // Over a run of joiners (`chunk_-4532…`): an identifier's character before it.
+    let mut i = start;
+    while i > 0 && joiner(b[i - 1]) {
+        i -= 1;
+    }
+    if i < start && i > 0 && b[i - 1].is_ascii_alphanumeric() {
+        return true;
+    }
     // `4111111111111111.0`: a float's zero fraction (a number logged as `f64`), not an id.
     let zeros = b.get(end) == Some(&b'.') && {
         let n = b[end + 1..].iter().take_while(|&&c| c == b'0').count();

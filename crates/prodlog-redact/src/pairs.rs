@@ -74,8 +74,24 @@ fn value_at(b: &[u8], mut at: usize) -> Option<(usize, usize)> {
     bare(b, at)
 }
 
-/// The bare token at `at`: up to a blank, a quote or punctuation that ends a value.
+/// The bare token at `at`: up to a blank, a quote or punctuation that ends a value. A
+/// value that opens a bracket (`(sensitive value)`, `[hidden]`, `<your token>`) is read to
+/// its closing bracket on the same line, so a mask or a placeholder with a blank in it is
+/// judged whole (and left whole) rather than cut at the blank.
 fn bare(b: &[u8], at: usize) -> Option<(usize, usize)> {
+    if let Some(close) = b.get(at).and_then(|&c| match c {
+        b'(' => Some(b')'),
+        b'[' => Some(b']'),
+        b'<' => Some(b'>'),
+        _ => None,
+    }) {
+        let inner = &b[at + 1..b.len().min(at + 1 + 64)];
+        if let Some(n) = inner.iter().position(|&c| c == close || c == b'\n') {
+            if inner[n] == close {
+                return Some((at, at + n + 2));
+            }
+        }
+    }
     let end = b[at..]
         .iter()
         .position(|&c| {
@@ -120,6 +136,12 @@ pub(crate) fn is_not_a_secret(v: &str) -> bool {
         "-",
     ];
     let b = v.as_bytes();
+    // What a redactor already wrote (prodlog's `[REDACTED]`, `[REDACTED:3fa9c1d2]`,
+    // `[REDACTED:last4=1234]`, others' `[FILTERED]`) and what a human masked by hand
+    // (`sk_live_…4242`, `****1234`, `•••• 4242`): nothing left to hide.
+    if v.starts_with("[REDACTED") || masked(v) {
+        return true;
+    }
     if b.is_empty()
         || WORDS
             .iter()
@@ -140,7 +162,7 @@ pub(crate) fn is_not_a_secret(v: &str) -> bool {
         (b'[', b']') | (b'<', b'>') | (b'(', b')')
     ) && b[1..b.len() - 1]
         .iter()
-        .all(|c| c.is_ascii_alphabetic() || *c == b'_' || *c == b' ')
+        .all(|c| c.is_ascii_alphabetic() || matches!(c, b'_' | b' ' | b'-'))
     {
         return true;
     }
@@ -164,8 +186,134 @@ pub(crate) fn is_not_a_secret(v: &str) -> bool {
             b.len() <= 4 || (b[b.len() - 1] == b'%' && ident(&b[1..b.len() - 1])) || b[1] == b'('
         }
         b'{' => true, // `{}`, `{0}`, `{{ var }}`: a template
-        _ => false,
+        _ => placeholder(v) || code_reference(b),
     }
+}
+
+/// A value masked by hand: an ellipsis, or a run of three mask characters, with at most
+/// four other characters of a secret's alphabet beside it (`sk_live_…4242`, `****1234`).
+fn masked(v: &str) -> bool {
+    const MASKS: &[&str] = &["…", "***", "•••", "●●●", "xxxx", "XXXX", "...."];
+    if !MASKS.iter().any(|m| v.contains(m)) {
+        return false;
+    }
+    let shown = v
+        .split(|c: char| matches!(c, '…' | '*' | '•' | '●' | '.') || c == 'x' || c == 'X')
+        .map(|part| part.rsplit(['_', '-']).next().unwrap_or(part))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    shown <= 4
+}
+
+/// A placeholder a human writes for a secret to come: `REPLACE_ME`, `YOUR_API_KEY`,
+/// `<your-token>`, `changeme`, `insert-key-here`, `example`, `dummy`. Words only (letters
+/// and joiners), at least one of them a placeholder word, or an upper-case snake name of
+/// two words or more (a constant's or variable's name, not a value).
+fn placeholder(v: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "your",
+        "replace",
+        "change",
+        "changeme",
+        "example",
+        "sample",
+        "placeholder",
+        "here",
+        "dummy",
+        "fake",
+        "insert",
+        "enter",
+        "todo",
+        "tbd",
+        "fixme",
+        "xxx",
+        "foo",
+        "secret",
+        "password",
+        "token",
+        "key",
+        "value",
+        "test",
+    ];
+    let b = v.as_bytes();
+    if b.len() > 48
+        || !b
+            .iter()
+            .all(|c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'-'))
+    {
+        return false;
+    }
+    let upper_snake = b.contains(&b'_')
+        && b.iter().all(|c| c.is_ascii_uppercase() || *c == b'_')
+        && b.split(|c| *c == b'_').filter(|w| !w.is_empty()).count() >= 2;
+    let words: Vec<String> = v
+        .split(['_', '-'])
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let placeholder_words = words.len() >= 2
+        && words.iter().any(|w| WORDS[..17].contains(&w.as_str()))
+        && words
+            .iter()
+            .all(|w| WORDS.contains(&w.as_str()) || w.len() <= 3);
+    upper_snake
+        || placeholder_words
+        || matches!(words.as_slice(), [w] if WORDS[..8].contains(&w.as_str()))
+}
+
+/// Code, not a value: a call (`getAuthToken(`), a field path (`self.token`,
+/// `req.headers.authorization`), a Java-style object reference (`SessionManager@3f2a1b`).
+fn code_reference(b: &[u8]) -> bool {
+    let ident = |s: &[u8]| {
+        !s.is_empty()
+            && !s[0].is_ascii_digit()
+            && s.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    };
+    if let Some(name) = b.strip_suffix(b"(").or_else(|| b.strip_suffix(b"()")) {
+        return name
+            .split(|c| *c == b'.' || *c == b':')
+            .all(|p| p.is_empty() || ident(p));
+    }
+    // A field path from an object a program holds its settings or request in
+    // (`self.token`, `config.db.password`, `req.headers.authorization`).
+    const ROOTS: &[&[u8]] = &[
+        b"self",
+        b"this",
+        b"req",
+        b"request",
+        b"res",
+        b"response",
+        b"config",
+        b"cfg",
+        b"conf",
+        b"ctx",
+        b"context",
+        b"env",
+        b"settings",
+        b"opts",
+        b"options",
+        b"params",
+        b"args",
+        b"state",
+        b"secrets",
+        b"process",
+        b"os",
+        b"app",
+    ];
+    let parts: Vec<&[u8]> = b.split(|c| *c == b'.').collect();
+    if parts.len() >= 2 && ROOTS.contains(&parts[0]) && parts.iter().all(|p| ident(p)) {
+        return true;
+    }
+    if let Some(at) = b.iter().position(|c| *c == b'@') {
+        let (class, hash) = (&b[..at], &b[at + 1..]);
+        return ident(class)
+            && class[0].is_ascii_uppercase()
+            && !hash.is_empty()
+            && hash.len() <= 16
+            && hash.iter().all(u8::is_ascii_hexdigit);
+    }
+    false
 }
 
 /// For each prefilter hit, the value of the pair whose key contains it, when the key is

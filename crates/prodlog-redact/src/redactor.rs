@@ -124,6 +124,26 @@ impl Default for Redactor {
     }
 }
 
+/// A span that holds nothing but a redaction marker (`[REDACTED]`, `[REDACTED:3fa9c1d2]`,
+/// `[REDACTED:last4=1234]`), after an optional authorization scheme.
+fn already_redacted(span: &str) -> bool {
+    let mut s = span.trim();
+    if let Some((scheme, rest)) = s.split_once(' ') {
+        if crate::pairs::AUTH_SCHEMES
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(scheme))
+        {
+            s = rest.trim_start();
+        }
+    }
+    s.strip_prefix("[REDACTED")
+        .and_then(|r| r.strip_suffix(']'))
+        .is_some_and(|inner| {
+            inner.is_empty()
+                || (inner.starts_with(':') && !inner.contains([']', '[']) && inner.len() <= 24)
+        })
+}
+
 /// Appends the replacement of `secret`.
 fn replace(
     out: &mut String,
@@ -346,12 +366,26 @@ impl Redactor {
         }
         let mut hits = Hits::default();
         let mask = self.candidates(text, shape, &mut hits);
+        let before = spans.len();
         for idx in 0..self.inner.rules.len() {
             if mask & (1 << idx) != 0 {
                 self.find_spans(idx, text, &hits, spans);
             }
         }
+        // What a redactor already replaced is clean: redacting it again would change
+        // nothing (or stack markers), and an audit must not report prodlog's own output.
+        let mut i = before;
+        while i < spans.len() {
+            if already_redacted(&text[spans[i].start..spans[i].end]) {
+                spans.swap_remove(i);
+            } else {
+                i += 1;
+            }
+        }
         self.file_spans(text, &mut hits.files, |i, (start, end)| {
+            if already_redacted(&text[start..end]) {
+                return;
+            }
             files.push(i);
             spans.push(Span {
                 start,

@@ -123,7 +123,7 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     ),
     with_separator(rule(
         "url_credentials",
-        r#"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s:/?#@"'<>\[\]]{0,256}:(?P<s>[^\s/?#"'<>]{1,256})@"#,
+        r#"(?-u:\b)[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s:/?#@"'<>\[\]]{0,256}:(?P<s>[^\s/?"'<>]{1,256})@"#,
         Gate::Literals(&["://"]),
         Check::None,
     )),
