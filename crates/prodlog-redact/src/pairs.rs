@@ -198,7 +198,7 @@ fn masked(v: &str) -> bool {
         return false;
     }
     let shown = v
-        .split(|c: char| matches!(c, '…' | '*' | '•' | '●' | '.') || c == 'x' || c == 'X')
+        .split(['…', '*', '•', '●', '.', 'x', 'X'])
         .map(|part| part.rsplit(['_', '-']).next().unwrap_or(part))
         .map(str::len)
         .max()
