@@ -177,6 +177,8 @@ impl RedactorBuilder {
         let mut literals: Vec<String> = Vec::new();
         let mut pattern_rules: Vec<u64> = Vec::new();
         let mut digit_rules = Vec::new();
+        let mut run_rules = 0u64;
+        let mut issued_rule = None;
         let mut key_value = None;
         let mut vendor_rule = None;
         // For each prefilter literal, the vendor formats whose prefix it is.
@@ -209,6 +211,10 @@ impl RedactorBuilder {
             match b.gate {
                 Gate::Literals(lits) => lits.iter().for_each(|l| add_literal(l, idx, None)),
                 Gate::Digits(digits) => digit_rules.push((idx, digits)),
+                Gate::LongRun => run_rules |= 1 << idx,
+            }
+            if b.check == Check::Issued {
+                issued_rule = Some(idx);
             }
             if b.check == Check::SensitiveKey {
                 key_value = Some(idx);
@@ -290,6 +296,8 @@ impl RedactorBuilder {
                     .min()
                     .unwrap_or(usize::MAX),
                 digit_rules,
+                run_rules,
+                issued_rule,
                 key_value,
                 vendor_rule,
                 vendors: VENDORS.iter().map(|_| OnceLock::new()).collect(),

@@ -89,6 +89,7 @@ mod pairs;
 mod redactor;
 mod rules;
 mod rules_file;
+mod issued;
 mod sensitive;
 mod shape;
 mod vendors;

@@ -11,6 +11,17 @@ impl Redactor {
             self.vendor_spans(idx, text, &hits.vendors, spans);
             return;
         }
+        if Some(idx) == self.inner.issued_rule {
+            crate::issued::find(text, |start, end| {
+                spans.push(Span {
+                    start,
+                    end,
+                    rule: idx,
+                    vendor: None,
+                });
+            });
+            return;
+        }
         if Some(idx) == self.inner.key_value {
             let mut ranges = Vec::new();
             crate::pairs::find_pairs(text, &hits.keys, |k| self.is_sensitive_name(k), &mut ranges);
@@ -132,7 +143,9 @@ impl Redactor {
                     .any(|w| w.eq_ignore_ascii_case(m));
                 !param && !scheme
             }
-            Check::None | Check::SensitiveKey | Check::Vendor | Check::NamedKey => true,
+            Check::None | Check::SensitiveKey | Check::Vendor | Check::NamedKey | Check::Issued => {
+                true
+            }
         }
     }
 }

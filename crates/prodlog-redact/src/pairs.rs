@@ -139,7 +139,7 @@ pub(crate) fn is_not_a_secret(v: &str) -> bool {
     // What a redactor already wrote (prodlog's `[REDACTED]`, `[REDACTED:3fa9c1d2]`,
     // `[REDACTED:last4=1234]`, others' `[FILTERED]`) and what a human masked by hand
     // (`sk_live_…4242`, `****1234`, `•••• 4242`): nothing left to hide.
-    if v.starts_with("[REDACTED") || masked(v) {
+    if v.starts_with("[REDACTED") || masked(v) || path(b) || version(b) {
         return true;
     }
     if b.is_empty()
@@ -188,6 +188,46 @@ pub(crate) fn is_not_a_secret(v: &str) -> bool {
         b'{' => true, // `{}`, `{0}`, `{{ var }}`: a template
         _ => placeholder(v) || code_reference(b),
     }
+}
+
+/// A file system path (`/work/main`, `./certs/key.pem`, `~/.ssh/id_ed25519`): where a
+/// secret may be, not the secret.
+fn path(b: &[u8]) -> bool {
+    let rest = if let Some(r) = b.strip_prefix(b"~/") {
+        r
+    } else if let Some(r) = b.strip_prefix(b"./").or_else(|| b.strip_prefix(b"../")) {
+        r
+    } else if let Some(r) = b.strip_prefix(b"/") {
+        r
+    } else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest[0] != b'/'
+        && rest
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'.' | b'_' | b'-' | b'@' | b'+'))
+}
+
+/// A version (`1.2.3`, `v2.0.1-rc1`, `1:4.13+dfsg1-1+deb12u1`).
+fn version(b: &[u8]) -> bool {
+    let b = b.strip_prefix(b"v").unwrap_or(b);
+    let epoch = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let b = if epoch > 0 && b.get(epoch) == Some(&b':') {
+        &b[epoch + 1..]
+    } else {
+        b
+    };
+    let major = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let minor = b
+        .get(major + 1..)
+        .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
+    major > 0
+        && major <= 4
+        && b.get(major) == Some(&b'.')
+        && minor > 0
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'+' | b'~' | b'-' | b':'))
 }
 
 /// A value masked by hand: an ellipsis, or a run of three mask characters, with at most
@@ -316,6 +356,14 @@ fn code_reference(b: &[u8]) -> bool {
     false
 }
 
+/// A key of the password family (a secret a human chose, of any length and shape).
+fn password_family(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["pass", "pwd", "pin", "secret"]
+        .iter()
+        .any(|w| k.contains(w))
+}
+
 /// For each prefilter hit, the value of the pair whose key contains it, when the key is
 /// sensitive. Ranges are pushed to `out`, each key considered once.
 pub(crate) fn find_pairs(
@@ -416,7 +464,7 @@ pub(crate) fn find_pairs(
                 v += blanks;
                 if let Some((vs, ve)) = (v < b.len()).then(|| value_at(b, v)).flatten() {
                     if separated || looks_like_a_credential(&b[vs..ve]) {
-                        push_value(text, vs, ve, out);
+                        push_value(text, key, vs, ve, out);
                         read_to = read_to.max(ve);
                     }
                 }
@@ -450,7 +498,7 @@ pub(crate) fn find_pairs(
             while j < b.len() && b[j] != b']' {
                 if matches!(b[j], b'"' | b'\'') {
                     if let Some((vs, ve)) = value_at(b, j) {
-                        push_value(text, vs, ve, out);
+                        push_value(text, &text[start..end], vs, ve, out);
                         read_to = read_to.max(ve);
                         j = ve + 1;
                         continue;
@@ -476,7 +524,18 @@ pub(crate) fn find_pairs(
             if plural_count(&text[start..end]) && value.iter().all(u8::is_ascii_digit) {
                 continue; // `max_tokens=4096`
             }
-            push_value(text, vs, ve, out);
+            // `python3-jwt:amd64`, `session:abc1`: a name joined by a colon to a short
+            // lower-case word is no machine-issued credential (a password still is).
+            if compact
+                && value.len() < 12
+                && value
+                    .iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && !password_family(&text[start..end])
+            {
+                continue;
+            }
+            push_value(text, &text[start..end], vs, ve, out);
             read_to = read_to.max(ve);
         }
     }
@@ -484,7 +543,7 @@ pub(crate) fn find_pairs(
 
 /// Pushes a value's range unless it is not a secret (see [`is_not_a_secret`]), already
 /// redacted, or only the JSON punctuation that ends an enclosing string (`"a=","b":…`).
-fn push_value(text: &str, vs: usize, ve: usize, out: &mut Vec<(usize, usize)>) {
+fn push_value(text: &str, key: &str, vs: usize, ve: usize, out: &mut Vec<(usize, usize)>) {
     if ve <= vs || !text.is_char_boundary(vs) || !text.is_char_boundary(ve) {
         return;
     }
@@ -497,9 +556,21 @@ fn push_value(text: &str, vs: usize, ve: usize, out: &mut Vec<(usize, usize)>) {
     let v = &text[vs..ve + usize::from(closed)];
     let redacted =
         text[vs..].starts_with("[REDACTED") || v.bytes().all(|c| b",:{}[] ".contains(&c));
-    if !redacted && !is_not_a_secret(v) {
+    if !redacted && !is_not_a_secret(v) && !not_a_secret_for(key, v) {
         out.push((vs, ve));
     }
+}
+
+/// What is not a secret under a key that is not of the password family: a word of prose
+/// (`PAT: Configuration`, `token: expired`: one case, letters only — a machine-issued
+/// credential mixes cases or has digits). A password can be any word, so it stays taken.
+fn not_a_secret_for(key: &str, v: &str) -> bool {
+    let b = v.as_bytes();
+    let word = !b.is_empty()
+        && b.len() <= 24
+        && b.iter().all(u8::is_ascii_alphabetic)
+        && (b[1..].iter().all(u8::is_ascii_lowercase) || b.iter().all(u8::is_ascii_uppercase));
+    word && !password_family(key)
 }
 
 /// Keys that name the credential itself (not an IBAN, a PIN or a card, whose own rules

@@ -67,6 +67,10 @@ pub(crate) struct Inner {
     pub(crate) digit_rules: Vec<(usize, crate::rules::Digits)>,
     /// The fewest digits any of `digit_rules` needs.
     pub(crate) min_digits: usize,
+    /// Rules worth running on a text with a long run of token characters.
+    pub(crate) run_rules: u64,
+    /// The rule of machine-issued tokens by shape (`issued.rs`).
+    pub(crate) issued_rule: Option<usize>,
     pub(crate) key_value: Option<usize>,
     /// The rule that tries the vendor table at its prefixes' hits.
     pub(crate) vendor_rule: Option<usize>,
@@ -121,6 +125,17 @@ impl Default for Redactor {
                     .expect("the built-in rules compile")
             })
             .clone()
+    }
+}
+
+/// Whether `at` starts a word: not after a letter or digit, nor after a `_` or `-` that
+/// joins it to one.
+fn word_start(b: &[u8], at: usize) -> bool {
+    match at.checked_sub(1).map(|i| b[i]) {
+        None => true,
+        Some(c) if c.is_ascii_alphanumeric() => false,
+        Some(b'_' | b'-') => !(at >= 2 && b[at - 2].is_ascii_alphanumeric()),
+        Some(_) => true,
     }
 }
 
@@ -559,10 +574,9 @@ impl Redactor {
                 if rules & kv_bit != 0 && pairs {
                     hits.keys.push(m.start());
                 }
-                // A vendor prefix counts only at the start of a word.
-                if rules & vendor_bit != 0
-                    && (m.start() == 0 || !text.as_bytes()[m.start() - 1].is_ascii_alphanumeric())
-                {
+                // A vendor prefix counts only at the start of a word, and not inside a
+                // compound token (`pk_live_…` is no `live_…` key: its own prefix says).
+                if rules & vendor_bit != 0 && word_start(text.as_bytes(), m.start()) {
                     mask |= vendor_bit;
                     hits.vendors.push((m.start(), pattern));
                 }
@@ -577,6 +591,13 @@ impl Redactor {
                     mask &= !kv_bit;
                 }
             }
+        }
+        // `Shape` measures runs only where no separator already calls for a scan.
+        if inner.run_rules != 0
+            && !shape.hex_only
+            && (shape.long_run || (shape.separator && crate::shape::has_long_run(text.as_bytes())))
+        {
+            mask |= inner.run_rules;
         }
         if shape.digits >= inner.min_digits {
             let b = text.as_bytes();

@@ -5,6 +5,8 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Check {
     None,
+    /// A machine-issued token by its shape (`issued.rs`), found by hand.
+    Issued,
     /// A payment card number: 13–19 digits, a known issuer prefix, Luhn-valid.
     Card,
     /// A US social security number that can exist (no 000/666/9xx area, 00 group, 0000 serial).
@@ -35,6 +37,8 @@ pub(crate) enum Gate {
     Literals(&'static [&'static str]),
     /// A group of digits (see [`Digits`]).
     Digits(Digits),
+    /// A run of at least `shape::MIN_RUN` token characters.
+    LongRun,
 }
 
 /// The digits a rule needs before its regex is worth running.
@@ -115,6 +119,9 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     ),
     // Found by hand at the prefilter's hits of each format's prefix (see `vendors.rs`).
     rule("vendor_token", r"\A\z", Gate::Literals(&[]), Check::Vendor),
+    // Tokens of vendors nobody listed, by their shape (see `issued.rs`): after the table,
+    // whose spans win where both match.
+    rule("issued_token", r"\A\z", Gate::LongRun, Check::Issued),
     rule(
         "vendor_signature",
         crate::vendors::SIGNATURES,
@@ -205,7 +212,7 @@ pub(crate) const BUILTINS: &[Builtin] = &[
         "cli_short_password",
         // mysql-style `-pSECRET` / `-p SECRET`, `sshpass -p SECRET`, `docker login -p SECRET`
         // (and podman, buildah, skopeo, helm, oras), `redis-cli -a SECRET`.
-        r#"(?i)(?-u:\b)(?:(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlsh|mariadb|mariadb-dump|mariadb-admin|sshpass|(?:docker|podman|buildah|skopeo|nerdctl|oras|helm(?:[ \t]+registry)?)[ \t]+login)(?:[ \t]+[^\s]+)*?[ \t]+-p|(?:redis-cli|keydb-cli|valkey-cli)(?:[ \t]+[^\s]+)*?[ \t]+-a)[ \t]?(?P<s>[^\s"'-][^\s"']*)"#,
+        r#"(?i)(?-u:\b)(?:(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlsh|mariadb|mariadb-dump|mariadb-admin|sshpass|(?:docker|podman|buildah|skopeo|nerdctl|oras|helm(?:[ \t]+registry)?)[ \t]+login)(?:[ \t]+[^\s]+)*?[ \t]+-p|(?:redis-cli|keydb-cli|valkey-cli)(?:[ \t]+[^\s]+)*?[ \t]+-a)[ \t]?(?P<s>[^\s"',;-][^\s"']*)"#,
         Gate::Literals(&[
             "mysql",
             "mariadb",
