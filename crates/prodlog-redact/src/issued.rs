@@ -41,26 +41,27 @@ pub(crate) const FAKE: &[&str] = &[
     "placeholder", "xxx", "your", "my",
 ];
 
-/// The byte ranges of issued tokens in `text`.
+/// The byte ranges of issued tokens in `text`. Only runs with a `_` or `-` can be one:
+/// `memchr` finds those, and each is measured from there (a pass over every byte cost a
+/// fifth of the text-heavy bench row).
 pub(crate) fn find(text: &str, mut found: impl FnMut(usize, usize)) {
     let b = text.as_bytes();
     let token = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
-    let mut i = 0;
-    while i < b.len() {
-        if !token(b[i]) {
-            i += 1;
-            continue;
+    let mut pos = 0;
+    while let Some(off) = memchr::memchr2(b'_', b'-', &b[pos..]) {
+        let sep = pos + off;
+        let mut start = sep;
+        while start > 0 && token(b[start - 1]) {
+            start -= 1;
         }
-        let start = i;
-        while i < b.len() && token(b[i]) {
-            i += 1;
+        let mut end = sep + 1;
+        while end < b.len() && token(b[end]) {
+            end += 1;
         }
-        // A run inside a larger word (`x.sk_…`, `/sk_…`) still counts; one glued to a
-        // letter or digit by a non-token byte does not matter: runs are maximal.
-        let run = &text[start..i];
-        if run.len() >= 19 && run.bytes().any(|c| c == b'_' || c == b'-') && is_issued(run) {
-            found(start, i);
+        if end - start >= 19 && is_issued(&text[start..end]) {
+            found(start, end);
         }
+        pos = end;
     }
 }
 
@@ -96,54 +97,61 @@ pub(crate) fn is_issued(run: &str) -> bool {
     if FAKE.contains(&first) {
         return false;
     }
-    let body: Vec<u8> = run.as_bytes()[prefix_end..]
+    // One pass over the body's letters and digits: classes, class changes, capital
+    // pairs, lower-case runs and the counts for the entropy.
+    let (mut upper, mut lower, mut digits, mut len) = (0usize, 0usize, 0usize, 0usize);
+    let (mut changes, mut capital_pairs, mut runs, mut long_runs, mut run_len) = (0, 0, 0, 0, 0);
+    let mut counts = [0u16; 128];
+    let mut prev: Option<u8> = None;
+    let class = |c: u8| (c.is_ascii_uppercase(), c.is_ascii_digit());
+    for &c in run.as_bytes()[prefix_end..]
         .iter()
-        .copied()
         .filter(|c| c.is_ascii_alphanumeric())
-        .collect();
-    let (upper, lower, digits) = body.iter().fold((0, 0, 0), |(u, l, d), c| {
-        (
-            u + usize::from(c.is_ascii_uppercase()),
-            l + usize::from(c.is_ascii_lowercase()),
-            d + usize::from(c.is_ascii_digit()),
-        )
-    });
-    let hex = body.iter().all(u8::is_ascii_hexdigit);
+        .chain(std::iter::once(&b'.'))
+    {
+        if c.is_ascii_lowercase() {
+            run_len += 1;
+        } else if run_len > 0 {
+            runs += 1;
+            long_runs += usize::from(run_len >= 4);
+            run_len = 0;
+        }
+        if c == b'.' {
+            break;
+        }
+        len += 1;
+        upper += usize::from(c.is_ascii_uppercase());
+        lower += usize::from(c.is_ascii_lowercase());
+        digits += usize::from(c.is_ascii_digit());
+        counts[usize::from(c & 0x7f)] = counts[usize::from(c & 0x7f)].saturating_add(1);
+        if let Some(p) = prev {
+            changes += usize::from(class(p) != class(c));
+            capital_pairs += usize::from(p.is_ascii_uppercase() && c.is_ascii_uppercase());
+        }
+        prev = Some(c);
+    }
+    let hex = upper == 0
+        && run.as_bytes()[prefix_end..]
+            .iter()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .all(u8::is_ascii_hexdigit);
     let mixed3 = upper >= 2 && lower >= 2 && digits >= 2;
     let mixed2 = digits >= 3 && upper + lower >= 3 && !hex;
     let mixed_case = upper >= 3 && lower >= 3;
     // Random text changes character class (upper, lower, digit) at about 6 of 10 places;
-    // words, even CamelCase ones, at one place in five or fewer.
-    let class = |c: u8| (c.is_ascii_uppercase(), c.is_ascii_digit());
-    let changes = body.windows(2).filter(|w| class(w[0]) != class(w[1])).count();
-    // CamelCase words change class twice per capital but never put two capitals together
-    // (acronyms do, in long runs of few changes); random text does both often.
-    let capital_pairs = body
-        .windows(2)
-        .filter(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase())
-        .count();
-    // Words keep long runs of lower case (`Sponsored`, `Products`): at least half of the
-    // runs 4 letters or more. In random text a run that long is one in eight.
-    let (mut runs, mut long_runs, mut run) = (0, 0, 0);
-    for &c in body.iter().chain([b'.'].iter()) {
-        if c.is_ascii_lowercase() {
-            run += 1;
-        } else if run > 0 {
-            runs += 1;
-            long_runs += usize::from(run >= 4);
-            run = 0;
-        }
-    }
+    // CamelCase words change twice per capital but never put two capitals together
+    // (acronyms do, in long runs of few changes). Words also keep long runs of lower case
+    // (`Sponsored`): at least half of the runs 4 letters or more, where in random text a
+    // run that long is one in eight.
     let wordy = runs > 0 && long_runs * 2 >= runs;
-    let random_mix =
-        changes * 4 >= body.len() && (capital_pairs >= 2 || digits >= 2) && !wordy;
-    let entropy = entropy(&body);
-    if marker && body.len() >= 16 {
+    let random_mix = changes * 4 >= len && (capital_pairs >= 2 || digits >= 2) && !wordy;
+    let entropy = entropy(&counts, len);
+    if marker && len >= 16 {
         return (mixed3 && entropy >= 3.5)
             || (mixed2 && entropy >= 3.3)
             || (mixed_case && random_mix && entropy >= 3.5);
     }
-    body.len() >= 32 && (mixed3 || mixed_case) && random_mix && entropy >= 4.2
+    len >= 32 && (mixed3 || mixed_case) && random_mix && entropy >= 4.2
 }
 
 /// A prefix part that is itself random (a body with no prefix before it).
@@ -151,16 +159,12 @@ fn random(part: &[u8]) -> bool {
     part.len() >= 12 && part.iter().filter(|c| c.is_ascii_digit()).count() >= 3
 }
 
-/// Shannon entropy in bits per character.
-fn entropy(s: &[u8]) -> f64 {
-    if s.is_empty() {
+/// Shannon entropy in bits per character, from the characters' counts.
+fn entropy(counts: &[u16; 128], len: usize) -> f64 {
+    if len == 0 {
         return 0.0;
     }
-    let mut counts = [0u32; 128];
-    for &c in s {
-        counts[usize::from(c & 0x7f)] += 1;
-    }
-    let n = s.len() as f64;
+    let n = len as f64;
     counts
         .iter()
         .filter(|&&c| c > 0)

@@ -592,11 +592,10 @@ impl Redactor {
                 }
             }
         }
-        // `Shape` measures runs only where no separator already calls for a scan.
-        if inner.run_rules != 0
-            && !shape.hex_only
-            && (shape.long_run || (shape.separator && crate::shape::has_long_run(text.as_bytes())))
-        {
+        // `Shape` measures runs only where no separator already calls for a scan; the
+        // issued-token scan measures its own (from each `_` and `-`), so a text with a
+        // separator is not measured twice.
+        if inner.run_rules != 0 && !shape.hex_only && (shape.long_run || shape.separator) {
             mask |= inner.run_rules;
         }
         if shape.digits >= inner.min_digits {

@@ -152,7 +152,7 @@ impl Shape {
 /// the bytes looked at: every `MIN_RUN`-th byte, and after a run that was measured, the
 /// `MIN_RUN`-th byte past its end. So prose is mostly skipped: `payment processed` looks
 /// at one byte and measures one word (callgrind: ~95 instructions a text before, ~25 now).
-pub(crate) fn has_long_run(bytes: &[u8]) -> bool {
+fn has_long_run(bytes: &[u8]) -> bool {
     let token = |b: u8| CLASS[usize::from(b)] & TOKEN != 0;
     let mut k = MIN_RUN - 1;
     while let Some(&b) = bytes.get(k) {
