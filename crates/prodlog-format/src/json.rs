@@ -83,7 +83,7 @@ pub(crate) fn format_json<'a, S>(
     visitor.skip_message = schema == JsonSchema::Otel;
     event.record(&mut visitor);
     if plan.error_report && schema != JsonSchema::Prodlog {
-        write_error_report(buf, &mut keys, event, meta, redactor, schema);
+        crate::schema::write_error_report(buf, &mut keys, event, meta, redactor, schema);
     }
     let mut innermost = None;
     #[cfg(feature = "opentelemetry")]
@@ -134,70 +134,6 @@ pub(crate) fn format_json<'a, S>(
     #[cfg(not(feature = "opentelemetry"))]
     let _ = dispatch;
     buf.push_str("}\n");
-}
-
-/// What the aggregators' error views read besides the type and the stack trace (mapped
-/// from `error_type` and `backtrace` by the schema's keys): ECS `error.message`, OTel
-/// `exception.message`, and for Cloud Logging the `@type` that makes Error Reporting take
-/// the line with its `context.reportLocation`.
-#[cold]
-#[inline(never)]
-fn write_error_report(
-    buf: &mut String,
-    keys: &mut KeySet,
-    event: &Event<'_>,
-    meta: &tracing_core::Metadata<'_>,
-    redactor: Option<&Redactor>,
-    schema: JsonSchema,
-) {
-    use std::fmt::Write as _;
-    struct Message(String);
-    impl tracing_core::field::Visit for Message {
-        fn record_str(&mut self, field: &tracing_core::Field, value: &str) {
-            if field.name() == "message" {
-                self.0.push_str(value);
-            }
-        }
-        fn record_debug(&mut self, field: &tracing_core::Field, value: &dyn std::fmt::Debug) {
-            if field.name() == "message" {
-                let _ = write!(self.0, "{value:?}");
-            }
-        }
-    }
-    let key = match schema {
-        JsonSchema::Ecs => "error.message",
-        JsonSchema::Otel => "exception.message",
-        _ => {
-            const TYPE: &str =
-                "type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent";
-            if keys.insert("@type") {
-                buf.push_str(",\"@type\":");
-                json_str(buf, TYPE);
-            }
-            if let (Some(file), true) = (meta.file(), keys.insert("context")) {
-                buf.push_str(",\"context\":{\"reportLocation\":{\"filePath\":");
-                json_str(buf, file);
-                buf.push_str(",\"lineNumber\":");
-                buf.push_str(itoa::Buffer::new().format(meta.line().unwrap_or(0)));
-                buf.push_str(",\"functionName\":");
-                json_str(buf, meta.module_path().unwrap_or(meta.target()));
-                buf.push_str("}}");
-            }
-            return;
-        }
-    };
-    if !keys.insert(key) {
-        return;
-    }
-    let mut message = Message(String::new());
-    event.record(&mut message);
-    buf.push_str(",\"");
-    buf.push_str(key);
-    buf.push_str("\":");
-    match redactor {
-        Some(r) => json_str(buf, &r.redact_text(&message.0)),
-        None => json_str(buf, &message.0),
-    }
 }
 
 /// The span name, the end of `Attributes` and the trace ids of an aggregator schema.

@@ -237,3 +237,67 @@ pub(crate) fn schema_rest(
     json_str(buf, target);
     buf.push('}');
 }
+
+/// What the aggregators' error views read besides the type and the stack trace (mapped
+/// from `error_type` and `backtrace` by the schema's keys): ECS `error.message`, OTel
+/// `exception.message`, and for Cloud Logging the `@type` that makes Error Reporting take
+/// the line with its `context.reportLocation`.
+#[cold]
+#[inline(never)]
+pub(crate) fn write_error_report(
+    buf: &mut String,
+    keys: &mut crate::keys::KeySet,
+    event: &tracing_core::Event<'_>,
+    meta: &tracing_core::Metadata<'_>,
+    redactor: Option<&prodlog_redact::Redactor>,
+    schema: JsonSchema,
+) {
+    use std::fmt::Write as _;
+    struct Message(String);
+    impl tracing_core::field::Visit for Message {
+        fn record_str(&mut self, field: &tracing_core::Field, value: &str) {
+            if field.name() == "message" {
+                self.0.push_str(value);
+            }
+        }
+        fn record_debug(&mut self, field: &tracing_core::Field, value: &dyn std::fmt::Debug) {
+            if field.name() == "message" {
+                let _ = write!(self.0, "{value:?}");
+            }
+        }
+    }
+    let key = match schema {
+        JsonSchema::Ecs => "error.message",
+        JsonSchema::Otel => "exception.message",
+        _ => {
+            const TYPE: &str =
+                "type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent";
+            if keys.insert("@type") {
+                buf.push_str(",\"@type\":");
+                json_str(buf, TYPE);
+            }
+            if let (Some(file), true) = (meta.file(), keys.insert("context")) {
+                buf.push_str(",\"context\":{\"reportLocation\":{\"filePath\":");
+                json_str(buf, file);
+                buf.push_str(",\"lineNumber\":");
+                buf.push_str(itoa::Buffer::new().format(meta.line().unwrap_or(0)));
+                buf.push_str(",\"functionName\":");
+                json_str(buf, meta.module_path().unwrap_or(meta.target()));
+                buf.push_str("}}");
+            }
+            return;
+        }
+    };
+    if !keys.insert(key) {
+        return;
+    }
+    let mut message = Message(String::new());
+    event.record(&mut message);
+    buf.push_str(",\"");
+    buf.push_str(key);
+    buf.push_str("\":");
+    match redactor {
+        Some(r) => json_str(buf, &r.redact_text(&message.0)),
+        None => json_str(buf, &message.0),
+    }
+}

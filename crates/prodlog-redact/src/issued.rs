@@ -18,27 +18,96 @@
 /// Prefix words of secrets. A prefix word equal to one, or ending in one of the longer
 /// ones (`shpat`, `apikey`), marks the token as a credential.
 pub(crate) const SECRET_WORDS: &[&str] = &[
-    "sk", "rk", "secret", "sec", "key", "apikey", "api", "token", "tok", "tkn", "pat", "pw",
-    "pwd", "pass", "private", "priv", "access", "auth", "cred", "creds", "bot", "hook",
-    "webhook", "sess", "session", "refresh", "oauth", "signing", "sig",
+    "sk", "rk", "secret", "sec", "key", "apikey", "api", "token", "tok", "tkn", "pat", "pw", "pwd",
+    "pass", "private", "priv", "access", "auth", "cred", "creds", "bot", "hook", "webhook", "sess",
+    "session", "refresh", "oauth", "signing", "sig",
 ];
 
 /// Prefix words of what is public by design: publishable and client keys, object and
 /// request ids, digests, trace ids.
 pub(crate) const PUBLIC: &[&str] = &[
-    "pk", "pub", "public", "publishable", "client", "clientid", "cid", "app", "appid",
-    "id", "uid", "ref", "sha1", "sha256", "sha384", "sha512", "md5", "etag", "hash",
-    "digest", "checksum", "commit", "rev", "build", "trace", "traceparent", "span",
-    "parent", "req", "request", "corr", "correlation", "msg", "message", "order", "cus",
-    "customer", "user", "acct", "account", "evt", "event", "obj", "object", "file", "blob",
-    "img", "image", "doc", "ksuid", "ulid", "uuid", "nonce", "state", "job", "task",
-    "container", "attempt", "application", "blk", "block", "chunk", "part", "page",
+    "pk",
+    "pub",
+    "public",
+    "publishable",
+    "client",
+    "clientid",
+    "cid",
+    "app",
+    "appid",
+    "id",
+    "uid",
+    "ref",
+    "sha1",
+    "sha256",
+    "sha384",
+    "sha512",
+    "md5",
+    "etag",
+    "hash",
+    "digest",
+    "checksum",
+    "commit",
+    "rev",
+    "build",
+    "trace",
+    "traceparent",
+    "span",
+    "parent",
+    "req",
+    "request",
+    "corr",
+    "correlation",
+    "msg",
+    "message",
+    "order",
+    "cus",
+    "customer",
+    "user",
+    "acct",
+    "account",
+    "evt",
+    "event",
+    "obj",
+    "object",
+    "file",
+    "blob",
+    "img",
+    "image",
+    "doc",
+    "ksuid",
+    "ulid",
+    "uuid",
+    "nonce",
+    "state",
+    "job",
+    "task",
+    "container",
+    "attempt",
+    "application",
+    "blk",
+    "block",
+    "chunk",
+    "part",
+    "page",
 ];
 
 /// First words of tokens made up for tests and documentation.
 pub(crate) const FAKE: &[&str] = &[
-    "foo", "bar", "baz", "qux", "example", "dummy", "fake", "sample", "demo", "mock",
-    "placeholder", "xxx", "your", "my",
+    "foo",
+    "bar",
+    "baz",
+    "qux",
+    "example",
+    "dummy",
+    "fake",
+    "sample",
+    "demo",
+    "mock",
+    "placeholder",
+    "xxx",
+    "your",
+    "my",
 ];
 
 /// The byte ranges of issued tokens in `text`. Only runs with a `_` or `-` can be one:
@@ -73,7 +142,9 @@ pub(crate) fn is_issued(run: &str) -> bool {
     for part in run.split(['_', '-']) {
         let word = !part.is_empty()
             && part.len() <= 16
-            && part.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && part
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
             && part.as_bytes()[0].is_ascii_lowercase()
             && !random(part.as_bytes());
         if !word {
@@ -101,7 +172,7 @@ pub(crate) fn is_issued(run: &str) -> bool {
     // pairs, lower-case runs and the counts for the entropy.
     let (mut upper, mut lower, mut digits, mut len) = (0usize, 0usize, 0usize, 0usize);
     let (mut changes, mut capital_pairs, mut runs, mut long_runs, mut run_len) = (0, 0, 0, 0, 0);
-    let mut counts = [0u16; 128];
+    let mut counts = [0u32; 128];
     let mut prev: Option<u8> = None;
     let class = |c: u8| (c.is_ascii_uppercase(), c.is_ascii_digit());
     for &c in run.as_bytes()[prefix_end..]
@@ -123,7 +194,7 @@ pub(crate) fn is_issued(run: &str) -> bool {
         upper += usize::from(c.is_ascii_uppercase());
         lower += usize::from(c.is_ascii_lowercase());
         digits += usize::from(c.is_ascii_digit());
-        counts[usize::from(c & 0x7f)] = counts[usize::from(c & 0x7f)].saturating_add(1);
+        counts[usize::from(c & 0x7f)] += 1;
         if let Some(p) = prev {
             changes += usize::from(class(p) != class(c));
             capital_pairs += usize::from(p.is_ascii_uppercase() && c.is_ascii_uppercase());
@@ -159,8 +230,9 @@ fn random(part: &[u8]) -> bool {
     part.len() >= 12 && part.iter().filter(|c| c.is_ascii_digit()).count() >= 3
 }
 
-/// Shannon entropy in bits per character, from the characters' counts.
-fn entropy(counts: &[u16; 128], len: usize) -> f64 {
+/// Shannon entropy in bits per character, from the characters' counts (`len` of them in
+/// all). Shared with the rules files' `entropy` thresholds.
+pub(crate) fn entropy(counts: &[u32], len: usize) -> f64 {
     if len == 0 {
         return 0.0;
     }

@@ -82,6 +82,8 @@
 
 mod builder;
 mod config_file;
+mod issued;
+mod markers;
 mod matching;
 mod names;
 mod normalize;
@@ -89,9 +91,9 @@ mod pairs;
 mod redactor;
 mod rules;
 mod rules_file;
-mod issued;
 mod sensitive;
 mod shape;
+mod values;
 mod vendors;
 
 pub use builder::{BuildError, RedactorBuilder};

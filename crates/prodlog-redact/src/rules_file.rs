@@ -211,15 +211,7 @@ pub(crate) fn entropy(s: &str) -> f64 {
     for b in s.bytes() {
         counts[usize::from(b)] += 1;
     }
-    let n = s.len() as f64;
-    counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
-            let p = f64::from(c) / n;
-            -p * p.log2()
-        })
-        .sum()
+    crate::issued::entropy(&counts, s.len())
 }
 
 fn compile_allow(raw: RawAllow, skipped: &mut Vec<(String, String)>, owner: &str) -> Option<Allow> {

@@ -45,7 +45,9 @@ fn place(rng: &mut Rng, token: &str) -> String {
 fn tokens_of_unlisted_vendors_are_taken() {
     let r = Redactor::default();
     let mut rng = Rng(0x5eed_1234_abcd_0001);
-    const MARKERS: &[&str] = &["sk", "key", "secret", "token", "pat", "api", "live_sk", "rk"];
+    const MARKERS: &[&str] = &[
+        "sk", "key", "secret", "token", "pat", "api", "live_sk", "rk",
+    ];
     let (mut total, mut missed) = (0, Vec::new());
     for i in 0..3000 {
         let sep = if rng.below(2) == 0 { "_" } else { "-" };
@@ -53,7 +55,11 @@ fn tokens_of_unlisted_vendors_are_taken() {
             // A secret word in the prefix: 16 to 48 characters of body.
             let marker = rng.pick(MARKERS).replace('_', sep);
             let len = 16 + rng.below(33);
-            format!("{}{sep}{marker}{sep}{}", vendor(&mut rng), body(&mut rng, BASE62, len))
+            format!(
+                "{}{sep}{marker}{sep}{}",
+                vendor(&mut rng),
+                body(&mut rng, BASE62, len)
+            )
         } else {
             // Any prefix: 32 to 64 characters of body.
             let len = 32 + rng.below(33);
@@ -70,7 +76,12 @@ fn tokens_of_unlisted_vendors_are_taken() {
     assert!(
         caught * 100 >= total * 97,
         "{caught}/{total} taken; missed, first 20:\n{}",
-        missed.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+        missed
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 
@@ -80,7 +91,9 @@ fn public_shapes_stay() {
     let mut rng = Rng(0x5eed_1234_abcd_0002);
     const HEX: &[u8] = b"0123456789abcdef";
     const CROCKFORD: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    const OBJECTS: &[&str] = &["cus", "ch", "evt", "acct", "req", "user", "order", "obj", "msg"];
+    const OBJECTS: &[&str] = &[
+        "cus", "ch", "evt", "acct", "req", "user", "order", "obj", "msg",
+    ];
     let mut changed = Vec::new();
     for _ in 0..3000 {
         let sep = if rng.below(2) == 0 { "_" } else { "-" };
@@ -96,7 +109,14 @@ fn public_shapes_stay() {
             }
             2 => {
                 let h = body(&mut rng, HEX, 32);
-                format!("{}-{}-4{}-a{}-{}", &h[..8], &h[8..12], &h[13..16], &h[17..20], &h[20..])
+                format!(
+                    "{}-{}-4{}-a{}-{}",
+                    &h[..8],
+                    &h[8..12],
+                    &h[13..16],
+                    &h[17..20],
+                    &h[20..]
+                )
             }
             3 => body(&mut rng, CROCKFORD, 26),
             4 => body(&mut rng, BASE62, 27),
@@ -114,7 +134,12 @@ fn public_shapes_stay() {
                 rng.below(10_000),
                 rng.below(1_000_000)
             ),
-            _ => format!("{}_{}_{}_total", vendor(&mut rng), vendor(&mut rng), vendor(&mut rng)),
+            _ => format!(
+                "{}_{}_{}_total",
+                vendor(&mut rng),
+                vendor(&mut rng),
+                vendor(&mut rng)
+            ),
         };
         let line = place(&mut rng, &value);
         if r.redact_text(&line) != line {
@@ -125,6 +150,11 @@ fn public_shapes_stay() {
         changed.is_empty(),
         "{} public values changed, first 20:\n{}",
         changed.len(),
-        changed.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+        changed
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }

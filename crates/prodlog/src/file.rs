@@ -261,7 +261,7 @@ impl Choices {
             compress: {
                 let on = flag(env, "PRODLOG_COMPRESS", code.compress, problems);
                 if on && !cfg!(feature = "compression") {
-                    crate::settings::without_feature(
+                    crate::redaction_settings::without_feature(
                         "gzip of rotated files",
                         "PRODLOG_COMPRESS",
                         "compression",

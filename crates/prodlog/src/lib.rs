@@ -117,6 +117,7 @@ mod errors;
 mod file;
 mod guard;
 mod network;
+mod redaction_settings;
 mod settings;
 #[cfg(unix)]
 #[allow(unsafe_code)]

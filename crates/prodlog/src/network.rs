@@ -126,7 +126,9 @@ impl NetworkChoices {
             ),
         ] {
             if on {
-                crate::settings::without_feature(what, var, "network", fallback, problems);
+                crate::redaction_settings::without_feature(
+                    what, var, "network", fallback, problems,
+                );
             }
         }
     }

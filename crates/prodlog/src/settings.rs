@@ -1,7 +1,6 @@
 //! Resolving the builder's choices and the `PRODLOG_*` environment into one configuration.
 
 use std::ffi::OsString;
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use prodlog_format::stdout_wants_ansi;
@@ -220,94 +219,6 @@ pub(crate) fn choice<T: Copy>(
         fallback: format!("using {default_name}"),
     });
     default
-}
-
-/// The built-in rules, with e-mail addresses when asked and a rules file's rules when
-/// given. A file that cannot be loaded is a problem; the built-in rules stand in.
-fn default_redactor(
-    emails: bool,
-    rules: Option<&std::path::Path>,
-    problems: &mut Vec<Problem>,
-) -> Redactor {
-    let builtin = || {
-        // The built-in rules always compile; the default stands in regardless.
-        Redactor::builder()
-            .emails(emails)
-            .build()
-            .unwrap_or_else(|_| Redactor::default())
-    };
-    let rules = rules.filter(|_| {
-        let available = cfg!(feature = "rules-file");
-        if !available {
-            without_feature(
-                "a redaction rules file",
-                "PRODLOG_REDACT_RULES",
-                "rules-file",
-                "redacting with the built-in rules only",
-                problems,
-            );
-        }
-        available
-    });
-    let Some(path) = rules else {
-        return if emails {
-            builtin()
-        } else {
-            Redactor::default()
-        };
-    };
-    match Redactor::builder().emails(emails).rules_file(path).build() {
-        Ok(r) => {
-            let skipped = r.skipped_rules();
-            if !skipped.is_empty() {
-                let list: Vec<String> = skipped
-                    .iter()
-                    .map(|(id, why)| format!("{id}: {why}"))
-                    .collect();
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "prodlog: redaction rules from {}: {} in use, {} skipped ({})",
-                    path.display(),
-                    r.file_rule_count(),
-                    skipped.len(),
-                    list.join("; ")
-                );
-            }
-            r
-        }
-        Err(e) => {
-            problems.push(Problem {
-                error: InitError::new(
-                    InitErrorKind::RedactionRules,
-                    format!("cannot load redaction rules from {}: {e}", path.display()),
-                )
-                .with_path(path.to_owned()),
-                fallback: "redacting with the built-in rules only".to_owned(),
-            });
-            builtin()
-        }
-    }
-}
-
-/// A setting asked for (`what`, by `var` or in code) that this build cannot honour: it was
-/// compiled without `feature`. An init problem that names both, never a silent no-op.
-pub(crate) fn without_feature(
-    what: &str,
-    var: &'static str,
-    feature: &str,
-    fallback: &str,
-    problems: &mut Vec<Problem>,
-) {
-    problems.push(Problem {
-        error: InitError::new(
-            InitErrorKind::InvalidEnv,
-            format!(
-                "{what} ({var}) needs prodlog's `{feature}` cargo feature, and this program \
-                 was built without it: add `features = [\"{feature}\"]` to its prodlog dependency"
-            ),
-        ),
-        fallback: fallback.to_owned(),
-    });
 }
 
 /// The spellings every on/off variable accepts (case-insensitive).
@@ -549,7 +460,11 @@ impl Choices {
                     let rules = read(env, "PRODLOG_REDACT_RULES", problems, "no rules file")
                         .map(PathBuf::from)
                         .or_else(|| self.redact_rules.clone());
-                    Some(default_redactor(emails, rules.as_deref(), problems))
+                    Some(crate::redaction_settings::default_redactor(
+                        emails,
+                        rules.as_deref(),
+                        problems,
+                    ))
                 }
             },
         }
