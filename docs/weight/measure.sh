@@ -31,14 +31,15 @@ if [ "${1:-}" = "--check" ]; then
   # A variable whose feature this build lacks is an init problem naming the feature.
   dir=$(mktemp -d)
   err=$(cd "$dir" && PRODLOG_DIR="$dir" PRODLOG_OTLP=on PRODLOG_COMPRESS=on \
-    PRODLOG_REDACT_RULES=/dev/null "$out/prodlog/release/weight-prodlog" 2>&1 >/dev/null || true)
+    PRODLOG_REDACT_RULES=/dev/null PRODLOG_ROTATE=daily PRODLOG_ROTATE_TZ=local \
+    "$out/prodlog/release/weight-prodlog" 2>&1 >/dev/null || true)
   rm -rf "$dir"
-  for feature in network compression rules-file; do
+  for feature in network compression rules-file local-time; do
     if ! grep -q "\`$feature\` cargo feature" <<<"$err"; then
       echo "FAIL: no init problem names the missing \`$feature\` feature; stderr was:" >&2
       echo "$err" >&2
       exit 1
     fi
   done
-  echo "ok: PRODLOG_OTLP, PRODLOG_COMPRESS and PRODLOG_REDACT_RULES name their missing features"
+  echo "ok: PRODLOG_OTLP, PRODLOG_COMPRESS, PRODLOG_REDACT_RULES and PRODLOG_ROTATE_TZ name their missing features"
 fi

@@ -56,12 +56,14 @@
 //! # Dependencies
 //!
 //! `tracing`/`tracing-core`/`tracing-subscriber` (the `Filter` seam, the summary events) and
-//! `chrono` (RFC 3339 timestamps in the summaries).
+//! (RFC 3339 timestamps in the summaries are a few lines of its own, as in prodlog-format,
+//! rather than a date library.)
 
 mod clock;
 mod limiter;
 mod spec;
 mod summary;
+mod time;
 
 pub use limiter::{Limited, RateLimit, Stats, SUMMARY_TARGET};
 pub use spec::{Limit, LimitSpec, SpecError, DEFAULT_LIMIT};

@@ -68,9 +68,10 @@ pub(crate) fn emit_due(shared: &Shared, all: bool) {
 }
 
 fn rfc3339(ms: u64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms as i64)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    crate::time::rfc3339(
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms),
+        3,
+    )
 }
 
 fn emit(shared: &Shared, slot: &Slot, now: u64) {

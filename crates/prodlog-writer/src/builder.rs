@@ -73,9 +73,11 @@ impl WriterBuilder {
         self
     }
 
-    /// Time boundaries in local time instead of UTC.
+    /// Time boundaries in local time instead of UTC. Needs the `local-time` feature;
+    /// without it the boundaries stay in UTC (prodlog's preset reports the setting as an
+    /// init problem).
     pub fn local_time(mut self, local: bool) -> Self {
-        self.roll.local_time = local;
+        self.roll.local_time = local && cfg!(feature = "local-time");
         self
     }
 

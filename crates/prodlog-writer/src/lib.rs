@@ -91,7 +91,7 @@
 //!
 //! # Dependencies
 //!
-//! `flate2` (gzip of rotated files), `chrono` (local-time boundaries; UTC needs no library),
+//! `flate2` (gzip of rotated files), `chrono` with the `local-time` feature (local-time boundaries; UTC needs no library),
 //! `tracing-subscriber` (the `MakeWriter` trait).
 
 mod backups;
@@ -101,6 +101,7 @@ mod lock;
 mod make_writer;
 mod roll;
 mod safe;
+mod time;
 mod worker;
 mod writer;
 

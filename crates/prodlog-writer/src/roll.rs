@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chrono::{DateTime, Datelike, Local, Timelike};
-
 use crate::backups::{self, Compressor, FileId, Job};
 use crate::clock::Clock;
 use crate::lock::{lock_path, DirLock, LOCK_WAIT};
@@ -250,8 +248,15 @@ impl RollingFile {
         if !self.opts.local_time {
             return Some(secs(t) / unit);
         }
+        #[cfg(not(feature = "local-time"))]
+        return Some(secs(t) / unit); // `local_time` is off without the feature
+        #[cfg(feature = "local-time")]
+        use chrono::{DateTime, Datelike, Local, Timelike};
+        #[cfg(feature = "local-time")]
         let local: DateTime<Local> = t.into();
+        #[cfg(feature = "local-time")]
         let day = i64::from(local.year()) * 1000 + i64::from(local.ordinal());
+        #[cfg(feature = "local-time")]
         Some(match self.opts.rotation {
             Rotation::Daily => day,
             Rotation::Hourly => day * 100 + i64::from(local.hour()),
@@ -492,7 +497,7 @@ fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
 
 /// Appends a JSON line in prodlog's format reporting the writer's own trouble.
 pub(crate) fn report_line(out: &mut Vec<u8>, message: &str) {
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let now = crate::time::rfc3339(SystemTime::now(), 6);
     let mut escaped = String::with_capacity(message.len());
     for c in message.chars() {
         match c {

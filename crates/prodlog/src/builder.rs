@@ -43,8 +43,8 @@ use crate::settings::{
 /// | [`max_total_bytes`](Self::max_total_bytes) | no cap | `PRODLOG_MAX_TOTAL_BYTES` |
 /// | [`queue_bytes`](Self::queue_bytes) | 8 MiB | `PRODLOG_QUEUE_BYTES` |
 /// | [`rotation`](Self::rotation) | by size only | `PRODLOG_ROTATE` (`never`, `minutely`, `hourly`, `daily`) |
-/// | [`rotation_local_time`](Self::rotation_local_time) | UTC | `PRODLOG_ROTATE_TZ` (`utc`, `local`) |
-/// | [`compress`](Self::compress) | off | `PRODLOG_COMPRESS` (`0`/`1`) |
+/// | [`rotation_local_time`](Self::rotation_local_time) | UTC | `PRODLOG_ROTATE_TZ` (`utc`, `local`; feature `local-time`) |
+/// | [`compress`](Self::compress) | off | `PRODLOG_COMPRESS` (`0`/`1`; feature `compression`) |
 /// | [`queue_policy`](Self::queue_policy) | block | `PRODLOG_QUEUE` (`block`, `drop`) |
 /// | [`fsync_every`](Self::fsync_every) | off | `PRODLOG_FSYNC_MS` |
 /// | [`shutdown_timeout`](Self::shutdown_timeout) | 5 s | `PRODLOG_SHUTDOWN_MS` |

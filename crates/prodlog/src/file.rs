@@ -250,18 +250,30 @@ impl Choices {
                 "the configured rotation",
                 problems,
             ),
-            local_time: choice(
-                env,
-                "PRODLOG_ROTATE_TZ",
-                &[("utc", false), ("local", true)],
-                code.local_time,
-                if code.local_time { "local" } else { "utc" },
-                problems,
-            ),
+            local_time: {
+                let local = choice(
+                    env,
+                    "PRODLOG_ROTATE_TZ",
+                    &[("utc", false), ("local", true)],
+                    code.local_time,
+                    if code.local_time { "local" } else { "utc" },
+                    problems,
+                );
+                if local && !cfg!(feature = "local-time") {
+                    crate::settings::without_feature(
+                        "rotation at local-time boundaries",
+                        "PRODLOG_ROTATE_TZ",
+                        "local-time",
+                        "rotating at UTC boundaries",
+                        problems,
+                    );
+                }
+                local && cfg!(feature = "local-time")
+            },
             compress: {
                 let on = flag(env, "PRODLOG_COMPRESS", code.compress, problems);
                 if on && !cfg!(feature = "compression") {
-                    crate::redaction_settings::without_feature(
+                    crate::settings::without_feature(
                         "gzip of rotated files",
                         "PRODLOG_COMPRESS",
                         "compression",

@@ -83,10 +83,11 @@
 //! # Features
 //!
 //! The default build is what `init()` needs for a console, files, redaction, levels,
-//! context, timing (with the TSC clock, feature `tsc`) and signals: 44 crates, against 41
-//! for `tracing-subscriber` + `tracing-appender` (`docs/weight/measure.sh`). The rest is
+//! context, timing (with the TSC clock, feature `tsc`) and signals: 41 crates, as many as
+//! `tracing-subscriber` + `tracing-appender` (`docs/weight/measure.sh`). The rest is
 //! opt-in: `network` (OTLP, syslog, journald), `compression` (gzip of backups),
-//! `rules-file` (gitleaks TOML rules), `full` (those three and `tsc`); integrations `tower`,
+//! `rules-file` (gitleaks TOML rules), `local-time` (rotation at local midnight), `full`
+//! (those four and `tsc`); integrations `tower`,
 //! `axum`, `tokio`, `opentelemetry`, `anyhow`, `testing`. A variable that needs a feature
 //! the build lacks (`PRODLOG_OTLP=on` without `network`) is reported by `init()` as an
 //! init problem naming the feature, and the service goes on without it.

@@ -126,9 +126,7 @@ impl NetworkChoices {
             ),
         ] {
             if on {
-                crate::redaction_settings::without_feature(
-                    what, var, "network", fallback, problems,
-                );
+                crate::settings::without_feature(what, var, "network", fallback, problems);
             }
         }
     }

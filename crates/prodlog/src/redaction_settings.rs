@@ -1,6 +1,5 @@
 //! The preset's redactor from its settings (`PRODLOG_REDACT_EMAILS`,
-//! `PRODLOG_REDACT_RULES`), and the init problem of a setting whose cargo feature the
-//! build lacks.
+//! `PRODLOG_REDACT_RULES`).
 
 use std::io::Write as _;
 
@@ -26,7 +25,7 @@ pub(crate) fn default_redactor(
     let rules = rules.filter(|_| {
         let available = cfg!(feature = "rules-file");
         if !available {
-            without_feature(
+            crate::settings::without_feature(
                 "a redaction rules file",
                 "PRODLOG_REDACT_RULES",
                 "rules-file",
@@ -74,25 +73,4 @@ pub(crate) fn default_redactor(
             builtin()
         }
     }
-}
-
-/// A setting asked for (`what`, by `var` or in code) that this build cannot honour: it was
-/// compiled without `feature`. An init problem that names both, never a silent no-op.
-pub(crate) fn without_feature(
-    what: &str,
-    var: &'static str,
-    feature: &str,
-    fallback: &str,
-    problems: &mut Vec<Problem>,
-) {
-    problems.push(Problem {
-        error: InitError::new(
-            InitErrorKind::InvalidEnv,
-            format!(
-                "{what} ({var}) needs prodlog's `{feature}` cargo feature, and this program \
-                 was built without it: add `features = [\"{feature}\"]` to its prodlog dependency"
-            ),
-        ),
-        fallback: fallback.to_owned(),
-    });
 }

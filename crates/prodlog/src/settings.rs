@@ -221,6 +221,27 @@ pub(crate) fn choice<T: Copy>(
     default
 }
 
+/// A setting asked for (`what`, by `var` or in code) that this build cannot honour: it was
+/// compiled without `feature`. An init problem that names both, never a silent no-op.
+pub(crate) fn without_feature(
+    what: &str,
+    var: &'static str,
+    feature: &str,
+    fallback: &str,
+    problems: &mut Vec<Problem>,
+) {
+    problems.push(Problem {
+        error: InitError::new(
+            InitErrorKind::InvalidEnv,
+            format!(
+                "{what} ({var}) needs prodlog's `{feature}` cargo feature, and this program \
+                 was built without it: add `features = [\"{feature}\"]` to its prodlog dependency"
+            ),
+        ),
+        fallback: fallback.to_owned(),
+    });
+}
+
 /// The spellings every on/off variable accepts (case-insensitive).
 pub(crate) const BOOLS: &[(&str, bool)] = &[
     ("on", true),
