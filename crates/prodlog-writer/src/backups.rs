@@ -154,6 +154,10 @@ pub(crate) struct Compressor {
     waiting: Arc<AtomicU64>,
     done: Option<Receiver<()>>,
     path: PathBuf,
+    /// Held by the thread from a backup's `.gz` rename to its original's removal, and
+    /// taken by [`finish`](Self::finish) after it stopped the thread: the process never
+    /// ends between the two, which would leave a backup's lines twice (`.N` and `.N.gz`).
+    renaming: Arc<Mutex<()>>,
 }
 
 impl Compressor {
@@ -165,11 +169,17 @@ impl Compressor {
         let stop = Arc::new(AtomicBool::new(false));
         let waiting = Arc::new(AtomicU64::new(0));
         let (stopping, started) = (stop.clone(), waiting.clone());
+        let renaming = Arc::new(Mutex::new(()));
         let own = path.clone();
+        let locks = Locks {
+            dir: lock,
+            local,
+            renaming: renaming.clone(),
+        };
         let thread = std::thread::Builder::new()
             .name("prodlog-gzip".into())
             .spawn(move || {
-                compress_all(&own, lock.as_deref(), &local, rx, &stopping, &started);
+                compress_all(&own, &locks, rx, &stopping, &started);
                 let _ = done_tx.send(());
             })
             .ok();
@@ -181,6 +191,7 @@ impl Compressor {
             waiting,
             done: Some(done_rx),
             path,
+            renaming,
         }
     }
 
@@ -217,6 +228,8 @@ impl Compressor {
             }
         } else {
             self.stop.store(true, Ordering::Relaxed);
+            // A rename in progress completes with its removal; none starts after this.
+            drop(self.renaming.lock().unwrap_or_else(PoisonError::into_inner));
             safe::warn(&format!(
                 "gzip stopped at shutdown: {} backups of {} left uncompressed",
                 self.waiting.load(Ordering::Relaxed),
@@ -226,10 +239,17 @@ impl Compressor {
     }
 }
 
+/// The locks a compression takes: the directory's (other processes' rotations), this
+/// process's rotations', and the one that keeps a rename and its removal together.
+struct Locks {
+    dir: Option<PathBuf>,
+    local: Arc<Mutex<()>>,
+    renaming: Arc<Mutex<()>>,
+}
+
 fn compress_all(
     path: &Path,
-    lock: Option<&Path>,
-    local: &Mutex<()>,
+    locks: &Locks,
     jobs: Receiver<Job>,
     stop: &AtomicBool,
     waiting: &AtomicU64,
@@ -239,7 +259,7 @@ fn compress_all(
             return;
         }
         waiting.fetch_sub(1, Ordering::Relaxed);
-        if let Err(e) = compress(path, lock, local, job) {
+        if let Err(e) = compress(path, locks, stop, job) {
             safe::warn(&format!(
                 "cannot compress a backup of {} (it stays uncompressed): {e}",
                 path.display()
@@ -330,7 +350,7 @@ fn gzip(_: &mut fs::File, _: fs::File) -> io::Result<()> {
 /// The temporary name is unpredictable and created with `O_EXCL` and `O_NOFOLLOW`, so a
 /// name planted in a shared directory is never written through; its mode is set on the
 /// descriptor this call created (the backup's own mode), never on a path.
-fn compress(path: &Path, lock: Option<&Path>, local: &Mutex<()>, job: Job) -> io::Result<()> {
+fn compress(path: &Path, locks: &Locks, stop: &AtomicBool, job: Job) -> io::Result<()> {
     let Some(mut file) = open_by_id(path, job.id)? else {
         return Ok(()); // pruned meanwhile: nothing to do
     };
@@ -344,12 +364,20 @@ fn compress(path: &Path, lock: Option<&Path>, local: &Mutex<()>, job: Job) -> io
         created = true;
         out.set_permissions(meta.permissions())?;
         gzip(&mut file, out)?;
-        let _local = local.lock().unwrap_or_else(PoisonError::into_inner);
-        let lock = lock.map(DirLock::open).transpose()?;
+        let _local = locks.local.lock().unwrap_or_else(PoisonError::into_inner);
+        let lock = locks.dir.as_deref().map(DirLock::open).transpose()?;
         let _held = lock.as_ref().map(|l| l.lock(LOCK_WAIT)).transpose()?;
         let current = list(path)?.into_iter().find(|b| {
             !b.gz && fs::symlink_metadata(&b.path).is_ok_and(|m| FileId::of(&m) == job.id)
         });
+        let _renaming = locks
+            .renaming
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if stop.load(Ordering::Relaxed) {
+            // Shutdown gave up on gzip: the backup stays as it is, whole and once.
+            return remove(&tmp);
+        }
         match current {
             Some(b) => {
                 fs::rename(&tmp, backup_path(path, b.index, true))?;
