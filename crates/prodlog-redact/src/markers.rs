@@ -6,8 +6,8 @@ use std::hash::{BuildHasher, RandomState};
 
 use crate::redactor::{Replacement, REDACTED};
 
-/// Whether `at` starts a word: not after a letter or digit, nor after a `_` or `-` that
-/// joins it to one.
+/// Whether `at` starts a word of its own: not after a letter or digit, nor after a `_`
+/// or `-` that joins it to one (inside a compound token).
 pub(crate) fn word_start(b: &[u8], at: usize) -> bool {
     match at.checked_sub(1).map(|i| b[i]) {
         None => true,

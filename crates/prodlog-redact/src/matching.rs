@@ -100,6 +100,13 @@ impl Redactor {
                 if !text[pos..].starts_with(vendor.prefix) {
                     continue; // the prefilter ignores case; formats do not
                 }
+                // A common-word prefix inside a compound token (`pk_live_…` holds
+                // `live_`) is the compound's, not this vendor's: its own first word
+                // decides. A distinctive prefix (`ghp_`, `AKIA`) counts wherever it
+                // starts a word (`x-ghp_…`, `access-key-AKIA…`).
+                if vendor.loose && !crate::markers::word_start(bytes, pos) {
+                    continue;
+                }
                 let regex = self.inner.vendors[usize::from(v)]
                     .get_or_init(|| Regex::new(&crate::vendors::anchored(vendor)).ok());
                 let Some(m) = regex.as_ref().and_then(|r| r.find(&text[pos..])) else {

@@ -10,7 +10,7 @@ use aho_corasick::AhoCorasick;
 use regex::Regex;
 
 use crate::builder::RedactorBuilder;
-use crate::markers::{already_redacted, replace, word_start};
+use crate::markers::{already_redacted, replace};
 use crate::names::{builtin_sensitive, ends_with_words};
 use crate::normalize;
 use crate::rules::Check;
@@ -512,9 +512,10 @@ impl Redactor {
                 if rules & kv_bit != 0 && pairs {
                     hits.keys.push(m.start());
                 }
-                // A vendor prefix counts only at the start of a word, and not inside a
-                // compound token (`pk_live_…` is no `live_…` key: its own prefix says).
-                if rules & vendor_bit != 0 && word_start(text.as_bytes(), m.start()) {
+                // A vendor prefix counts only at the start of a word.
+                if rules & vendor_bit != 0
+                    && (m.start() == 0 || !text.as_bytes()[m.start() - 1].is_ascii_alphanumeric())
+                {
                     mask |= vendor_bit;
                     hits.vendors.push((m.start(), pattern));
                 }

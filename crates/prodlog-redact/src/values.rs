@@ -150,7 +150,9 @@ fn masked(v: &str) -> bool {
 /// and joiners), at least one of them a placeholder word, or an upper-case snake name of
 /// two words or more (a constant's or variable's name, not a value).
 fn placeholder(v: &str) -> bool {
-    const WORDS: &[&str] = &[
+    /// Words that make a value a placeholder (`REPLACE_ME`, `your-token-here`); the first
+    /// ones also do alone (`changeme`).
+    const PLACEHOLDER: &[&str] = &[
         "your",
         "replace",
         "change",
@@ -168,13 +170,10 @@ fn placeholder(v: &str) -> bool {
         "fixme",
         "xxx",
         "foo",
-        "secret",
-        "password",
-        "token",
-        "key",
-        "value",
-        "test",
     ];
+    const ALONE: usize = 8;
+    /// Words that may stand beside them (`insert-key-here`).
+    const BESIDE: &[&str] = &["secret", "password", "token", "key", "value", "test"];
     let b = v.as_bytes();
     if b.len() > 48
         || !b
@@ -186,19 +185,14 @@ fn placeholder(v: &str) -> bool {
     let upper_snake = b.contains(&b'_')
         && b.iter().all(|c| c.is_ascii_uppercase() || *c == b'_')
         && b.split(|c| *c == b'_').filter(|w| !w.is_empty()).count() >= 2;
-    let words: Vec<String> = v
-        .split(['_', '-'])
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    let placeholder_words = words.len() >= 2
-        && words.iter().any(|w| WORDS[..17].contains(&w.as_str()))
-        && words
-            .iter()
-            .all(|w| WORDS.contains(&w.as_str()) || w.len() <= 3);
-    upper_snake
-        || placeholder_words
-        || matches!(words.as_slice(), [w] if WORDS[..8].contains(&w.as_str()))
+    let is = |list: &[&str], w: &str| list.iter().any(|p| p.eq_ignore_ascii_case(w));
+    let words = || v.split(['_', '-']).filter(|w| !w.is_empty());
+    let count = words().count();
+    let placeholder_words = count >= 2
+        && words().any(|w| is(PLACEHOLDER, w))
+        && words().all(|w| is(PLACEHOLDER, w) || is(BESIDE, w) || w.len() <= 3);
+    let alone = count == 1 && is(&PLACEHOLDER[..ALONE], v);
+    upper_snake || placeholder_words || alone
 }
 
 /// Code, not a value: a call (`getAuthToken(`), a field path (`self.token`,
@@ -240,8 +234,9 @@ fn code_reference(b: &[u8]) -> bool {
         b"os",
         b"app",
     ];
-    let parts: Vec<&[u8]> = b.split(|c| *c == b'.').collect();
-    if parts.len() >= 2 && ROOTS.contains(&parts[0]) && parts.iter().all(|p| ident(p)) {
+    let mut parts = b.split(|c| *c == b'.');
+    let root = parts.next().unwrap_or_default();
+    if b.contains(&b'.') && ROOTS.contains(&root) && parts.all(ident) {
         return true;
     }
     if let Some(at) = b.iter().position(|c| *c == b'@') {

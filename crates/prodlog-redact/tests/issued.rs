@@ -158,3 +158,27 @@ fn public_shapes_stay() {
             .join("\n")
     );
 }
+
+/// A listed vendor's distinctive prefix is a token wherever it starts a word, also when a
+/// `-` or `_` glues it to a name before it (`access-key-AKIA…`, `x-ghp_…`); only a
+/// common-word prefix inside a compound (`pk_live_…` holds `live_`) is the compound's.
+#[test]
+fn listed_prefixes_glued_to_a_name_are_still_taken() {
+    let r = Redactor::default();
+    let mut rng = Rng(0x5eed_1234_abcd_0003);
+    const UPPER_DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut kept = Vec::new();
+    for _ in 0..200 {
+        let glue = rng.pick(&["-", "_", "--", "-_"]);
+        let name = vendor(&mut rng);
+        let token = match rng.below(2) {
+            0 => format!("ghp_{}", body(&mut rng, BASE62, 36)),
+            _ => format!("AKIA{}", body(&mut rng, UPPER_DIGITS, 16)),
+        };
+        let line = place(&mut rng, &format!("{name}{glue}{token}"));
+        if r.redact_text(&line).contains(&token) {
+            kept.push(line);
+        }
+    }
+    assert!(kept.is_empty(), "tokens kept:\n{}", kept.join("\n"));
+}

@@ -206,4 +206,37 @@ mod tests {
         assert_eq!(hex_id::<2>("0g00"), None);
         assert_eq!(hex_id::<2>("0a"), None);
     }
+
+    /// A `log_err` line becomes a record with the semantic conventions' exception
+    /// attributes: its type, its message, its frames as one string.
+    #[test]
+    fn errors_carry_exception_attributes() {
+        let line = br#"{"timestamp":"2026-12-07T21:33:56.820991Z","level":"ERROR","target":"app::db","message":"connection reset","error_type":"std::io::error::Error","error_chain":["peer gone"],"backtrace":["app::db::query (src/db.rs:9:5)","app::main (src/main.rs:3:5)"]}"#;
+        let record = Record::parse(line);
+        let mut buf = Vec::new();
+        log_record(&mut buf, &record, 0);
+        let has = |s: &str| buf.windows(s.len()).any(|w| w == s.as_bytes());
+        for key in [
+            "exception.type",
+            "std::io::error::Error",
+            "exception.message",
+            "exception.stacktrace",
+            "app::db::query (src/db.rs:9:5)\napp::main (src/main.rs:3:5)",
+            "error_chain",
+        ] {
+            assert!(
+                has(key),
+                "{key:?} missing from {:?}",
+                String::from_utf8_lossy(&buf)
+            );
+        }
+        assert!(!has("error_type"), "{:?}", String::from_utf8_lossy(&buf));
+
+        // An ordinary event has none of them.
+        let record = Record::parse(br#"{"level":"INFO","message":"ok","backtrace":["x"]}"#);
+        let mut buf = Vec::new();
+        log_record(&mut buf, &record, 0);
+        let has = |s: &str| buf.windows(s.len()).any(|w| w == s.as_bytes());
+        assert!(!has("exception."), "{:?}", String::from_utf8_lossy(&buf));
+    }
 }
