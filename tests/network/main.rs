@@ -12,6 +12,9 @@ mod otlp;
 mod rotel;
 mod schemas;
 mod syslog;
+mod tls;
+#[path = "../../crates/prodlog-ship/tests/support/tlsd.rs"]
+mod tlsd;
 
 use std::io::Read as _;
 use std::net::{TcpListener, TcpStream};
@@ -57,6 +60,10 @@ fn main() {
             (
                 "otlp_unreachable_collector_never_blocks_and_is_reported",
                 otlp::otlp_unreachable_collector_never_blocks_and_is_reported,
+            ),
+            (
+                "otlp_over_https_with_a_private_ca_and_gzip_reaches_a_real_collector",
+                tls::otlp_over_https_with_a_private_ca_and_gzip_reaches_a_real_collector,
             ),
             (
                 "otlp_bad_configuration_is_a_clear_init_problem",

@@ -404,14 +404,41 @@ pub(crate) fn otlp_bad_configuration_is_a_clear_init_problem() {
     for (var, value, expect) in [
         (
             "OTEL_EXPORTER_OTLP_ENDPOINT",
-            "https://collector.example:4318",
-            "https",
+            "collector:4318",
+            "not an http:// or https:// URL",
+        ),
+        // Never a silent switch to another protocol, compression or trust.
+        (
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+            "grpc",
+            "OTEL_EXPORTER_OTLP_PROTOCOL=\"grpc\" is not supported",
         ),
         (
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            "collector:4318",
-            "not an http:// URL",
+            "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
+            "http/json",
+            "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL=\"http/json\" is not supported",
         ),
+        (
+            "OTEL_EXPORTER_OTLP_COMPRESSION",
+            "brotli",
+            "OTEL_EXPORTER_OTLP_COMPRESSION=\"brotli\" is not valid",
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_INSECURE",
+            "true",
+            "certificates are always verified",
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_CERTIFICATE",
+            "/etc/hostname",
+            "the endpoint is http://",
+        ),
+        (
+            "OTEL_BLRP_MAX_QUEUE_SIZE",
+            "2048",
+            "PRODLOG_OTLP_QUEUE_BYTES",
+        ),
+        ("OTEL_LOGS_EXPORTER", "console", "OTEL_LOGS_EXPORTER"),
         (
             "OTEL_EXPORTER_OTLP_HEADERS",
             "authorization",

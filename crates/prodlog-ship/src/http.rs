@@ -1,18 +1,27 @@
-//! A minimal HTTP/1.1 client: `POST` one body over a kept-alive connection.
+//! A minimal HTTP/1.1 client: `POST` one body over a kept-alive connection, plain or over
+//! TLS (`tls.rs`).
 //!
 //! An OTLP/HTTP export is one POST with a protobuf body, and the answer only matters by
-//! its status. The exporters of `opentelemetry-otlp` need `reqwest` or `hyper` with a
-//! tokio runtime; a blocking POST on the sending thread needs neither. Plain `http://`
-//! only: a collector or agent next to the service (the usual deployment) is reached
-//! without TLS.
+//! its status (and its `Retry-After`). The exporters of `opentelemetry-otlp` need
+//! `reqwest` or `hyper` with a tokio runtime; a blocking POST on the sending thread needs
+//! neither.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
+/// The TLS configuration of an `https://` client.
+#[cfg(feature = "tls")]
+pub(crate) type TlsConfig = std::sync::Arc<rustls::ClientConfig>;
+/// Without the `tls` feature there is none (an https URL is refused by [`Url::parse`]).
+#[cfg(not(feature = "tls"))]
+pub(crate) type TlsConfig = std::convert::Infallible;
+
 /// An `http://host:port/path` URL, split.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Url {
+    /// `https://`: never sent in plain text.
+    pub(crate) tls: bool,
     pub(crate) host: String,
     pub(crate) port: u16,
     pub(crate) path: String,
@@ -21,15 +30,20 @@ pub(crate) struct Url {
 impl Url {
     pub(crate) fn parse(url: &str) -> Result<Url, String> {
         let url = url.trim();
-        let rest = if let Some(rest) = url.strip_prefix("http://") {
-            rest
-        } else if url.starts_with("https://") {
-            return Err(format!(
-                "{url:?}: https is not supported; send to a collector or agent over http:// (e.g. http://127.0.0.1:4318)"
-            ));
+        let lower = url.get(..8).unwrap_or("").to_ascii_lowercase();
+        let (tls, rest) = if lower.starts_with("http://") {
+            (false, &url[7..])
+        } else if lower == "https://" {
+            if cfg!(not(feature = "tls")) {
+                return Err(format!(
+                    "{url:?}: https needs prodlog-ship's `tls` feature (on by default)"
+                ));
+            }
+            (true, &url[8..])
         } else {
-            return Err(format!("{url:?} is not an http:// URL"));
+            return Err(format!("{url:?} is not an http:// or https:// URL"));
         };
+        let default_port = if tls { "443" } else { "80" };
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
@@ -44,7 +58,7 @@ impl Url {
                 .find(']')
                 .ok_or_else(|| format!("{url:?}: unclosed '['"))?;
             let port = match &v6[end + 1..] {
-                "" => "80",
+                "" => default_port,
                 rest => rest
                     .strip_prefix(':')
                     .ok_or_else(|| format!("{url:?}: {rest:?} after the address"))?,
@@ -53,7 +67,7 @@ impl Url {
         } else {
             match authority.rsplit_once(':') {
                 Some((h, p)) => (h.to_owned(), p),
-                None => (authority.to_owned(), "80"),
+                None => (authority.to_owned(), default_port),
             }
         };
         let port = port
@@ -66,6 +80,7 @@ impl Url {
             return Err(format!("{url:?}: bad path"));
         }
         Ok(Url {
+            tls,
             host,
             port,
             path: path.to_owned(),
@@ -75,7 +90,8 @@ impl Url {
 
 impl std::fmt::Display for Url {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "http://{}:{}{}", self.host, self.port, self.path)
+        let scheme = if self.tls { "https" } else { "http" };
+        write!(f, "{scheme}://{}:{}{}", self.host, self.port, self.path)
     }
 }
 
@@ -83,7 +99,54 @@ pub(crate) struct Client {
     url: Url,
     headers: String,
     timeout: Duration,
-    conn: Option<BufReader<Timed>>,
+    tls: Option<TlsConfig>,
+    conn: Option<BufReader<Conn>>,
+    /// The `Retry-After` of the last answer that asked to retry (429, 503).
+    retry_after: Option<Duration>,
+}
+
+/// A connection, plain or TLS, over one [`Timed`] stream.
+pub(crate) enum Conn {
+    Plain(Timed),
+    #[cfg(feature = "tls")]
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, Timed>>),
+}
+
+impl Conn {
+    fn timed(&mut self) -> &mut Timed {
+        match self {
+            Conn::Plain(t) => t,
+            #[cfg(feature = "tls")]
+            Conn::Tls(t) => &mut t.sock,
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(t) => t.read(buf),
+            #[cfg(feature = "tls")]
+            Conn::Tls(t) => t.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(t) => t.write(buf),
+            #[cfg(feature = "tls")]
+            Conn::Tls(t) => t.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Plain(t) => t.flush(),
+            #[cfg(feature = "tls")]
+            Conn::Tls(t) => t.flush(),
+        }
+    }
 }
 
 /// A connection whose every read and write ends by one deadline: the export's timeout
@@ -139,7 +202,14 @@ impl Write for Timed {
 }
 
 impl Client {
-    pub(crate) fn new(url: Url, headers: &[(String, String)], timeout: Duration) -> Client {
+    /// A client of `url`; `tls` is the configuration for an `https://` one (required
+    /// there: never plain text to an https URL).
+    pub(crate) fn new(
+        url: Url,
+        headers: &[(String, String)],
+        timeout: Duration,
+        tls: Option<TlsConfig>,
+    ) -> Client {
         let mut h = String::new();
         for (k, v) in headers {
             h.push_str(k);
@@ -151,11 +221,18 @@ impl Client {
             url,
             headers: h,
             timeout,
+            tls,
             conn: None,
+            retry_after: None,
         }
     }
 
-    fn connect(&self, deadline: Instant) -> io::Result<BufReader<Timed>> {
+    /// The `Retry-After` of the last answer, when it asked to retry later.
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    fn connect(&self, deadline: Instant) -> io::Result<BufReader<Conn>> {
         let host = self.url.host.trim_start_matches('[').trim_end_matches(']');
         let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
         for addr in (host, self.url.port).to_socket_addrs()? {
@@ -166,7 +243,8 @@ impl Client {
             match TcpStream::connect_timeout(&addr, left) {
                 Ok(stream) => {
                     let _ = stream.set_nodelay(true);
-                    return Ok(BufReader::new(Timed { stream, deadline }));
+                    let timed = Timed { stream, deadline };
+                    return self.secure(timed).map(BufReader::new);
                 }
                 Err(e) => last = e,
             }
@@ -174,9 +252,56 @@ impl Client {
         Err(last)
     }
 
-    /// POSTs `body`; Ok for a 2xx answer. A 4xx other than 408/429 is
-    /// [`io::ErrorKind::InvalidData`] (retrying would not help).
-    pub(crate) fn post(&mut self, content_type: &str, body: &[u8]) -> io::Result<()> {
+    /// The connection to use: TLS, handshake done (so a refused certificate is the error
+    /// of this request, said plainly), for an `https://` URL.
+    fn secure(&self, timed: Timed) -> io::Result<Conn> {
+        if !self.url.tls {
+            return Ok(Conn::Plain(timed));
+        }
+        #[cfg(feature = "tls")]
+        {
+            let config = self.tls.clone().ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "https without a TLS configuration",
+                )
+            })?;
+            let name = crate::tls::server_name(&self.url.host)?;
+            let conn = rustls::ClientConnection::new(config, name)
+                .map_err(|e| crate::tls::explain(io::Error::other(e), &self.url.to_string()))?;
+            let mut stream = rustls::StreamOwned::new(conn, timed);
+            while stream.conn.is_handshaking() {
+                stream
+                    .conn
+                    .complete_io(&mut stream.sock)
+                    .map_err(|e| crate::tls::explain(e, &self.url.to_string()))?;
+            }
+            Ok(Conn::Tls(Box::new(stream)))
+        }
+        #[cfg(not(feature = "tls"))]
+        match self.tls {
+            Some(never) => match never {},
+            None => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "https needs prodlog-ship's `tls` feature",
+            )),
+        }
+    }
+
+    /// POSTs `body` (already compressed with `encoding`, when some); Ok for a 2xx answer.
+    ///
+    /// The retry policy of the OTLP specification: 429, 502, 503 and 504 (and failures to
+    /// connect or to get an answer) are errors worth retrying, with the answer's
+    /// `Retry-After` kept for [`Client::retry_after`]; any other answer is
+    /// [`io::ErrorKind::InvalidData`]: the collector refused the data, and sending it again
+    /// would not help.
+    pub(crate) fn post(
+        &mut self,
+        content_type: &str,
+        encoding: Option<&str>,
+        body: &[u8],
+    ) -> io::Result<()> {
+        self.retry_after = None;
         // One deadline for the whole request, the retry on a fresh connection included.
         let deadline = Instant::now() + self.timeout;
         // A kept-alive connection the server closed fails on first use: one fresh retry.
@@ -184,21 +309,28 @@ impl Client {
             let reused = self.conn.is_some();
             let mut conn = match self.conn.take() {
                 Some(mut c) => {
-                    c.get_mut().deadline = deadline;
+                    c.get_mut().timed().deadline = deadline;
                     c
                 }
                 None => self.connect(deadline)?,
             };
-            match self.exchange(&mut conn, content_type, body) {
-                Ok((status, keep)) => {
-                    if keep {
+            match self.exchange(&mut conn, content_type, encoding, body) {
+                Ok(answer) => {
+                    let status = answer.status;
+                    if answer.keep {
                         self.conn = Some(conn);
                     }
                     return match status {
                         200..=299 => Ok(()),
-                        408 | 429 | 500..=599 => Err(io::Error::other(format!(
-                            "the collector answered HTTP {status}"
-                        ))),
+                        429 | 502 | 503 | 504 => {
+                            self.retry_after = answer.retry_after;
+                            Err(io::Error::other(match answer.retry_after {
+                                Some(after) => format!(
+                                    "the collector answered HTTP {status}, retry after {after:?}"
+                                ),
+                                None => format!("the collector answered HTTP {status}"),
+                            }))
+                        }
                         300..=399 => Err(io::Error::new(
                             io::ErrorKind::InvalidData,
                             format!(
@@ -216,6 +348,12 @@ impl Client {
                     let _ = e;
                     continue;
                 }
+                // A server that refuses this client's certificate says so after the
+                // handshake (TLS 1.3): in plain words too.
+                #[cfg(feature = "tls")]
+                Err(e) if self.url.tls => {
+                    return Err(crate::tls::explain(e, &self.url.to_string()))
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -224,12 +362,17 @@ impl Client {
 
     fn exchange(
         &self,
-        conn: &mut BufReader<Timed>,
+        conn: &mut BufReader<Conn>,
         content_type: &str,
+        encoding: Option<&str>,
         body: &[u8],
-    ) -> io::Result<(u16, bool)> {
+    ) -> io::Result<Answer> {
+        let encoding = match encoding {
+            Some(e) => format!("Content-Encoding: {e}\r\n"),
+            None => String::new(),
+        };
         let head = format!(
-            "POST {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nUser-Agent: prodlog/{}\r\n{}\r\n",
+            "POST {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: {content_type}\r\n{encoding}Content-Length: {}\r\nUser-Agent: prodlog/{}\r\n{}\r\n",
             self.url.path,
             self.url.host,
             self.url.port,
@@ -247,6 +390,7 @@ impl Client {
         let mut length: Option<u64> = None;
         let mut chunked = false;
         let mut keep = true;
+        let mut retry_after = None;
         let mut header_bytes = 0usize;
         loop {
             line.clear();
@@ -288,6 +432,8 @@ impl Client {
                     chunked = v.to_ascii_lowercase().contains("chunked");
                 } else if k.eq_ignore_ascii_case("connection") {
                     keep = !v.eq_ignore_ascii_case("close");
+                } else if k.eq_ignore_ascii_case("retry-after") {
+                    retry_after = parse_retry_after(v, std::time::SystemTime::now());
                 }
             }
         }
@@ -301,7 +447,8 @@ impl Client {
                 let size = u64::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
                     .map_err(|_| io::Error::other("bad chunk size"))?;
                 if size > MAX_BODY {
-                    return Ok((status, false));
+                    keep = false;
+                    break;
                 }
                 if size == 0 {
                     // The trailer: header lines up to an empty one (left unread, the next
@@ -320,19 +467,73 @@ impl Client {
             }
         } else if let Some(len) = length {
             if len > MAX_BODY {
-                return Ok((status, false));
+                keep = false;
+            } else {
+                io::copy(&mut conn.by_ref().take(len), &mut io::sink())?;
             }
-            io::copy(&mut conn.by_ref().take(len), &mut io::sink())?;
         } else {
             keep = false;
         }
-        Ok((status, keep))
+        Ok(Answer {
+            status,
+            keep,
+            retry_after,
+        })
     }
+}
+
+/// What an answer said, as far as the client cares.
+struct Answer {
+    status: u16,
+    /// The connection can carry the next request.
+    keep: bool,
+    retry_after: Option<Duration>,
+}
+
+/// `Retry-After`: seconds, or an HTTP date (RFC 9110 §10.2.3); capped at 10 minutes, so a
+/// collector's mistake cannot stop export for hours.
+pub(crate) fn parse_retry_after(v: &str, now: std::time::SystemTime) -> Option<Duration> {
+    const CAP: Duration = Duration::from_secs(600);
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs).min(CAP));
+    }
+    // IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
+    let mut parts = v.split_whitespace().skip(1);
+    let day: u32 = parts.next()?.parse().ok()?;
+    let month = parts.next()?;
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| m.eq_ignore_ascii_case(month))? as u32
+        + 1;
+    let year: i64 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':').map(|x| x.parse::<u64>().ok());
+    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
+    if parts.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let at = u64::try_from(days).ok()? * 86_400 + h * 3600 + m * 60 + s;
+    let now = now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(Duration::from_secs(at.saturating_sub(now)).min(CAP))
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// One line of an answer's head, at most `max` bytes, as text whatever its bytes (a header
 /// that is not UTF-8 is an odd answer, not an error that would discard the batch).
-fn read_line(conn: &mut BufReader<Timed>, max: u64, line: &mut String) -> io::Result<usize> {
+fn read_line(conn: &mut BufReader<Conn>, max: u64, line: &mut String) -> io::Result<usize> {
     let mut bytes = Vec::new();
     let n = conn.by_ref().take(max).read_until(b'\n', &mut bytes)?;
     line.push_str(&String::from_utf8_lossy(&bytes));
@@ -352,7 +553,14 @@ mod tests {
         );
         assert_eq!(Url::parse("http://collector").unwrap().port, 80);
         assert_eq!(Url::parse("http://[::1]:4318/x").unwrap().host, "[::1]");
-        assert!(Url::parse("https://x").unwrap_err().contains("https"));
+        let https = Url::parse("HTTPS://collector.example/v1/logs");
+        if cfg!(feature = "tls") {
+            let u = https.unwrap();
+            assert!(u.tls && u.port == 443, "{u:?}");
+            assert_eq!(u.to_string(), "https://collector.example:443/v1/logs");
+        } else {
+            assert!(https.unwrap_err().contains("tls"));
+        }
         assert!(Url::parse("ftp://x").is_err());
         assert!(Url::parse("http://u:p@x/")
             .unwrap_err()
@@ -361,6 +569,34 @@ mod tests {
         assert!(Url::parse("http://x/a b").is_err());
         assert!(Url::parse("http://[::1]junk:4318").is_err());
         assert_eq!(Url::parse("http://[::1]/x").unwrap().port, 80);
+    }
+
+    #[test]
+    fn retry_after() {
+        use std::time::UNIX_EPOCH;
+        // 1994-11-06T08:49:37Z, RFC 9110's example date.
+        let at = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        let p = |v| parse_retry_after(v, at - Duration::from_secs(2));
+        assert_eq!(
+            p("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(p("7"), Some(Duration::from_secs(7)));
+        assert_eq!(p("999999"), Some(Duration::from_secs(600)), "capped");
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", at + Duration::from_secs(9)),
+            Some(Duration::ZERO),
+            "a date already past: now"
+        );
+        for bad in [
+            "",
+            "-1",
+            "soon",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 25:00:00 GMT",
+        ] {
+            assert_eq!(p(bad), None, "{bad:?}");
+        }
     }
 }
 
@@ -406,7 +642,7 @@ mod answers {
 
     fn client(port: u16) -> Client {
         let url = Url::parse(&format!("http://127.0.0.1:{port}/v1/logs")).unwrap();
-        Client::new(url, &[], Duration::from_secs(5))
+        Client::new(url, &[], Duration::from_secs(5), None)
     }
 
     #[test]
@@ -420,7 +656,7 @@ mod answers {
         ]);
         let mut c = client(port);
         for _ in 0..3 {
-            c.post("application/x-protobuf", b"body").unwrap();
+            c.post("application/x-protobuf", None, b"body").unwrap();
         }
         drop(c);
         assert_eq!(
@@ -436,7 +672,7 @@ mod answers {
             b"HTTP/1.1 301 Moved Permanently\r\nLocation: http://elsewhere/\r\nContent-Length: 0\r\n\r\n",
         ]);
         let e = client(port)
-            .post("application/x-protobuf", b"body")
+            .post("application/x-protobuf", None, b"body")
             .unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
         assert_eq!(server.join().unwrap(), 1);

@@ -62,6 +62,8 @@ mod otlp;
 mod proto;
 mod queue;
 mod syslog;
+#[cfg(feature = "tls")]
+mod tls;
 
 use std::io;
 use std::io::Write as _;
@@ -70,7 +72,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use journald::{Journald, JOURNALD_SOCKET};
-pub use otlp::{Otlp, DEFAULT_OTLP_ENDPOINT};
+pub use otlp::{Compression, Otlp, DEFAULT_OTLP_ENDPOINT};
 use prodlog_format::LineSink;
 pub use syslog::{Syslog, SD_ID};
 
@@ -138,6 +140,17 @@ impl Shipper {
     /// The destination's counters.
     pub fn stats(&self) -> Stats {
         self.inner.shared.stats()
+    }
+
+    /// Why the last attempt to send failed (a refused certificate, a connection refused,
+    /// an HTTP 503…), until an attempt succeeds: what `prodlog check` and a test show.
+    pub fn last_error(&self) -> Option<String> {
+        self.inner
+            .shared
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Waits until every line queued so far is sent, at most `timeout`; false when some

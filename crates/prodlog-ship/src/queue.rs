@@ -26,6 +26,11 @@ pub(crate) trait Transport: Send + 'static {
     fn delivered_before_error(&mut self) -> usize {
         0
     }
+    /// After `send` failed: how long the destination asked to be left alone (an HTTP
+    /// `Retry-After`), which the next try waits whatever the backoff.
+    fn retry_after(&mut self) -> Option<Duration> {
+        None
+    }
 }
 
 /// Settings of the queue in front of a transport.
@@ -69,6 +74,8 @@ pub(crate) struct Shared {
     /// Raised with `abandoned`, for a send under way (see [`Transport::send`]).
     stop: AtomicBool,
     last_report: AtomicU64,
+    /// Why the last send failed, until one succeeds.
+    pub(crate) last_error: Mutex<Option<String>>,
     pub(crate) name: String,
 }
 
@@ -199,6 +206,7 @@ pub(crate) fn start(
         after_close: AtomicU64::new(0),
         stop: AtomicBool::new(false),
         last_report: AtomicU64::new(0),
+        last_error: Mutex::new(None),
         // An endpoint may carry credentials (`tcp://user:pw@host`, `?api_key=`): the name
         // goes into stderr and into the log, so it is redacted once, here.
         name: prodlog_redact::Redactor::default()
@@ -320,10 +328,12 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
                     shared
                         .rejected
                         .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                    shared.report(&format!(
-                        "the destination rejected {} lines: {e}",
-                        chunk.len()
-                    ));
+                    let why = format!("the destination rejected {} lines: {e}", chunk.len());
+                    shared.report(&why);
+                    *shared
+                        .last_error
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner) = Some(why);
                     sent_lines += chunk.len();
                 }
                 Err(e) => {
@@ -365,10 +375,24 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
                 }
                 backoff = Duration::ZERO;
                 shared.lock().held_bytes = 0;
+                if delivered > 0 {
+                    *shared
+                        .last_error
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner) = None;
+                }
             }
             Some(e) => {
                 shared.failed.fetch_add(1, Ordering::Relaxed);
                 failing = true;
+                *shared
+                    .last_error
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(
+                    prodlog_redact::Redactor::default()
+                        .redact_text(&e.to_string())
+                        .into_owned(),
+                );
                 shared.report(&format!(
                     "cannot send ({e}); {} bytes held, retrying",
                     batch.len()
@@ -393,17 +417,37 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
                     return;
                 }
                 backoff = (backoff * 2).clamp(Duration::from_millis(100), Duration::from_secs(5));
-                // Sleep the whole backoff: new lines also wake this condition variable, and
+                // Jitter: a fleet that lost its collector at once does not come back in
+                // step. The wait is between half the backoff and all of it, or exactly what
+                // the destination asked for.
+                let wait = match transport.retry_after() {
+                    Some(asked) => asked,
+                    None => backoff / 2 + backoff.mul_f64(jitter() / 2.0),
+                };
+                // Sleep the whole wait: new lines also wake this condition variable, and
                 // must not make a down destination be tried again sooner. Only a shutdown
                 // ends the wait early.
                 let s = shared.lock();
                 let _ = shared
                     .wake
-                    .wait_timeout_while(s, backoff, |s| !s.closing)
+                    .wait_timeout_while(s, wait, |s| !s.closing)
                     .unwrap_or_else(PoisonError::into_inner);
             }
         }
     }
+}
+
+/// A number in [0, 1), different in each process and call (no generator crate for this).
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// The in-band report of dropped lines, a prodlog JSON line like any other.

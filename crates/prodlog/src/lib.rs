@@ -118,6 +118,8 @@ mod errors;
 mod file;
 mod guard;
 mod network;
+#[cfg(feature = "network")]
+mod otlp_settings;
 mod redaction_settings;
 mod settings;
 #[cfg(unix)]

@@ -16,7 +16,7 @@ use crate::builder::Builder;
 #[cfg(feature = "network")]
 use crate::error::{InitError, InitErrorKind};
 #[cfg(feature = "network")]
-use crate::settings::{choice, level};
+use crate::settings::level;
 use crate::settings::{env_error, flag, read, Problem};
 
 /// The choices made in code.
@@ -58,7 +58,11 @@ pub(crate) struct NetworkSettings {
 }
 
 #[cfg(feature = "network")]
-fn destination_problem(what: &str, e: impl std::fmt::Display, fallback: &str) -> Problem {
+pub(crate) fn destination_problem(
+    what: &str,
+    e: impl std::fmt::Display,
+    fallback: &str,
+) -> Problem {
     Problem {
         error: InitError::new(InitErrorKind::Destination, format!("{what}: {e}")),
         fallback: fallback.to_owned(),
@@ -129,114 +133,6 @@ impl NetworkChoices {
                 crate::settings::without_feature(what, var, "network", fallback, problems);
             }
         }
-    }
-
-    #[cfg(feature = "network")]
-    fn resolve_otlp(
-        &self,
-        env: &dyn Fn(&str) -> Option<OsString>,
-        app: &str,
-        problems: &mut Vec<Problem>,
-    ) -> Option<(Otlp, LevelFilter)> {
-        let on = flag(env, "PRODLOG_OTLP", self.otlp.is_some(), problems);
-        let sdk_disabled = choice(
-            env,
-            "OTEL_SDK_DISABLED",
-            &[("true", true), ("false", false)],
-            false,
-            "false",
-            problems,
-        );
-        if !on || sdk_disabled {
-            return None;
-        }
-        if let Some(p) = read(
-            env,
-            "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
-            problems,
-            "http/protobuf",
-        )
-        .or_else(|| {
-            read(
-                env,
-                "OTEL_EXPORTER_OTLP_PROTOCOL",
-                problems,
-                "http/protobuf",
-            )
-        }) {
-            if p != "http/protobuf" {
-                problems.push(Problem {
-                    error: env_error(
-                        "OTEL_EXPORTER_OTLP_PROTOCOL",
-                        &p,
-                        "http/protobuf (the only protocol prodlog exports with)",
-                    ),
-                    fallback: "using http/protobuf".to_owned(),
-                });
-            }
-        }
-        let mut otlp = if let Some(url) = read(
-            env,
-            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
-            problems,
-            "the default endpoint",
-        ) {
-            Otlp::logs_url(url)
-        } else if let Some(base) = read(
-            env,
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            problems,
-            "the default endpoint",
-        ) {
-            Otlp::new(base)
-        } else {
-            Otlp::new(
-                self.otlp
-                    .as_deref()
-                    .unwrap_or(prodlog_ship::DEFAULT_OTLP_ENDPOINT),
-            )
-        };
-        for var in [
-            "OTEL_EXPORTER_OTLP_HEADERS",
-            "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
-        ] {
-            if let Some(spec) = read(env, var, problems, "no headers") {
-                match otlp.clone().headers_spec(&spec) {
-                    Ok(o) => otlp = o,
-                    Err(e) => {
-                        problems.push(destination_problem(var, e, "sending without those headers"))
-                    }
-                }
-            }
-        }
-        otlp = otlp.service_name(app);
-        if let Some(v) = &self.service_version {
-            otlp = otlp.resource_attribute("service.version", v.clone());
-        }
-        if let Some(spec) = read(env, "OTEL_RESOURCE_ATTRIBUTES", problems, "no attributes") {
-            match otlp.clone().resource_spec(&spec) {
-                Ok(o) => otlp = o,
-                Err(e) => problems.push(destination_problem(
-                    "OTEL_RESOURCE_ATTRIBUTES",
-                    e,
-                    "ignoring those attributes",
-                )),
-            }
-        }
-        if let Some(name) = read(env, "OTEL_SERVICE_NAME", problems, "the app name") {
-            otlp = otlp.service_name(name);
-        }
-        if let Some(ms) = read(env, "OTEL_EXPORTER_OTLP_TIMEOUT", problems, "5000 ms") {
-            match ms.parse::<u64>() {
-                Ok(ms) => otlp = otlp.timeout(std::time::Duration::from_millis(ms)),
-                Err(_) => problems.push(Problem {
-                    error: env_error("OTEL_EXPORTER_OTLP_TIMEOUT", &ms, "milliseconds"),
-                    fallback: "using 5000 ms".to_owned(),
-                }),
-            }
-        }
-        let level = level(env, "PRODLOG_OTLP_LEVEL", self.otlp_level, problems);
-        Some((otlp, level))
     }
 
     #[cfg(feature = "network")]
