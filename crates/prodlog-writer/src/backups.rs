@@ -122,7 +122,7 @@ pub(crate) struct Job {
 
 /// Device and inode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct FileId(u64, u64);
+pub(crate) struct FileId(pub(crate) u64, pub(crate) u64);
 
 impl FileId {
     #[cfg(unix)]

@@ -33,6 +33,7 @@ pub struct WriterBuilder {
     policy: QueuePolicy,
     fsync_every: Option<Duration>,
     clock: Arc<dyn Clock>,
+    spool: bool,
 }
 
 impl std::fmt::Debug for WriterBuilder {
@@ -117,6 +118,15 @@ impl WriterBuilder {
         self
     }
 
+    /// Numbers the lines and records where they land, so that a reader that fell behind
+    /// (a network destination whose collector was away) reads them back from the files:
+    /// see [`Writer::spool`] and [`Spool`](crate::Spool). Costs a count of each line's
+    /// newlines on the caller and a small record per write on the worker.
+    pub fn spool(mut self, on: bool) -> Self {
+        self.spool = on;
+        self
+    }
+
     /// The clock for time rotation (tests).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
@@ -132,6 +142,7 @@ impl WriterBuilder {
             self.queue_bytes,
             self.policy,
             self.fsync_every,
+            self.spool,
         )
     }
 }
@@ -155,6 +166,7 @@ impl Writer {
             policy: QueuePolicy::Block,
             fsync_every: None,
             clock: Arc::new(SystemClock),
+            spool: false,
         }
     }
 }

@@ -101,6 +101,7 @@ mod lock;
 mod make_writer;
 mod roll;
 mod safe;
+mod spool;
 mod time;
 mod worker;
 mod writer;
@@ -110,6 +111,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use make_writer::LineWriter;
 pub use roll::{create_dir, Rotation};
 pub use safe::{is_refused, per_process_path};
+pub use spool::{Position, Spool};
 pub use writer::{
     flush_all, shutdown_all, QueuePolicy, Stats, Writer, MAX_BACKUPS, MAX_QUEUE_BYTES,
 };

@@ -62,6 +62,12 @@ pub(crate) struct RollingFile {
     compressor: Option<Compressor>,
     /// Bytes written since the kernel was last asked to start writing the file back.
     unkicked: u64,
+    /// With a spool: where numbered lines' runs are recorded, a duplicate of the current
+    /// file's descriptor (kept by the runs past rotation), and the number of the next
+    /// numbered line written (`None`: what is being written is not numbered — a report).
+    pub(crate) spool: Option<Arc<Mutex<crate::spool::Runs>>>,
+    held: Option<(FileId, Arc<File>)>,
+    pub(crate) tag: Option<u64>,
 }
 
 /// Written bytes after which the kernel is asked to start writing them to disk.
@@ -173,6 +179,9 @@ impl RollingFile {
             local: local.clone(),
             compressor,
             unkicked: 0,
+            spool: None,
+            held: None,
+            tag: None,
         };
         rolling.period = rolling.period_of(meta.modified().unwrap_or_else(|_| rolling.clock.now()));
         rolling.repair_tail()?;
@@ -217,7 +226,8 @@ impl RollingFile {
         self.repair_tail()?;
         let mut note = Vec::new();
         report_line(&mut note, &message);
-        self.write_chunk(&note).map_err(|(e, _)| e)
+        // Not a numbered line: written outside the spool's runs.
+        self.write_chunk_at(&note).map_err(|(e, _)| e)
     }
 
     /// Opens the current name again (after a rotation, or when someone moved the file); a
@@ -334,6 +344,29 @@ impl RollingFile {
     /// stay, the line cut short is truncated away, and their length is returned with the
     /// error.
     fn write_chunk(&mut self, chunk: &[u8]) -> Result<(), (io::Error, usize)> {
+        let at = self.size;
+        let result = self.write_chunk_at(chunk);
+        let kept = match &result {
+            Ok(()) => chunk.len(),
+            Err((_, kept)) => *kept,
+        };
+        if let (Some(runs), Some(first), true) = (&self.spool, self.tag, kept > 0) {
+            let runs = runs.clone();
+            if let Ok(meta) = self.file.metadata() {
+                let id = FileId::of(&meta);
+                if self.held.as_ref().is_none_or(|(held, _)| *held != id) {
+                    self.held = self.file.try_clone().ok().map(|f| (id, Arc::new(f)));
+                }
+                if let Some((_, file)) = &self.held {
+                    let lines = crate::spool::record(&runs, file, id, at, &chunk[..kept], first);
+                    self.tag = Some(first + lines);
+                }
+            }
+        }
+        result
+    }
+
+    fn write_chunk_at(&mut self, chunk: &[u8]) -> Result<(), (io::Error, usize)> {
         let mut written = 0;
         let error = loop {
             if written == chunk.len() {
@@ -412,7 +445,8 @@ impl RollingFile {
         safe::warn(&message);
         let mut note = Vec::new();
         report_line(&mut note, &message);
-        self.write_chunk(&note).map_err(|(e, _)| e)
+        // Not a numbered line: written outside the spool's runs.
+        self.write_chunk_at(&note).map_err(|(e, _)| e)
     }
 
     /// The position of the last `\n` before `end`, reading backwards in blocks.

@@ -13,6 +13,9 @@ impl Shared {
     /// The worker: waits for lines, writes them in batches, retries failures.
     pub(crate) fn run(self: Arc<Self>) {
         let mut pending: Vec<u8> = Vec::new();
+        // The pieces of `pending`, in order: their length, and the number of their first
+        // line (`None`: the writer's own report lines, not numbered).
+        let mut pieces: Vec<(usize, Option<u64>)> = Vec::new();
         let mut last_sync = Instant::now();
         let mut unsynced = false;
         let mut idle_ticks = 0u32;
@@ -82,6 +85,11 @@ impl Shared {
             } else {
                 (Vec::new(), 0, 0)
             };
+            // The batch's lines are numbered from here (spool), and the queue is empty.
+            let mut batch_tag = Some(st.queue_first);
+            if pending.is_empty() {
+                st.queue_first = st.next_line;
+            }
             let flush_target = st.flush_requested;
             let stop = st.stop;
             self.room.notify_all();
@@ -102,13 +110,31 @@ impl Shared {
             }
             let ok = {
                 let mut ok = true;
-                for data in [&mut pending, &mut report, &mut batch] {
-                    if data.is_empty() {
+                // Earlier lines waiting for the disk first, piece by piece (each with its
+                // numbering), then the reports, then the batch.
+                while ok && !pieces.is_empty() {
+                    let (len, tag) = pieces[0];
+                    file.tag = tag;
+                    match file.write_lines(&pending[..len]) {
+                        Ok(()) => {
+                            pending.drain(..len);
+                            pieces.remove(0);
+                            unsynced = true;
+                        }
+                        Err((e, rest)) => {
+                            let keep = rest.len();
+                            pending.drain(..len - keep);
+                            pieces[0] = (keep, file.tag);
+                            ok = false;
+                            self.failed(&e, pending.iter().filter(|&&b| b == b'\n').count());
+                        }
+                    }
+                }
+                for (data, tag) in [(&mut report, None), (&mut batch, batch_tag)] {
+                    if data.is_empty() || !ok {
                         continue;
                     }
-                    if !ok {
-                        continue;
-                    }
+                    file.tag = tag;
                     match file.write_lines(data) {
                         Ok(()) => {
                             data.clear();
@@ -119,10 +145,14 @@ impl Shared {
                             let start = data.len() - keep;
                             data.drain(..start);
                             ok = false;
+                            if tag.is_some() {
+                                batch_tag = file.tag;
+                            }
                             self.failed(&e, data.iter().filter(|&&b| b == b'\n').count());
                         }
                     }
                 }
+                file.tag = None;
                 if unsynced {
                     if let Some(every) = self.fsync_every {
                         if last_sync.elapsed() >= every && file.sync().is_ok() {
@@ -137,8 +167,14 @@ impl Shared {
             };
             // What failed waits in `pending`, in order: pending, reports, then the batch.
             if !ok {
-                pending.append(&mut report);
-                pending.append(&mut batch);
+                if !report.is_empty() {
+                    pieces.push((report.len(), None));
+                    pending.append(&mut report);
+                }
+                if !batch.is_empty() {
+                    pieces.push((batch.len(), batch_tag));
+                    pending.append(&mut batch);
+                }
             }
             self.pending_bytes
                 .store(pending.len() as u64, Ordering::Relaxed);

@@ -77,6 +77,10 @@ pub(crate) struct State {
     /// is queued was counted as lost, nothing more is written, and a caller waits for the
     /// end (so a line whose call returned is written or counted, never neither).
     pub(crate) frozen: bool,
+    /// With a spool: the number the next queued line gets, and the number of the first
+    /// line in the queue.
+    pub(crate) next_line: u64,
+    pub(crate) queue_first: u64,
 }
 
 pub(crate) struct Shared {
@@ -99,6 +103,8 @@ pub(crate) struct Shared {
     pub(crate) pending_lines: AtomicU64,
     pub(crate) last_report: Mutex<Option<Instant>>,
     pub(crate) path: PathBuf,
+    /// The runs of numbered lines, when spooling.
+    pub(crate) spool: Option<Arc<Mutex<crate::spool::Runs>>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -136,8 +142,12 @@ impl Writer {
         queue_bytes: usize,
         policy: QueuePolicy,
         fsync_every: Option<Duration>,
+        spool: bool,
     ) -> io::Result<Writer> {
-        let file = RollingFile::open(path.clone(), roll, clock)?;
+        let max_files = roll.max_backups + 1;
+        let mut file = RollingFile::open(path.clone(), roll, clock)?;
+        let spool = spool.then(|| crate::spool::new_runs(max_files));
+        file.spool = spool.clone();
         // The bound covers the lines queued and the batch being written together: each of
         // the two buffers holds half of it.
         let half = queue_bytes / 2;
@@ -161,6 +171,8 @@ impl Writer {
                 stopped: false,
                 released: false,
                 frozen: false,
+                next_line: 0,
+                queue_first: 0,
             }),
             wake: Condvar::new(),
             room: Condvar::new(),
@@ -177,6 +189,7 @@ impl Writer {
             pending_lines: AtomicU64::new(0),
             last_report: Mutex::new(None),
             path,
+            spool,
         });
         let worker = shared.clone();
         std::thread::Builder::new()
@@ -214,6 +227,9 @@ impl Writer {
             }
             if st.queue.len() + line.len() <= s.capacity || st.queue.is_empty() {
                 st.queue.extend_from_slice(line);
+                if s.spool.is_some() {
+                    st.next_line += line.iter().filter(|&&b| b == b'\n').count() as u64;
+                }
                 if st.deep_sleep || (st.queue.len() >= s.wake_at && !st.woken) {
                     st.deep_sleep = false;
                     st.woken = true;
@@ -241,6 +257,15 @@ impl Writer {
                 }
             }
         }
+    }
+
+    /// The numbered lines of a writer built with
+    /// [`spool`](crate::WriterBuilder::spool), for a reader that fell behind.
+    pub fn spool(&self) -> Option<crate::Spool> {
+        self.shared.spool.as_ref().map(|runs| crate::Spool {
+            runs: runs.clone(),
+            writer: Arc::downgrade(&self.shared),
+        })
     }
 
     /// Writes everything queued so far to the file (not synced), waiting at most `timeout`.
