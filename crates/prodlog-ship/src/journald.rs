@@ -87,6 +87,7 @@ impl Journald {
                 linger: Duration::ZERO,
                 max_batch_lines: 256,
             },
+            None,
         )
     }
 }

@@ -61,6 +61,7 @@ mod line;
 mod otlp;
 mod proto;
 mod queue;
+mod spool;
 mod syslog;
 #[cfg(feature = "tls")]
 mod tls;
@@ -75,6 +76,8 @@ pub use journald::{Journald, JOURNALD_SOCKET};
 pub use otlp::{Compression, Otlp, DEFAULT_OTLP_ENDPOINT};
 use prodlog_format::LineSink;
 pub use syslog::{Syslog, SD_ID};
+/// The spool of a log file (re-exported from `prodlog-writer`).
+pub use prodlog_writer::Spool;
 
 /// Counters of one destination.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -120,8 +123,9 @@ impl Shipper {
     fn start(
         transport: Box<dyn queue::Transport>,
         settings: queue::QueueSettings,
+        feeder: Option<spool::Feeder>,
     ) -> io::Result<Shipper> {
-        let (shared, handle) = queue::start(transport, settings)?;
+        let (shared, handle) = queue::start(transport, settings, feeder)?;
         let inner = Arc::new(Inner {
             shared,
             thread: Mutex::new(Some(handle)),
@@ -182,13 +186,70 @@ impl Inner {
 
 impl LineSink for Shipper {
     fn write_line(&self, line: &[u8]) -> io::Result<()> {
-        self.inner.shared.push(line, None);
+        self.inner.shared.push(line, None, None);
         Ok(())
     }
 
     fn write_line_at(&self, line: &[u8], meta: &tracing_core::Metadata<'_>) -> io::Result<()> {
         let source = meta.file().zip(meta.line());
-        self.inner.shared.push(line, source);
+        self.inner.shared.push(line, source, None);
+        Ok(())
+    }
+}
+
+/// A log file and a destination that uses it as its spool, as one [`LineSink`]: each line
+/// goes to the file (at the file's level) and then, with the number the file gave it, to
+/// the destination (at its own level). Build the writer with
+/// [`spool(true)`](prodlog_writer::WriterBuilder::spool) and the destination with
+/// [`Otlp::spool`]; the preset does both when OTLP export and files are on.
+#[derive(Debug, Clone)]
+pub struct Spooled {
+    file: prodlog_writer::Writer,
+    file_level: tracing_core::LevelFilter,
+    shipper: Shipper,
+    ship_level: tracing_core::LevelFilter,
+}
+
+impl Spooled {
+    /// The file at `file_level`, the destination at `ship_level` (give the sink the more
+    /// verbose of the two).
+    pub fn new(
+        file: prodlog_writer::Writer,
+        file_level: tracing_core::LevelFilter,
+        shipper: Shipper,
+        ship_level: tracing_core::LevelFilter,
+    ) -> Spooled {
+        Spooled {
+            file,
+            file_level,
+            shipper,
+            ship_level,
+        }
+    }
+}
+
+impl LineSink for Spooled {
+    fn write_line(&self, line: &[u8]) -> io::Result<()> {
+        let number = self.file.write_line_numbered(line);
+        self.shipper.inner.shared.push(line, None, number);
+        Ok(())
+    }
+
+    fn write_line_at(&self, line: &[u8], meta: &tracing_core::Metadata<'_>) -> io::Result<()> {
+        let number = if self.file_level >= *meta.level() {
+            self.file.write_line_numbered(line)
+        } else {
+            None
+        };
+        if self.ship_level >= *meta.level() {
+            let source = meta.file().zip(meta.line());
+            self.shipper.inner.shared.push(line, source, number);
+        }
+        Ok(())
+    }
+
+    fn flush(&self) -> io::Result<()> {
+        self.file.flush(std::time::Duration::from_secs(5));
         Ok(())
     }
 }

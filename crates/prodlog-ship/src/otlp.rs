@@ -30,6 +30,7 @@ pub struct Otlp {
     tls: crate::tls::TlsFiles,
     linger: Duration,
     max_batch: usize,
+    spool: Option<(prodlog_writer::Spool, tracing_core::LevelFilter)>,
 }
 
 /// How request bodies are compressed (`OTEL_EXPORTER_OTLP_COMPRESSION`).
@@ -82,7 +83,17 @@ impl Otlp {
             tls: crate::tls::TlsFiles::default(),
             linger: Duration::from_millis(200),
             max_batch: 512,
+            spool: None,
         }
+    }
+
+    /// Uses the lines of this log file as the spool (see [`Spooled`](crate::Spooled)):
+    /// when the memory queue is full, lines are read back from the file rather than
+    /// dropped, and a checkpoint beside the file carries the position across restarts.
+    /// `level` is the most verbose level exported (lines of the file above it are skipped).
+    pub fn spool(mut self, spool: prodlog_writer::Spool, level: tracing_core::LevelFilter) -> Self {
+        self.spool = Some((spool, level));
+        self
     }
 
     /// Compresses request bodies (`OTEL_EXPORTER_OTLP_COMPRESSION=gzip`).
@@ -194,6 +205,9 @@ impl Otlp {
         #[cfg(not(feature = "tls"))]
         let tls = None;
         let name = format!("otlp {url}");
+        let feeder = self
+            .spool
+            .map(|(spool, level)| crate::spool::Feeder::new(spool, level, &name));
         let transport = OtlpTransport {
             client: Client::new(url, &self.headers, self.timeout, tls),
             resource: self.resource,
@@ -209,6 +223,7 @@ impl Otlp {
                 linger: self.linger,
                 max_batch_lines: self.max_batch,
             },
+            feeder,
         )
     }
 }

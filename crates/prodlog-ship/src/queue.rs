@@ -58,6 +58,18 @@ struct State {
     dropped_unreported: u64,
     /// The thread has nothing in hand.
     idle: bool,
+    /// With the local file as the spool (see `spool.rs`).
+    pub(crate) spool: Option<crate::spool::SpoolState>,
+}
+
+impl State {
+    /// Nothing is waiting in the file for this destination.
+    fn caught_up(&self) -> bool {
+        self.spool.as_ref().is_none_or(|sp| {
+            sp.behind
+                .is_none_or(|from| sp.stop_at.is_some_and(|stop| from >= stop))
+        })
+    }
 }
 
 pub(crate) struct Shared {
@@ -98,19 +110,40 @@ impl Shared {
     ///
     /// Each queued entry is `- <line>\n`, or `@<len>:<file>:<line> <line>\n` with the
     /// source location ([`crate::line::Record::parse`] reads both).
-    pub(crate) fn push(&self, line: &[u8], source: Option<(&str, u32)>) {
+    pub(crate) fn push(&self, line: &[u8], source: Option<(&str, u32)>, number: Option<u64>) {
         let line = line.strip_suffix(b"\n").unwrap_or(line);
         // One entry per line: a newline inside would split it (JSON lines have none).
         let source = source.filter(|(file, _)| !file.contains('\n'));
         let mut s = self.lock();
-        if s.closing {
+        let header = source.map_or(2, |(file, _)| file.len() + 16);
+        let full = s.queued.len() + s.held_bytes + line.len() + header > self.settings.max_bytes;
+        let closing = s.closing;
+        if let (Some(sp), Some(n)) = (&mut s.spool, number) {
+            if closing {
+                // Logged during the shutdown: the file holds it, and the checkpoint sends
+                // it from there at the next start.
+                sp.stop_at = Some(sp.stop_at.map_or(n, |stop| stop.min(n)));
+                return;
+            }
+            // A line the file holds: read from there when this destination is behind.
+            if n < sp.live_from || sp.behind.is_some_and(|from| n >= from) {
+                return;
+            }
+            if full && sp.behind.is_none() {
+                sp.behind = Some(n);
+                drop(s);
+                self.wake.notify_one();
+                return;
+            }
+            // (Below the point it fell behind at, a late line is queued even over the
+            // bound: the file is read from that point only.)
+            sp.queued_to = sp.queued_to.max(n + 1);
+        } else if s.closing {
             drop(s);
             self.dropped.fetch_add(1, Ordering::Relaxed);
             self.after_close.fetch_add(1, Ordering::Relaxed);
             return;
-        }
-        let header = source.map_or(2, |(file, _)| file.len() + 16);
-        if s.queued.len() + s.held_bytes + line.len() + header > self.settings.max_bytes {
+        } else if full {
             s.dropped_unreported += 1;
             drop(s);
             self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -144,7 +177,7 @@ impl Shared {
         let deadline = Instant::now() + timeout;
         let mut s = self.lock();
         self.wake.notify_one();
-        while !(s.queued.is_empty() && s.idle) {
+        while !(s.queued.is_empty() && s.idle && s.caught_up()) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
@@ -185,6 +218,7 @@ impl Shared {
 pub(crate) fn start(
     transport: Box<dyn Transport>,
     settings: QueueSettings,
+    feeder: Option<crate::spool::Feeder>,
 ) -> io::Result<(Arc<Shared>, JoinHandle<()>)> {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
@@ -195,6 +229,15 @@ pub(crate) fn start(
             abandoned: false,
             dropped_unreported: 0,
             idle: true,
+            spool: feeder.as_ref().map(|f| crate::spool::SpoolState {
+                // An earlier run's lines go first: everything comes from the file until
+                // they are sent.
+                behind: f.has_prelude().then_some(0),
+                live_from: 0,
+                queued_to: 0,
+                stop_at: None,
+                source: f.source.clone(),
+            }),
         }),
         wake: Condvar::new(),
         settled: Condvar::new(),
@@ -216,7 +259,7 @@ pub(crate) fn start(
     let worker = shared.clone();
     let handle = std::thread::Builder::new()
         .name("prodlog-ship".to_owned())
-        .spawn(move || run(&worker, transport))?;
+        .spawn(move || run(&worker, transport, feeder))?;
     Ok((shared, handle))
 }
 
@@ -257,12 +300,39 @@ pub(crate) fn close(shared: &Shared, handle: JoinHandle<()>, timeout: Duration) 
     false
 }
 
-fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
+/// With a spool, whether lines wait in the file (and, when every line written was read,
+/// the switch back to the memory queue, at the exact line where reading stopped).
+fn file_work(s: &mut State, feeder: Option<&crate::spool::Feeder>) -> Option<u64> {
+    let (sp, feeder) = (s.spool.as_mut()?, feeder?);
+    if feeder.has_prelude() {
+        return Some(sp.behind.unwrap_or(0));
+    }
+    let from = sp.behind?;
+    if sp.stop_at.is_some_and(|stop| from >= stop) {
+        return None;
+    }
+    if from < sp.source.written() {
+        return Some(from);
+    }
+    // Under the queue's lock: a caller that got a number from here on queues its line.
+    let next = sp.source.queued();
+    if from >= next {
+        sp.behind = None;
+        sp.live_from = next;
+    }
+    None
+}
+
+fn run(shared: &Shared, mut transport: Box<dyn Transport>, mut feeder: Option<crate::spool::Feeder>) {
     let settings = shared.settings;
     // Lines taken from the queue and not sent yet.
     let mut batch: Vec<u8> = Vec::with_capacity(settings.max_bytes.min(1 << 20));
     let mut backoff = Duration::ZERO;
     let mut failing = false;
+    // What the batch in hand moves forward once it is sent: lines read from the file, or
+    // the numbered lines of the memory queue up to this one.
+    let mut advance: Option<crate::spool::Advance> = None;
+    let mut queued_to: Option<u64> = None;
     loop {
         let mut s = shared.lock();
         if s.abandoned {
@@ -272,35 +342,86 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
             shared.settled.notify_all();
             return;
         }
+        let mut from_file = None;
         if batch.is_empty() {
-            s.idle = true;
-            shared.settled.notify_all();
-            while s.queued.is_empty() && !s.closing {
-                s = shared.wake.wait(s).unwrap_or_else(PoisonError::into_inner);
-            }
-            if s.queued.is_empty() && s.closing {
-                return;
+            loop {
+                if !s.queued.is_empty() {
+                    break;
+                }
+                from_file = file_work(&mut s, feeder.as_ref());
+                if from_file.is_some() {
+                    break;
+                }
+                let caught_up = s.caught_up();
+                if s.closing && caught_up {
+                    s.idle = true;
+                    shared.settled.notify_all();
+                    return;
+                }
+                s.idle = caught_up;
+                shared.settled.notify_all();
+                s = if caught_up {
+                    shared.wake.wait(s).unwrap_or_else(PoisonError::into_inner)
+                } else {
+                    // Lines on their way to the file: looked for again shortly.
+                    shared
+                        .wake
+                        .wait_timeout(s, Duration::from_millis(10))
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                };
             }
             s.idle = false;
             // Let a burst gather into one batch.
-            if !s.closing && !settings.linger.is_zero() {
+            if from_file.is_none() && !s.closing && !settings.linger.is_zero() {
                 drop(s);
                 std::thread::sleep(settings.linger);
                 s = shared.lock();
             }
-        } else if s.closing {
-            // Shutting down with a failing destination: one last try, then count the rest.
+        }
+        if let (Some(from), Some(f)) = (from_file, feeder.as_mut()) {
+            drop(s);
+            let max = (settings.max_bytes / 2).clamp(64 * 1024, 4 << 20);
+            match f.read(Some(from), &mut batch, max) {
+                Ok(Some((adv, lost))) => {
+                    advance = Some(adv);
+                    if lost > 0 {
+                        shared.dropped.fetch_add(lost, Ordering::Relaxed);
+                        shared.lock().dropped_unreported += lost;
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    // The file cannot be read: its waiting lines are lost to this
+                    // destination, counted, and it goes on from what is written now.
+                    let mut s = shared.lock();
+                    if let Some(sp) = &mut s.spool {
+                        let written = sp.source.written();
+                        let lost = written.saturating_sub(from);
+                        sp.behind = Some(written.max(from));
+                        s.dropped_unreported += lost;
+                        shared.dropped.fetch_add(lost, Ordering::Relaxed);
+                    }
+                    drop(s);
+                    shared.report(&format!("cannot read the spooled lines back: {e}"));
+                }
+            }
+            s = shared.lock();
         }
         let dropped_report = match std::mem::take(&mut s.dropped_unreported) {
             0 => None,
             n => Some(dropped_line(n, &shared.name)),
         };
-        if batch.is_empty() {
+        if advance.is_some() {
+            // A batch read from the file: the queue waits for the next one.
+        } else if batch.is_empty() {
             // O(1) under the lock: the queue's buffer becomes the batch and the other way.
             std::mem::swap(&mut batch, &mut s.queued);
+            queued_to = s.spool.as_ref().map(|sp| sp.queued_to);
         } else {
             batch.extend_from_slice(&s.queued);
             s.queued.clear();
+            queued_to = s.spool.as_ref().map(|sp| sp.queued_to);
         }
         s.held_bytes = batch.len();
         s.held_lines = batch.iter().filter(|&&b| b == b'\n').count() as u64;
@@ -375,6 +496,18 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
                 }
                 backoff = Duration::ZERO;
                 shared.lock().held_bytes = 0;
+                if let Some(f) = feeder.as_mut() {
+                    if let Some(adv) = advance.take() {
+                        if let crate::spool::Advance::Lines(to) = adv {
+                            if let Some(sp) = &mut shared.lock().spool {
+                                sp.behind = sp.behind.map(|from| from.max(to));
+                            }
+                        }
+                        f.advanced(adv);
+                    } else if let Some(to) = queued_to.take() {
+                        f.acknowledged(to);
+                    }
+                }
                 if delivered > 0 {
                     *shared
                         .last_error
@@ -400,6 +533,8 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>) {
                 if closing {
                     let lost = batch.iter().filter(|&&b| b == b'\n').count() as u64;
                     batch.clear();
+                    // Not acknowledged: the checkpoint stays before these lines (the
+                    // thread ends here).
                     // Counted here or by the shutdown that gave up on them, never both.
                     let mut s = shared.lock();
                     if !s.abandoned {

@@ -114,6 +114,7 @@ impl Syslog {
                 linger: Duration::ZERO,
                 max_batch_lines: 256,
             },
+            None,
         )
     }
 }

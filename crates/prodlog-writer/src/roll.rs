@@ -197,6 +197,16 @@ impl RollingFile {
         Ok(rolling)
     }
 
+    /// The current file and the offset the next line goes at.
+    pub(crate) fn position(&self) -> Option<crate::Position> {
+        let id = FileId::of(&self.file.metadata().ok()?);
+        Some(crate::Position {
+            dev: id.0,
+            ino: id.1,
+            offset: self.size,
+        })
+    }
+
     /// The file written now.
     pub(crate) fn path(&self) -> &Path {
         &self.path

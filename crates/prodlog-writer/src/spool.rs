@@ -57,6 +57,10 @@ pub(crate) struct Runs {
     lost: u64,
     /// Distinct files held, at most.
     max_files: usize,
+    /// Where line 0 goes: the file and its size when the writer opened it. What was
+    /// there before belongs to earlier runs of the program (a destination resuming from a
+    /// checkpoint reads up to here).
+    pub(crate) origin: Option<Position>,
 }
 
 /// A reader's handle on a spooling writer's lines. Cheap to clone.
@@ -185,6 +189,16 @@ fn seek(file: &File, (mut line, mut offset): (u64, u64), target: u64) -> io::Res
 }
 
 impl Spool {
+    /// Where line 0 goes: the file the writer opened, and its size then.
+    pub fn origin(&self) -> Option<Position> {
+        lock(&self.runs).origin
+    }
+
+    /// The file the writer writes (its backups are `path.1`, `path.2`, …).
+    pub fn path(&self) -> Option<std::path::PathBuf> {
+        self.writer.upgrade().map(|w| w.path.clone())
+    }
+
     /// Numbered lines in the file now: [`read`](Self::read) returns lines below this.
     pub fn written(&self) -> u64 {
         lock(&self.runs).written

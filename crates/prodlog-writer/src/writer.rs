@@ -147,6 +147,9 @@ impl Writer {
         let max_files = roll.max_backups + 1;
         let mut file = RollingFile::open(path.clone(), roll, clock)?;
         let spool = spool.then(|| crate::spool::new_runs(max_files));
+        if let Some(runs) = &spool {
+            lock(runs).origin = file.position();
+        }
         file.spool = spool.clone();
         // The bound covers the lines queued and the batch being written together: each of
         // the two buffers holds half of it.
@@ -203,6 +206,13 @@ impl Writer {
 
     /// Queues one or more whole lines (each ending in `\n`).
     pub fn write_line(&self, line: &[u8]) {
+        self.write_line_numbered(line);
+    }
+
+    /// Queues one whole line, as [`write_line`](Self::write_line), and returns its number
+    /// when the writer [spools](crate::WriterBuilder::spool) and the line was queued (not
+    /// dropped, not written straight through at shutdown).
+    pub fn write_line_numbered(&self, line: &[u8]) -> Option<u64> {
         let s = &*self.shared;
         let mut st = lock(&s.state);
         loop {
@@ -217,7 +227,7 @@ impl Writer {
             if st.stopped {
                 drop(st);
                 s.write_through(line);
-                return;
+                return None;
             }
             if st.stop && !st.released {
                 // Shutting down: the queue only shrinks now, and this line is written
@@ -227,26 +237,31 @@ impl Writer {
             }
             if st.queue.len() + line.len() <= s.capacity || st.queue.is_empty() {
                 st.queue.extend_from_slice(line);
-                if s.spool.is_some() {
-                    st.next_line += line.iter().filter(|&&b| b == b'\n').count() as u64;
-                }
+                let number = match s.spool {
+                    Some(_) => {
+                        let n = st.next_line;
+                        st.next_line += line.iter().filter(|&&b| b == b'\n').count() as u64;
+                        Some(n)
+                    }
+                    None => None,
+                };
                 if st.deep_sleep || (st.queue.len() >= s.wake_at && !st.woken) {
                     st.deep_sleep = false;
                     st.woken = true;
                     s.wake.notify_one();
                 }
-                return;
+                return number;
             }
             if st.faulted {
                 st.lost += 1;
                 s.lost_total.fetch_add(1, Ordering::Relaxed);
-                return;
+                return None;
             }
             match s.policy {
                 QueuePolicy::Drop => {
                     st.dropped += 1;
                     s.dropped_total.fetch_add(1, Ordering::Relaxed);
-                    return;
+                    return None;
                 }
                 QueuePolicy::Block => {
                     if !st.woken {

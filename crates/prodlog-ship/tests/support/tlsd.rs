@@ -150,6 +150,8 @@ pub struct Request {
     /// As sent (gzip when `Content-Encoding: gzip`).
     pub body: Vec<u8>,
     pub at: Instant,
+    /// Answered with a 2xx status.
+    pub ok: bool,
 }
 
 impl Request {
@@ -289,17 +291,24 @@ fn session<S: Read + Write>(
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let request = Request {
+        let mut request = Request {
             headers,
             body,
             at: Instant::now(),
+            ok: false,
         };
         let n = {
             let mut all = requests.lock().unwrap();
             all.push(request.clone());
             all.len() - 1
         };
-        let reply = match answer(n, &request) {
+        let answered = answer(n, &request);
+        request.ok = match &answered {
+            Answer::Status(code, _) => (200..300).contains(code),
+            Answer::Relay(_) => true,
+        };
+        requests.lock().unwrap()[n].ok = request.ok;
+        let reply = match answered {
             Answer::Status(code, headers) => {
                 format!("HTTP/1.1 {code} X\r\n{headers}Content-Length: 0\r\n\r\n").into_bytes()
             }
