@@ -11,6 +11,7 @@ mod journald;
 mod otlp;
 mod rotel;
 mod schemas;
+mod spool;
 mod syslog;
 mod tls;
 #[path = "../../crates/prodlog-ship/tests/support/tlsd.rs"]
@@ -64,6 +65,14 @@ fn main() {
             (
                 "otlp_over_https_with_a_private_ca_and_gzip_reaches_a_real_collector",
                 tls::otlp_over_https_with_a_private_ca_and_gzip_reaches_a_real_collector,
+            ),
+            (
+                "otlp_collector_away_during_a_burst_loses_nothing",
+                spool::otlp_collector_away_during_a_burst_loses_nothing,
+            ),
+            (
+                "otlp_restart_mid_catch_up_resumes_from_the_checkpoint",
+                spool::otlp_restart_mid_catch_up_resumes_from_the_checkpoint,
             ),
             (
                 "otlp_bad_configuration_is_a_clear_init_problem",
@@ -142,6 +151,25 @@ fn child(scenario: &str) {
                 );
             }
             println!("FLUSH_MS {}", started.elapsed().as_millis());
+        }
+        "burst" => {
+            // As fast as it goes, whatever the collector does; then the guard's drop,
+            // which sends what is left within PRODLOG_SHUTDOWN_MS.
+            let guard = prodlog::init();
+            let n: u64 = std::env::var("N").unwrap().parse().unwrap();
+            let from: u64 = std::env::var("SEQ_FROM").map_or(0, |v| v.parse().unwrap());
+            let pad = "p".repeat(120);
+            let started = Instant::now();
+            for seq in from..from + n {
+                tracing::info!(seq, pad = pad.as_str(), "burst-{seq:07}-end");
+            }
+            println!("LOGGED {}", started.elapsed().as_millis());
+            // Runs on (a service) until told to stop.
+            let mut go = String::new();
+            let _ = std::io::stdin().read_line(&mut go);
+            let started = Instant::now();
+            drop(guard);
+            println!("SHUTDOWN {}", started.elapsed().as_millis());
         }
         "flood_then_shutdown" => {
             // Lines as fast as they come, then the destinations' shutdown (as on SIGTERM),

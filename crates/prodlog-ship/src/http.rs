@@ -352,7 +352,32 @@ impl Client {
                 // handshake (TLS 1.3): in plain words too.
                 #[cfg(feature = "tls")]
                 Err(e) if self.url.tls => {
-                    return Err(crate::tls::explain(e, &self.url.to_string()))
+                    // The request may have failed to go out (a broken pipe) because the
+                    // server closed after its alert: the alert says why.
+                    let e = match alert(&mut conn) {
+                        Some(alert) => alert,
+                        // Closed by the server right after a fresh handshake: what a
+                        // server that wants a client certificate does (TLS 1.3 checks it
+                        // after the client's side of the handshake is done).
+                        None if !reused
+                            && matches!(
+                                e.kind(),
+                                io::ErrorKind::BrokenPipe
+                                    | io::ErrorKind::ConnectionReset
+                                    | io::ErrorKind::UnexpectedEof
+                            ) =>
+                        {
+                            io::Error::new(
+                                e.kind(),
+                                format!(
+                                    "TLS: {} closed the connection after the handshake ({e}): does it want a client certificate (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY)?",
+                                    self.url
+                                ),
+                            )
+                        }
+                        None => e,
+                    };
+                    return Err(crate::tls::explain(e, &self.url.to_string()));
                 }
                 Err(e) => return Err(e),
             }
@@ -479,6 +504,19 @@ impl Client {
             keep,
             retry_after,
         })
+    }
+}
+
+/// The TLS alert a server sent before it closed, if one is waiting to be read.
+#[cfg(feature = "tls")]
+fn alert(conn: &mut BufReader<Conn>) -> Option<io::Error> {
+    let Conn::Tls(tls) = conn.get_mut() else {
+        return None;
+    };
+    let mut byte = [0u8; 1];
+    match tls.read(&mut byte) {
+        Err(e) if e.get_ref().is_some_and(|i| i.is::<rustls::Error>()) => Some(e),
+        _ => None,
     }
 }
 

@@ -75,9 +75,9 @@ use std::time::Duration;
 pub use journald::{Journald, JOURNALD_SOCKET};
 pub use otlp::{Compression, Otlp, DEFAULT_OTLP_ENDPOINT};
 use prodlog_format::LineSink;
-pub use syslog::{Syslog, SD_ID};
 /// The spool of a log file (re-exported from `prodlog-writer`).
 pub use prodlog_writer::Spool;
+pub use syslog::{Syslog, SD_ID};
 
 /// Counters of one destination.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

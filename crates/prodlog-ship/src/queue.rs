@@ -323,7 +323,11 @@ fn file_work(s: &mut State, feeder: Option<&crate::spool::Feeder>) -> Option<u64
     None
 }
 
-fn run(shared: &Shared, mut transport: Box<dyn Transport>, mut feeder: Option<crate::spool::Feeder>) {
+fn run(
+    shared: &Shared,
+    mut transport: Box<dyn Transport>,
+    mut feeder: Option<crate::spool::Feeder>,
+) {
     let settings = shared.settings;
     // Lines taken from the queue and not sent yet.
     let mut batch: Vec<u8> = Vec::with_capacity(settings.max_bytes.min(1 << 20));
@@ -537,13 +541,29 @@ fn run(shared: &Shared, mut transport: Box<dyn Transport>, mut feeder: Option<cr
                     // thread ends here).
                     // Counted here or by the shutdown that gave up on them, never both.
                     let mut s = shared.lock();
+                    // Lines that also wait in the file, for the next start.
+                    let waiting = s.spool.as_mut().map_or(0, |sp| {
+                        let from = sp.behind.take().unwrap_or(sp.queued_to);
+                        sp.stop_at = None;
+                        sp.source.queued().saturating_sub(from)
+                    });
                     if !s.abandoned {
                         shared.dropped.fetch_add(lost, Ordering::Relaxed);
-                        let _ = writeln!(
-                            std::io::stderr(),
-                            "prodlog: {}: {lost} lines not sent at shutdown ({e})",
-                            shared.name
-                        );
+                        let resumes = feeder.as_ref().and_then(|f| f.resumes());
+                        let _ = match resumes {
+                            Some(file) => writeln!(
+                                std::io::stderr(),
+                                "prodlog: {}: the destination is away at shutdown ({e}): {} lines are not sent now; they are in {} and the next start sends them",
+                                shared.name,
+                                lost.max(waiting),
+                                file.display()
+                            ),
+                            None => writeln!(
+                                std::io::stderr(),
+                                "prodlog: {}: {lost} lines not sent at shutdown ({e})",
+                                shared.name
+                            ),
+                        };
                     }
                     s.held_bytes = 0;
                     s.held_lines = 0;

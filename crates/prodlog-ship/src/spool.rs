@@ -87,19 +87,31 @@ impl Feeder {
         let at = path.with_file_name(format!(".{file_name}.{slug}.pos"));
         match Checkpoint::open(&at) {
             Ok(Some((checkpoint, saved))) => {
-                if let (Some(saved), Some(origin)) = (saved, feeder.source.origin()) {
+                let origin = feeder.source.origin();
+                if let (Some(saved), Some(origin)) = (saved, origin) {
                     match prelude(&path, saved, origin) {
                         Ok(pieces) => feeder.prelude = pieces.into(),
-                        Err(why) => warn(name, &format!("cannot resume from {}: {why}", at.display())),
+                        Err(why) => {
+                            warn(name, &format!("cannot resume from {}: {why}", at.display()))
+                        }
                     }
                 }
                 feeder.checkpoint = Some(checkpoint);
+                if feeder.prelude.is_empty() {
+                    // Nothing of an earlier run waits: this run's first line is next.
+                    feeder.save_prelude_position();
+                }
             }
             // Another process keeps the checkpoint of this file.
             Ok(None) => {}
             Err(e) => warn(name, &format!("no checkpoint at {}: {e}", at.display())),
         }
         feeder
+    }
+
+    /// The log file, when a checkpoint is kept (the next start resumes from it).
+    pub(crate) fn resumes(&self) -> Option<PathBuf> {
+        self.checkpoint.as_ref().and(self.source.path())
     }
 
     /// Lines of an earlier run are waiting.
@@ -142,7 +154,10 @@ impl Feeder {
             return Ok(None);
         }
         self.entries(&raw, batch);
-        Ok(Some((Advance::Lines(first + n), first.saturating_sub(from))))
+        Ok(Some((
+            Advance::Lines(first + n),
+            first.saturating_sub(from),
+        )))
     }
 
     fn entries(&self, raw: &[u8], batch: &mut Vec<u8>) {
@@ -338,7 +353,8 @@ impl Checkpoint {
         }
         let text = format!("{} {} {}", at.dev, at.ino, at.offset);
         let mut record = [b' '; RECORD];
-        record[..text.len().min(RECORD - 1)].copy_from_slice(&text.as_bytes()[..text.len().min(RECORD - 1)]);
+        record[..text.len().min(RECORD - 1)]
+            .copy_from_slice(&text.as_bytes()[..text.len().min(RECORD - 1)]);
         record[RECORD - 1] = b'\n';
         if self.file.write_at(&record, 0).is_ok() {
             self.last = Some(at);

@@ -32,7 +32,10 @@ fn numbers(server: &Server) -> Vec<usize> {
         let mut i = 0;
         while let Some(p) = body[i..].windows(4).position(|w| w == b"seq-") {
             let at = i + p + 4;
-            if let Ok(n) = std::str::from_utf8(&body[at..at + 7]).unwrap_or("x").parse() {
+            if let Ok(n) = std::str::from_utf8(&body[at..at + 7])
+                .unwrap_or("x")
+                .parse()
+            {
                 out.push(n);
             }
             i = at;
@@ -55,8 +58,21 @@ fn exactly_once_in_order(got: &[usize], total: usize) {
     let mut sorted = got.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    assert_eq!(sorted.len(), got.len(), "{} duplicates", got.len() - sorted.len());
-    assert_eq!(got.len(), total, "missing: {:?}", (0..total).filter(|n| sorted.binary_search(n).is_err()).take(10).collect::<Vec<_>>());
+    assert_eq!(
+        sorted.len(),
+        got.len(),
+        "{} duplicates",
+        got.len() - sorted.len()
+    );
+    assert_eq!(
+        got.len(),
+        total,
+        "missing: {:?}",
+        (0..total)
+            .filter(|n| sorted.binary_search(n).is_err())
+            .take(10)
+            .collect::<Vec<_>>()
+    );
     assert!(got.windows(2).all(|w| w[0] < w[1]), "out of order");
 }
 
@@ -77,7 +93,12 @@ fn a_collector_away_during_a_burst_gets_every_line_once_in_order() {
         .spool(writer.spool().unwrap(), LevelFilter::TRACE)
         .build()
         .unwrap();
-    let sink = Spooled::new(writer.clone(), LevelFilter::TRACE, otlp.clone(), LevelFilter::TRACE);
+    let sink = Spooled::new(
+        writer.clone(),
+        LevelFilter::TRACE,
+        otlp.clone(),
+        LevelFilter::TRACE,
+    );
     let total = 50_000;
     let started = Instant::now();
     for n in 0..total {
@@ -93,7 +114,12 @@ fn a_collector_away_during_a_burst_gets_every_line_once_in_order() {
     }
     let logging = started.elapsed();
     assert!(writer.flush(Duration::from_secs(30)));
-    assert!(otlp.flush(Duration::from_secs(120)), "{:?} {:?}", otlp.stats(), otlp.last_error());
+    assert!(
+        otlp.flush(Duration::from_secs(120)),
+        "{:?} {:?}",
+        otlp.stats(),
+        otlp.last_error()
+    );
     let stats = otlp.stats();
     assert_eq!(stats.dropped, 0, "{stats:?}");
     exactly_once_in_order(&numbers(&server), total);
@@ -123,7 +149,12 @@ fn a_restart_resumes_from_the_checkpoint() {
     };
     // First run: a collector that never answers 200; the run ends with its lines unsent.
     let (writer, otlp) = open();
-    let sink = Spooled::new(writer.clone(), LevelFilter::TRACE, otlp.clone(), LevelFilter::TRACE);
+    let sink = Spooled::new(
+        writer.clone(),
+        LevelFilter::TRACE,
+        otlp.clone(),
+        LevelFilter::TRACE,
+    );
     for n in 0..5_000 {
         sink.write_line(&line(n)).unwrap();
     }
@@ -145,14 +176,28 @@ fn a_restart_resumes_from_the_checkpoint() {
     // Second run: the collector is back; the earlier run's lines go first, then its own.
     down.store(false, Ordering::SeqCst);
     let (writer, otlp) = open();
-    let sink = Spooled::new(writer.clone(), LevelFilter::TRACE, otlp.clone(), LevelFilter::TRACE);
+    let sink = Spooled::new(
+        writer.clone(),
+        LevelFilter::TRACE,
+        otlp.clone(),
+        LevelFilter::TRACE,
+    );
     for n in 20_000..25_000 {
         sink.write_line(&line(n)).unwrap();
     }
     assert!(writer.flush(Duration::from_secs(10)));
-    assert!(otlp.flush(Duration::from_secs(60)), "{:?} {:?}", otlp.stats(), otlp.last_error());
+    assert!(
+        otlp.flush(Duration::from_secs(60)),
+        "{:?} {:?}",
+        otlp.stats(),
+        otlp.last_error()
+    );
     let all = numbers(&server);
-    println!("  {} lines before the restart, {} in all", before.len(), all.len());
+    println!(
+        "  {} lines before the restart, {} in all",
+        before.len(),
+        all.len()
+    );
     exactly_once_in_order(&all, 25_000);
     assert!(otlp.shutdown(Duration::from_secs(10)));
     writer.shutdown(Duration::from_secs(10)).unwrap();

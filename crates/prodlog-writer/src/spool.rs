@@ -160,7 +160,10 @@ fn pread(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
     #[cfg(not(unix))]
     {
         let _ = (file, buf, at);
-        Err(io::Error::new(io::ErrorKind::Unsupported, "spool needs unix"))
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "spool needs unix",
+        ))
     }
 }
 
@@ -253,7 +256,10 @@ impl Spool {
         let n = pread(&file, &mut out[at..], offset)?;
         out.truncate(at + n);
         // Whole lines only; at least one, however long.
-        let mut keep = out[at..].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let mut keep = out[at..]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
         if keep == 0 && n > 0 {
             out.truncate(at);
             let mut line_end = offset;
@@ -275,8 +281,8 @@ impl Spool {
             keep = k;
         }
         out.truncate(at + keep);
-        let lines = (out[at..].iter().filter(|&&b| b == b'\n').count() as u64)
-            .min(end_line - first);
+        let lines =
+            (out[at..].iter().filter(|&&b| b == b'\n').count() as u64).min(end_line - first);
         let mut r = lock(&self.runs);
         if let Some(run) = r
             .runs

@@ -6,8 +6,11 @@ use std::time::Duration;
 use prodlog_writer::{Spool, Writer};
 
 fn line(n: u64) -> Vec<u8> {
-    format!("{{\"message\":\"line {n:07}\",\"pad\":\"{}\"}}\n", "x".repeat((n % 97) as usize))
-        .into_bytes()
+    format!(
+        "{{\"message\":\"line {n:07}\",\"pad\":\"{}\"}}\n",
+        "x".repeat((n % 97) as usize)
+    )
+    .into_bytes()
 }
 
 /// Every line from `from` to `to` (exclusive), read in chunks of about `chunk` bytes.
@@ -49,7 +52,12 @@ fn numbered_lines_read_back_through_rotation_and_gzip() {
     assert!(backups > 10, "{backups} files");
     for chunk in [1, 333, 64 * 1024, 1 << 20] {
         let (got, _) = read_all(&spool, 0, total, chunk);
-        assert!(got == expected, "chunk {chunk}: {} bytes of {}", got.len(), expected.len());
+        assert!(
+            got == expected,
+            "chunk {chunk}: {} bytes of {}",
+            got.len(),
+            expected.len()
+        );
     }
     // From the middle, and past the end.
     let (got, _) = read_all(&spool, 12_345, total, 4096);
@@ -87,7 +95,11 @@ fn files_past_what_the_directory_keeps_are_lost_and_counted() {
     let (first, n) = spool.read(0, &mut out, 1 << 20).unwrap();
     assert_eq!(first, lost, "reading resumes at the first line still held");
     let text = String::from_utf8(out).unwrap();
-    assert!(text.starts_with(&format!("{{\"message\":\"line {lost:07}\"")), "{}", &text[..80]);
+    assert!(
+        text.starts_with(&format!("{{\"message\":\"line {lost:07}\"")),
+        "{}",
+        &text[..80]
+    );
     assert!(n > 0);
     writer.shutdown(Duration::from_secs(10)).unwrap();
 }

@@ -428,27 +428,59 @@ impl Builder {
         for (level, sink) in &self.choices.sinks {
             json = json.with_sink_schema(*level, JsonSchema::Prodlog, sink.clone());
         }
-        let shippers = settings.network.start(&mut problems);
-        #[cfg(feature = "network")]
-        for (level, shipper) in &shippers {
-            json = json.with_sink(*level, shipper.clone());
-        }
+        // The files first: the OTLP destination uses the main file as its spool.
         let mut files = Vec::new();
         // The most verbose level any opened file takes.
         let mut files_level = LevelFilter::OFF;
-        if let Some(dir) = &settings.dir {
-            let opened = open_files(
+        let opened = match &settings.dir {
+            Some(dir) => open_files(
                 dir,
                 &settings.app,
                 settings.error_file,
                 &settings.files,
+                settings.network.spools(settings.file_level),
                 &mut problems,
-            );
-            for (writer, level) in opened {
-                files_level = files_level.max(level);
-                json = json.with_sink(level.min(settings.file_level), FileSink(writer.clone()));
-                files.push(writer);
+            ),
+            None => Vec::new(),
+        };
+        // The main file (the first one), at the level it is written at.
+        let main_file = opened
+            .first()
+            .map(|(w, level)| (w.clone(), (*level).min(settings.file_level)));
+        let shippers = settings.network.start(main_file.as_ref(), &mut problems);
+        #[cfg(feature = "network")]
+        let mut spooled = None;
+        #[cfg(feature = "network")]
+        for (level, shipper, spools) in &shippers {
+            match (&main_file, spools) {
+                (Some((writer, file_level)), true) => {
+                    spooled = Some(prodlog_ship::Spooled::new(
+                        writer.clone(),
+                        *file_level,
+                        shipper.clone(),
+                        *level,
+                    ));
+                    json = json.with_sink(
+                        (*level).max(*file_level),
+                        spooled.clone().expect("just set"),
+                    );
+                }
+                _ => json = json.with_sink(*level, shipper.clone()),
             }
+        }
+        for (i, (writer, level)) in opened.into_iter().enumerate() {
+            files_level = files_level.max(level);
+            #[cfg(feature = "network")]
+            let taken = i == 0 && spooled.is_some();
+            #[cfg(not(feature = "network"))]
+            let taken = {
+                let _ = i;
+                false
+            };
+            if !taken {
+                json = json.with_sink(level.min(settings.file_level), FileSink(writer.clone()));
+            }
+            files.push(writer);
         }
         let console = match settings.console {
             ConsoleMode::Json => {
@@ -467,7 +499,7 @@ impl Builder {
         for (level, _) in &self.choices.sinks {
             ceiling = ceiling.max(*level);
         }
-        for (level, _) in &shippers {
+        for (level, _, _) in &shippers {
             ceiling = ceiling.max(*level);
         }
         if settings.console != ConsoleMode::Off {
@@ -486,7 +518,7 @@ impl Builder {
         .with_signal_flush(settings.files.flush_on_signal)
         .with_panic_stderr(settings.panic_stderr);
         #[cfg(feature = "network")]
-        let guard = guard.with_shippers(shippers.into_iter().map(|(_, s)| s).collect());
+        let guard = guard.with_shippers(shippers.into_iter().map(|(_, s, _)| s).collect());
         let context = match &redactor {
             Some(r) => ContextLayer::new().with_redactor(r.clone()),
             None => ContextLayer::new().without_redaction(),

@@ -77,10 +77,12 @@ pub(crate) fn open_files(
     app: &str,
     error_file: bool,
     files: &FileSettings,
+    spool: bool,
     problems: &mut Vec<Problem>,
 ) -> Vec<(Writer, LevelFilter)> {
-    let open = |path: PathBuf| {
+    let open = |path: PathBuf, spool: bool| {
         Writer::builder(&path)
+            .spool(spool)
             .max_bytes(files.max_bytes)
             .max_backups(files.max_backups)
             .max_total_bytes(files.max_total_bytes)
@@ -121,8 +123,9 @@ pub(crate) fn open_files(
         ));
     }
     let mut out = Vec::new();
-    for (path, level, vars) in wanted {
-        match open(path.clone()) {
+    for (i, (path, level, vars)) in wanted.into_iter().enumerate() {
+        // The main file is the network destination's spool (see prodlog-ship).
+        match open(path.clone(), spool && i == 0) {
             Ok(writer) => out.push((writer, level)),
             Err(e) => problems.push(Problem {
                 error: InitError::new(

@@ -193,12 +193,34 @@ impl NetworkChoices {
 
 #[cfg(feature = "network")]
 impl NetworkSettings {
+    /// Whether the OTLP destination will use the main file (written at `file_level`) as
+    /// its spool: it must take no line the file does not.
+    pub(crate) fn spools(&self, file_level: LevelFilter) -> bool {
+        self.otlp
+            .as_ref()
+            .is_some_and(|(_, level)| *level <= file_level && *level > LevelFilter::OFF)
+    }
+
     /// Starts each destination; one that cannot start is a problem, the others go on.
-    pub(crate) fn start(&self, problems: &mut Vec<Problem>) -> Vec<(LevelFilter, Shipper)> {
+    /// The OTLP one uses `main_file` (the writer and its level) as its spool when it can;
+    /// the third member says so.
+    pub(crate) fn start(
+        &self,
+        main_file: Option<&(prodlog_writer::Writer, LevelFilter)>,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<(LevelFilter, Shipper, bool)> {
         let mut out = Vec::new();
         if let Some((otlp, level)) = &self.otlp {
-            match otlp.clone().build() {
-                Ok(s) => out.push((*level, s)),
+            let spool = main_file
+                .filter(|(_, file_level)| *level <= *file_level)
+                .and_then(|(w, _)| w.spool());
+            let spools = spool.is_some();
+            let otlp = match spool {
+                Some(spool) => otlp.clone().spool(spool, *level),
+                None => otlp.clone(),
+            };
+            match otlp.build() {
+                Ok(s) => out.push((*level, s, spools)),
                 Err(e) => problems.push(destination_problem(
                     "OTLP export",
                     e,
@@ -208,13 +230,13 @@ impl NetworkSettings {
         }
         if let Some((syslog, level)) = &self.syslog {
             match syslog.clone().build() {
-                Ok(s) => out.push((*level, s)),
+                Ok(s) => out.push((*level, s, false)),
                 Err(e) => problems.push(destination_problem("syslog", e, "not sending to syslog")),
             }
         }
         if let Some((journald, level)) = &self.journald {
             match journald.clone().build() {
-                Ok(s) => out.push((*level, s)),
+                Ok(s) => out.push((*level, s, false)),
                 Err(e) => problems.push(destination_problem(
                     "journald",
                     e,
@@ -230,8 +252,16 @@ impl NetworkSettings {
 /// by `resolve`).
 #[cfg(not(feature = "network"))]
 impl NetworkSettings {
-    pub(crate) fn start(&self, _: &mut Vec<Problem>) -> Vec<(LevelFilter, Shipper)> {
+    pub(crate) fn start(
+        &self,
+        _: Option<&(prodlog_writer::Writer, LevelFilter)>,
+        _: &mut Vec<Problem>,
+    ) -> Vec<(LevelFilter, Shipper, bool)> {
         Vec::new()
+    }
+
+    pub(crate) fn spools(&self, _: LevelFilter) -> bool {
+        false
     }
 }
 

@@ -233,6 +233,11 @@ pub fn serve(
                     while tls.conn.is_handshaking() {
                         if let Err(e) = tls.conn.complete_io(&mut tls.sock) {
                             refs.lock().unwrap().push(e.to_string());
+                            // Send the alert, as servers do, and let the client read it.
+                            let _ = tls.conn.write_tls(&mut tls.sock);
+                            let _ = tls.sock.shutdown(std::net::Shutdown::Write);
+                            let _ = tls.sock.set_read_timeout(Some(Duration::from_secs(1)));
+                            let _ = std::io::copy(&mut tls.sock, &mut std::io::sink());
                             return;
                         }
                     }
@@ -302,29 +307,27 @@ fn session<S: Read + Write>(
             all.push(request.clone());
             all.len() - 1
         };
-        let answered = answer(n, &request);
-        request.ok = match &answered {
-            Answer::Status(code, _) => (200..300).contains(code),
-            Answer::Relay(_) => true,
-        };
-        requests.lock().unwrap()[n].ok = request.ok;
-        let reply = match answered {
-            Answer::Status(code, headers) => {
-                format!("HTTP/1.1 {code} X\r\n{headers}Content-Length: 0\r\n\r\n").into_bytes()
-            }
+        let (code, reply) = match answer(n, &request) {
+            Answer::Status(code, headers) => (
+                code,
+                format!("HTTP/1.1 {code} X\r\n{headers}Content-Length: 0\r\n\r\n").into_bytes(),
+            ),
+            // The collector behind is away: the connection closes unanswered.
             Answer::Relay(port) => match relay(port, &head, &request.body) {
                 Some(r) => r,
                 None => return,
             },
         };
+        request.ok = (200..300).contains(&code);
+        requests.lock().unwrap()[n].ok = request.ok;
         if reader.get_mut().write_all(&reply).is_err() || reader.get_mut().flush().is_err() {
             return;
         }
     }
 }
 
-/// One request to a plain server on `port`, and its whole answer.
-fn relay(port: u16, head: &[String], body: &[u8]) -> Option<Vec<u8>> {
+/// One request to a plain server on `port`: its answer's status, and the whole answer.
+fn relay(port: u16, head: &[String], body: &[u8]) -> Option<(u16, Vec<u8>)> {
     let mut up = TcpStream::connect(("127.0.0.1", port)).ok()?;
     let mut out = head.concat().into_bytes();
     out.extend_from_slice(b"\r\n");
@@ -332,10 +335,11 @@ fn relay(port: u16, head: &[String], body: &[u8]) -> Option<Vec<u8>> {
     up.write_all(&out).ok()?;
     let mut reader = BufReader::new(up);
     let (lines, headers) = read_head(&mut reader)?;
+    let status = lines.first()?.get(9..12)?.parse().ok()?;
     let mut reply = lines.concat().into_bytes();
     reply.extend_from_slice(b"\r\n");
     let mut rest = vec![0; length(&headers)];
     reader.read_exact(&mut rest).ok()?;
     reply.extend_from_slice(&rest);
-    Some(reply)
+    Some((status, reply))
 }
