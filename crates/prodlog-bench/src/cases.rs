@@ -215,12 +215,21 @@ fn prodlog_schema(schema: prodlog::format::JsonSchema) {
     set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
 }
 
-/// prodlog's JSON to `io::sink`, plus OTLP export to a discarding collector on 127.0.0.1.
-fn prodlog_otlp() -> prodlog::ship::Shipper {
+/// prodlog's JSON to `io::sink`, plus OTLP export to a discarding collector on 127.0.0.1
+/// (over TLS with gzip when `dir` is given: it holds the test CA).
+fn prodlog_otlp(tls_in: Option<&Path>) -> prodlog::ship::Shipper {
     use prodlog::context::ContextLayer;
     use prodlog::format::JsonLayer;
-    let port = crate::collector::start();
-    let shipper = prodlog::ship::Otlp::new(format!("http://127.0.0.1:{port}"))
+    let otlp = match tls_in {
+        None => prodlog::ship::Otlp::new(format!("http://127.0.0.1:{}", crate::collector::start())),
+        Some(dir) => {
+            let (port, ca) = crate::collector::start_tls(dir);
+            prodlog::ship::Otlp::new(format!("https://localhost:{port}"))
+                .ca_certificate(ca)
+                .compression(prodlog::ship::Compression::Gzip)
+        }
+    };
+    let shipper = otlp
         .queue_bytes(256 << 20)
         .build()
         .expect("the exporter starts");
@@ -229,6 +238,39 @@ fn prodlog_otlp() -> prodlog::ship::Shipper {
     );
     set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
     shipper
+}
+
+/// prodlog's JSON to a file and to OTLP: the file as the exporter's spool, or not.
+fn prodlog_spool(dir: &Path, spooled: bool) -> (prodlog::writer::Writer, prodlog::ship::Shipper) {
+    use prodlog::context::ContextLayer;
+    use prodlog::format::JsonLayer;
+    let writer = prodlog::writer::Writer::builder(dir.join("app.log"))
+        .spool(spooled)
+        .build()
+        .expect("the file opens");
+    let mut otlp =
+        prodlog::ship::Otlp::new(format!("http://127.0.0.1:{}", crate::collector::start()))
+            .queue_bytes(256 << 20);
+    if let Some(spool) = writer.spool() {
+        otlp = otlp.spool(spool, LevelFilter::TRACE);
+    }
+    let shipper = otlp.build().expect("the exporter starts");
+    let json = if spooled {
+        JsonLayer::default().with_sink(
+            LevelFilter::TRACE,
+            prodlog::ship::Spooled::new(
+                writer.clone(),
+                LevelFilter::TRACE,
+                shipper.clone(),
+                LevelFilter::TRACE,
+            ),
+        )
+    } else {
+        JsonLayer::with_make_writer(writer.clone()).with_sink(LevelFilter::TRACE, shipper.clone())
+    };
+    let layer = ContextLayer::new().and_then(json);
+    set(tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO)));
+    (writer, shipper)
 }
 
 /// A text-heavy event: a 300-byte message with a URL and a header dump.
@@ -292,12 +334,19 @@ pub fn run(name: &str, n: u64, dir: &Path) -> Option<Measured> {
         ("schema", "gcp") => prodlog_schema(prodlog::format::JsonSchema::Gcp),
         ("schema", "otel") => prodlog_schema(prodlog::format::JsonSchema::Otel),
         ("otlp", "prodlog") => prodlog_sink(),
-        ("otlp", "prodlog-otlp") => {
-            let shipper = prodlog_otlp();
+        ("otlp", "prodlog-otlp" | "prodlog-otlp-tls-gzip") => {
+            let shipper = prodlog_otlp((imp == "prodlog-otlp-tls-gzip").then_some(dir));
             let m = in_spans(n, event);
             shipper.flush(std::time::Duration::from_secs(30));
             let s = shipper.stats();
             eprintln!("otlp: {} records sent, {} dropped", s.sent, s.dropped);
+            return Some(m);
+        }
+        ("otlp-spool", _) => {
+            let (writer, shipper) = prodlog_spool(dir, imp == "prodlog-spooled");
+            let m = in_spans(n, event);
+            writer.flush(std::time::Duration::from_secs(30));
+            shipper.flush(std::time::Duration::from_secs(30));
             return Some(m);
         }
         ("limit-pass", "prodlog-limited") => prodlog_limited("100000000/s"),

@@ -20,6 +20,7 @@ mod filters;
 mod latency;
 mod naive;
 mod timing;
+mod wire;
 mod writers;
 
 use std::process::Command;
@@ -93,7 +94,13 @@ const ROWS: &[(&str, &str, u64, &[&str])] = &[
         "otlp",
         "sink event with OTLP export on (to a collector on 127.0.0.1 that discards) vs off: the caller's cost",
         300_000,
-        &["prodlog-otlp", "prodlog"],
+        &["prodlog-otlp", "prodlog-otlp-tls-gzip", "prodlog"],
+    ),
+    (
+        "otlp-spool",
+        "sink event to a file and OTLP: the file as the exporter's spool (lines numbered) vs not",
+        300_000,
+        &["prodlog-spooled", "prodlog-unspooled"],
     ),
     (
         "limit-pass",
@@ -271,6 +278,9 @@ fn main() {
     }
     if only.as_deref().is_none_or(|o| "audit".starts_with(o)) {
         audit::table(&exe, dir.path(), rounds, scale);
+    }
+    if only.as_deref().is_none_or(|o| "wire".starts_with(o)) {
+        wire::table(rounds, scale);
     }
     if only.as_deref().is_none_or(|o| "adversarial".starts_with(o)) {
         adversarial::table(rounds);

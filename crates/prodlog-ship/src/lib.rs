@@ -25,14 +25,20 @@
 //!
 //! # Failures
 //!
-//! - **Never blocking.** Callers append to a queue bounded in bytes; when it is full the
-//!   line is dropped and counted ([`Stats::dropped`]), and the count is sent in-band as a
-//!   WARN record (`prodlog dropped N lines for …`) as soon as the destination takes lines
-//!   again.
-//! - **An unreachable destination** is retried with backoff (100 ms doubling to 5 s); the
-//!   lines wait in the queue meanwhile. Failures are reported on stderr at most once a
-//!   minute, and again when sending resumes. A destination that refuses the data itself
-//!   (an HTTP 4xx) has the batch counted in [`Stats::rejected`] rather than retried.
+//! - **Never blocking.** Callers append to a queue bounded in bytes. When it is full, an
+//!   OTLP destination whose log file is its spool ([`Spooled`], [`Otlp::spool`]) reads the
+//!   lines back from the file instead (`spool.rs`: each line once, in order, and a
+//!   checkpoint across restarts); otherwise the line is dropped and counted
+//!   ([`Stats::dropped`]), and the count is sent in-band as a WARN record (`prodlog dropped
+//!   N lines for …`) as soon as the destination takes lines again.
+//! - **An unreachable destination** is retried with backoff (100 ms doubling to 5 s, with
+//!   jitter), or after the `Retry-After` it asked for; the lines wait meanwhile. Failures
+//!   are reported on stderr at most once a minute (and in [`Shipper::last_error`]), and
+//!   again when sending resumes. The OTLP policy is the specification's: 429, 502, 503 and
+//!   504 are retried; any other answer means the collector refused the data, and the batch
+//!   is counted in [`Stats::rejected`] rather than retried.
+//! - **TLS** (`https://`): always verified; a refused certificate is an error naming the
+//!   endpoint and why (`tls.rs`).
 //! - **Shutdown** ([`Shipper::shutdown`], or the preset's guard) sends what is queued,
 //!   waiting at most the timeout; lines still unsent are counted as dropped and reported.
 //!
@@ -42,18 +48,23 @@
 //! `BatchLogProcessor` with `opentelemetry-otlp`). It was set aside for three reasons:
 //! the SDK builds an owned `LogRecord` from each event on the caller's thread (the
 //! attributes are allocated there); its processor drops on a full queue without a count an
-//! application can read, where prodlog counts every lost line; and its HTTP exporters need
+//! application can read, where prodlog reads the line back from the log file or counts it; and its HTTP exporters need
 //! `reqwest` or `hyper` with a tokio runtime. Here the caller pays what a file line costs
 //! (one copy into the queue, see `docs/benchmarks.md`) and the protobuf is built on the
 //! sending thread from the redacted line.
 //!
 //! # Dependencies
 //!
-//! `prodlog-format` (the [`LineSink`] seam and the schema of the lines), `serde_json`
-//! (reading the lines back on the sending thread), `rustix` (journald: `memfd_create`,
-//! seals and `SCM_RIGHTS`, which std cannot send). The protobuf messages (`proto.rs`) and
-//! the HTTP/1.1 POST (`http.rs`) are written here: together a few hundred lines, against
-//! `prost` + `opentelemetry-proto` + an HTTP client stack.
+//! `prodlog-format` (the [`LineSink`] seam and the schema of the lines), `prodlog-writer`
+//! (the file as the spool), `serde_json` (reading the lines back on the sending thread),
+//! `rustix` (journald: `memfd_create`, seals and `SCM_RIGHTS`, which std cannot send; the
+//! checkpoint's `flock`). Feature `tls` (default): `rustls` with the `ring` provider,
+//! `webpki-roots` (Mozilla's roots, compiled in) and `rustls-native-certs` (the system's) —
+//! a blocking TLS stream under the hand-written POST, without an async runtime or OpenSSL.
+//! Feature `gzip` (default): `flate2` (`OTEL_EXPORTER_OTLP_COMPRESSION`). The protobuf
+//! messages (`proto.rs`) and the HTTP/1.1 POST (`http.rs`) are written here: together a few
+//! hundred lines, against `prost` + `opentelemetry-proto` + an HTTP client stack
+//! (`reqwest` or `hyper`, tokio, and their TLS stack).
 
 mod http;
 mod journald;

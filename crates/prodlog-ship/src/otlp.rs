@@ -321,8 +321,9 @@ impl Transport for OtlpTransport {
     }
 }
 
-/// `body` gzipped into `out` (level 1: the protobuf of log lines is repetitive, and the
-/// fast level takes most of what level 6 would, for a third of the CPU — bench `otlp wire`).
+/// `body` gzipped into `out`, at flate2's fast level: log records are repetitive, and the
+/// bench's `otlp wire` table measures 0.18x the bytes for about 7% more CPU on the
+/// exporting thread.
 #[cfg(feature = "gzip")]
 pub(crate) fn gzip(body: &[u8], out: &mut Vec<u8>) -> io::Result<()> {
     use std::io::Write as _;

@@ -91,7 +91,7 @@
 //!
 //! # Dependencies
 //!
-//! `flate2` (gzip of rotated files), `chrono` with the `local-time` feature (local-time boundaries; UTC needs no library),
+//! `memchr` (counting the lines of a spooling writer), `flate2` (gzip of rotated files), `chrono` with the `local-time` feature (local-time boundaries; UTC needs no library),
 //! `tracing-subscriber` (the `MakeWriter` trait).
 
 mod backups;

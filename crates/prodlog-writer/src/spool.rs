@@ -98,7 +98,7 @@ pub(crate) fn record(
     bytes: &[u8],
     first: u64,
 ) -> u64 {
-    let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+    let lines = memchr::memchr_iter(b'\n', bytes).count() as u64;
     if lines == 0 {
         return 0;
     }

@@ -240,7 +240,7 @@ impl Writer {
                 let number = match s.spool {
                     Some(_) => {
                         let n = st.next_line;
-                        st.next_line += line.iter().filter(|&&b| b == b'\n').count() as u64;
+                        st.next_line += memchr::memchr_iter(b'\n', line).count() as u64;
                         Some(n)
                     }
                     None => None,

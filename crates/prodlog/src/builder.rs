@@ -56,7 +56,7 @@ use crate::settings::{
 /// | [`log_latencies_every`](Self::log_latencies_every) | off | `PRODLOG_TIMING_REPORT_S` |
 /// | [`error_file`](Self::error_file) | `true` (when there is a log directory) | `PRODLOG_ERROR_FILE` |
 /// | [`json_schema`](Self::json_schema) | prodlog's keys | `PRODLOG_JSON_SCHEMA` (`prodlog`, `ecs`, `gcp`, `otel`) |
-/// | [`otlp`](Self::otlp) | off | `PRODLOG_OTLP` (on/off), `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` |
+/// | [`otlp`](Self::otlp) | off | `PRODLOG_OTLP` (on/off), `PRODLOG_OTLP_QUEUE_BYTES`, and every `OTEL_*` variable of a logs exporter (endpoint, headers, certificates, compression, protocol, timeouts, batching, resource; the README's table), honoured or reported as unsupported |
 /// | [`otlp_level`](Self::otlp_level) | `trace`: all the directives enable | `PRODLOG_OTLP_LEVEL` |
 /// | [`syslog`](Self::syslog) | off | `PRODLOG_SYSLOG` (`udp://host:port`, `tcp://host:port`, `unix:///dev/log`) |
 /// | [`syslog_level`](Self::syslog_level) | `trace` | `PRODLOG_SYSLOG_LEVEL` |
