@@ -458,7 +458,7 @@ impl Client {
                 } else if k.eq_ignore_ascii_case("connection") {
                     keep = !v.eq_ignore_ascii_case("close");
                 } else if k.eq_ignore_ascii_case("retry-after") {
-                    retry_after = parse_retry_after(v, std::time::SystemTime::now());
+                    retry_after = crate::retry::parse_retry_after(v, std::time::SystemTime::now());
                 }
             }
         }
@@ -528,47 +528,6 @@ struct Answer {
     retry_after: Option<Duration>,
 }
 
-/// `Retry-After`: seconds, or an HTTP date (RFC 9110 §10.2.3); capped at 10 minutes, so a
-/// collector's mistake cannot stop export for hours.
-pub(crate) fn parse_retry_after(v: &str, now: std::time::SystemTime) -> Option<Duration> {
-    const CAP: Duration = Duration::from_secs(600);
-    let v = v.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs).min(CAP));
-    }
-    // IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
-    let mut parts = v.split_whitespace().skip(1);
-    let day: u32 = parts.next()?.parse().ok()?;
-    let month = parts.next()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| m.eq_ignore_ascii_case(month))? as u32
-        + 1;
-    let year: i64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':').map(|x| x.parse::<u64>().ok());
-    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
-    if parts.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    let at = u64::try_from(days).ok()? * 86_400 + h * 3600 + m * 60 + s;
-    let now = now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    Some(Duration::from_secs(at.saturating_sub(now)).min(CAP))
-}
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (i64::from(m) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// One line of an answer's head, at most `max` bytes, as text whatever its bytes (a header
 /// that is not UTF-8 is an odd answer, not an error that would discard the batch).
 fn read_line(conn: &mut BufReader<Conn>, max: u64, line: &mut String) -> io::Result<usize> {
@@ -608,111 +567,8 @@ mod tests {
         assert!(Url::parse("http://[::1]junk:4318").is_err());
         assert_eq!(Url::parse("http://[::1]/x").unwrap().port, 80);
     }
-
-    #[test]
-    fn retry_after() {
-        use std::time::UNIX_EPOCH;
-        // 1994-11-06T08:49:37Z, RFC 9110's example date.
-        let at = UNIX_EPOCH + Duration::from_secs(784_111_777);
-        let p = |v| parse_retry_after(v, at - Duration::from_secs(2));
-        assert_eq!(
-            p("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(Duration::from_secs(2))
-        );
-        assert_eq!(p("7"), Some(Duration::from_secs(7)));
-        assert_eq!(p("999999"), Some(Duration::from_secs(600)), "capped");
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", at + Duration::from_secs(9)),
-            Some(Duration::ZERO),
-            "a date already past: now"
-        );
-        for bad in [
-            "",
-            "-1",
-            "soon",
-            "Sun, 06 Foo 1994 08:49:37 GMT",
-            "Sun, 06 Nov 1994 25:00:00 GMT",
-        ] {
-            assert_eq!(p(bad), None, "{bad:?}");
-        }
-    }
 }
 
 #[cfg(test)]
-mod answers {
-    //! The answer shapes a real HTTP/1.1 server sends, from a server on 127.0.0.1.
-    use super::*;
-    use std::net::TcpListener;
-
-    /// A server that answers each request on one connection with the next of `answers`,
-    /// and returns how many requests it read.
-    fn serve(answers: Vec<&'static [u8]>) -> (u16, std::thread::JoinHandle<usize>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let handle = std::thread::spawn(move || {
-            let (stream, _) = listener.accept().unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut out = stream;
-            let mut requests = 0;
-            for answer in answers {
-                let mut length = 0usize;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap() == 0 {
-                        return requests;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap();
-                    }
-                    if line == "\r\n" {
-                        break;
-                    }
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
-                requests += 1;
-                out.write_all(answer).unwrap();
-            }
-            requests
-        });
-        (port, handle)
-    }
-
-    fn client(port: u16) -> Client {
-        let url = Url::parse(&format!("http://127.0.0.1:{port}/v1/logs")).unwrap();
-        Client::new(url, &[], Duration::from_secs(5), None)
-    }
-
-    #[test]
-    fn trailers_and_interim_answers_keep_the_connection_in_step() {
-        let (port, server) = serve(vec![
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Trailer: 1\r\nX-Other: 2\r\n\r\n",
-            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
-            b"HTTP/1.1 102 Processing\r\nX-A: 1\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
-            // Latin-1 in a header and a binary body: not UTF-8, still an answer.
-            b"HTTP/1.1 200 OK\r\nX-Server: caf\xe9\r\nContent-Length: 4\r\n\r\n\xff\xfeok",
-        ]);
-        let mut c = client(port);
-        for _ in 0..3 {
-            c.post("application/x-protobuf", None, b"body").unwrap();
-        }
-        drop(c);
-        assert_eq!(
-            server.join().unwrap(),
-            3,
-            "each body sent once, on one connection"
-        );
-    }
-
-    #[test]
-    fn redirects_are_refused_not_followed() {
-        let (port, server) = serve(vec![
-            b"HTTP/1.1 301 Moved Permanently\r\nLocation: http://elsewhere/\r\nContent-Length: 0\r\n\r\n",
-        ]);
-        let e = client(port)
-            .post("application/x-protobuf", None, b"body")
-            .unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
-        assert_eq!(server.join().unwrap(), 1);
-    }
-}
+#[path = "http_answers.rs"]
+mod answers;

@@ -72,6 +72,7 @@ mod line;
 mod otlp;
 mod proto;
 mod queue;
+mod retry;
 mod spool;
 mod syslog;
 #[cfg(feature = "tls")]

@@ -300,29 +300,6 @@ pub(crate) fn close(shared: &Shared, handle: JoinHandle<()>, timeout: Duration) 
     false
 }
 
-/// With a spool, whether lines wait in the file (and, when every line written was read,
-/// the switch back to the memory queue, at the exact line where reading stopped).
-fn file_work(s: &mut State, feeder: Option<&crate::spool::Feeder>) -> Option<u64> {
-    let (sp, feeder) = (s.spool.as_mut()?, feeder?);
-    if feeder.has_prelude() {
-        return Some(sp.behind.unwrap_or(0));
-    }
-    let from = sp.behind?;
-    if sp.stop_at.is_some_and(|stop| from >= stop) {
-        return None;
-    }
-    if from < sp.source.written() {
-        return Some(from);
-    }
-    // Under the queue's lock: a caller that got a number from here on queues its line.
-    let next = sp.source.queued();
-    if from >= next {
-        sp.behind = None;
-        sp.live_from = next;
-    }
-    None
-}
-
 fn run(
     shared: &Shared,
     mut transport: Box<dyn Transport>,
@@ -352,7 +329,7 @@ fn run(
                 if !s.queued.is_empty() {
                     break;
                 }
-                from_file = file_work(&mut s, feeder.as_ref());
+                from_file = crate::spool::file_work(s.spool.as_mut(), feeder.as_ref());
                 if from_file.is_some() {
                     break;
                 }
@@ -577,7 +554,7 @@ fn run(
                 // the destination asked for.
                 let wait = match transport.retry_after() {
                     Some(asked) => asked,
-                    None => backoff / 2 + backoff.mul_f64(jitter() / 2.0),
+                    None => backoff / 2 + backoff.mul_f64(crate::retry::jitter() / 2.0),
                 };
                 // Sleep the whole wait: new lines also wake this condition variable, and
                 // must not make a down destination be tried again sooner. Only a shutdown
@@ -590,19 +567,6 @@ fn run(
             }
         }
     }
-}
-
-/// A number in [0, 1), different in each process and call (no generator crate for this).
-fn jitter() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
-    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// The in-band report of dropped lines, a prodlog JSON line like any other.

@@ -231,6 +231,29 @@ impl Feeder {
     }
 }
 
+/// With a spool, whether lines wait in the file (and, when every line written was read,
+/// the switch back to the memory queue, at the exact line where reading stopped).
+pub(crate) fn file_work(sp: Option<&mut SpoolState>, feeder: Option<&Feeder>) -> Option<u64> {
+    let (sp, feeder) = (sp?, feeder?);
+    if feeder.has_prelude() {
+        return Some(sp.behind.unwrap_or(0));
+    }
+    let from = sp.behind?;
+    if sp.stop_at.is_some_and(|stop| from >= stop) {
+        return None;
+    }
+    if from < sp.source.written() {
+        return Some(from);
+    }
+    // Under the queue's lock: a caller that got a number from here on queues its line.
+    let next = sp.source.queued();
+    if from >= next {
+        sp.behind = None;
+        sp.live_from = next;
+    }
+    None
+}
+
 fn warn(name: &str, what: &str) {
     use std::io::Write as _;
     let _ = writeln!(io::stderr(), "prodlog: {name}: {what}");

@@ -468,16 +468,12 @@ impl Builder {
                 _ => json = json.with_sink(*level, shipper.clone()),
             }
         }
+        #[cfg(not(feature = "network"))]
+        let spooled: Option<()> = None;
         for (i, (writer, level)) in opened.into_iter().enumerate() {
             files_level = files_level.max(level);
-            #[cfg(feature = "network")]
-            let taken = i == 0 && spooled.is_some();
-            #[cfg(not(feature = "network"))]
-            let taken = {
-                let _ = i;
-                false
-            };
-            if !taken {
+            // The main file is written through its spooled sink.
+            if i > 0 || spooled.is_none() {
                 json = json.with_sink(level.min(settings.file_level), FileSink(writer.clone()));
             }
             files.push(writer);
