@@ -109,7 +109,15 @@ fn walk(
             Ok(rd) => rd,
             Err(e) => return skipped.add(path, e),
         };
-        let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        // Hidden files in a walked directory are not logs (an exporter's checkpoint,
+        // `.<app>.log.otlp.pos`; editors' swap files): named on their own, they are read.
+        let mut children: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                !p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
+            .collect();
         children.sort_by_key(|p| rotation_order(p));
         for c in children {
             walk(&c, out, seen_dirs, seen_files, skipped, depth + 1);
@@ -282,6 +290,18 @@ mod tests {
                 "b.log"
             ]
         );
+    }
+
+    #[test]
+    fn hidden_files_of_a_directory_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("app.log"), "{}\n").unwrap();
+        std::fs::write(dir.path().join(".app.log.otlp.pos"), "1 2 3\n").unwrap();
+        let mut skipped = Skipped::default();
+        let files = collect(&[dir.path().to_owned()], &mut skipped);
+        assert_eq!(files, [dir.path().join("app.log")]);
+        let named = collect(&[dir.path().join(".app.log.otlp.pos")], &mut skipped);
+        assert_eq!(named.len(), 1, "named on its own, it is read");
     }
 
     #[test]
