@@ -169,6 +169,19 @@ pub fn error_logged(span: &tracing::Span) -> bool {
     .unwrap_or(false)
 }
 
+/// Marks the current request to be written by the flight recorder when it closes, with
+/// the DEBUG events kept for it, even though nothing failed (a request worth a look).
+/// False when there is no recorded request here (the recorder is off, or no `request`
+/// span is open). See `prodlog_format::RecordSettings`.
+///
+/// ```
+/// let _request = prodlog_context::request().entered();
+/// prodlog_context::keep();
+/// ```
+pub fn keep() -> bool {
+    prodlog_format::keep()
+}
+
 /// A span for one request, named `request`, with a fresh [`RequestId`] in `request_id`.
 /// Enter it (or `.instrument()` the request's future with it) and every event inside
 /// carries the id.

@@ -334,6 +334,11 @@ impl Taken<'_> {
     pub(crate) fn chain(&self) -> Option<&Chain> {
         self.chain.as_deref()
     }
+
+    /// The chain, shared (a recorded event keeps it).
+    pub(crate) fn shared(&self) -> Option<&Arc<Chain>> {
+        self.chain.as_ref()
+    }
 }
 
 impl Drop for Taken<'_> {

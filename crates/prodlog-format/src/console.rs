@@ -148,7 +148,7 @@ impl ConsoleLayer {
     /// A console writing to `sink`, without colours.
     pub fn new(sink: impl LineSink) -> Self {
         ConsoleLayer {
-            destination: Destination::new(LevelFilter::TRACE, Box::new(sink)),
+            destination: Destination::new(LevelFilter::TRACE, Arc::new(sink)),
             ansi: false,
             redactor: Some(Redactor::default()),
             _verdicts: crate::verdict::Reader::new(),
@@ -198,7 +198,9 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if self.destination.max_level < *event.metadata().level() {
+        if self.destination.max_level < *event.metadata().level()
+            || crate::record_layer::record_only(event.metadata())
+        {
             return;
         }
         let chain = self.frames.take(event, &ctx, Syntax::Console);

@@ -312,18 +312,20 @@ fn write_otel_ids_as(
 /// });
 /// ```
 pub struct JsonLayer {
-    destinations: Vec<Destination>,
+    pub(crate) destinations: Vec<Destination>,
     /// The key names of destinations added without a schema of their own.
-    schema: JsonSchema,
+    pub(crate) schema: JsonSchema,
     /// Some destination has a schema of its own that differs from `schema`.
-    mixed: bool,
-    max_level: LevelFilter,
-    redactor: Option<Redactor>,
+    pub(crate) mixed: bool,
+    pub(crate) max_level: LevelFilter,
+    pub(crate) redactor: Option<Redactor>,
     /// The subscriber this layer is part of (a dispatcher cannot be looked up while it is
     /// dispatching an event): for the OpenTelemetry ids.
-    dispatch: std::sync::OnceLock<tracing::dispatcher::WeakDispatch>,
+    pub(crate) dispatch: std::sync::OnceLock<tracing::dispatcher::WeakDispatch>,
     /// The spans entered on each thread, with their rendered chains (`crate::chain`).
-    frames: Frames,
+    pub(crate) frames: Frames,
+    /// The flight recorder (`crate::record`), when on.
+    pub(crate) recorder: Option<Arc<crate::record::Recorder>>,
 }
 
 /// A layer with no destination yet: add them with [`JsonLayer::with_sink`].
@@ -337,6 +339,7 @@ impl Default for JsonLayer {
             redactor: Some(Redactor::default()),
             dispatch: std::sync::OnceLock::new(),
             frames: Frames::default(),
+            recorder: None,
         }
     }
 }
@@ -359,7 +362,7 @@ impl JsonLayer {
     /// (`LevelFilter::ERROR` for an error-only file).
     pub fn with_sink(mut self, max_level: LevelFilter, sink: impl LineSink) -> Self {
         self.destinations
-            .push(Destination::new(max_level, Box::new(sink)));
+            .push(Destination::new(max_level, Arc::new(sink)));
         self.max_level = self.max_level.max(max_level);
         self
     }
@@ -373,7 +376,7 @@ impl JsonLayer {
         schema: JsonSchema,
         sink: impl LineSink,
     ) -> Self {
-        let mut d = Destination::new(max_level, Box::new(sink));
+        let mut d = Destination::new(max_level, Arc::new(sink));
         d.schema = Some(schema);
         self.destinations.push(d);
         self.mixed = self.is_mixed();
@@ -437,10 +440,37 @@ where
         }
     }
 
+    fn on_new_span(
+        &self,
+        attrs: &tracing_core::span::Attributes<'_>,
+        id: &tracing_core::span::Id,
+        ctx: Context<'_, S>,
+    ) {
+        if let Some(recorder) = &self.recorder {
+            crate::record_layer::new_span(recorder, attrs, id, &ctx);
+        }
+    }
+
+    fn on_close(&self, id: tracing_core::span::Id, ctx: Context<'_, S>) {
+        if self.recorder.is_some() {
+            self.record_close(&id, &ctx);
+        }
+    }
+
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let level = event.metadata().level();
+        if self.recorder.is_some()
+            && (self.max_level < *level || crate::record_layer::record_only(event.metadata()))
+        {
+            // Below every output: kept for the request.
+            self.record_event(event, &ctx);
+            return;
+        }
         if self.max_level < *level {
             return;
+        }
+        if self.recorder.is_some() && *level <= tracing_core::Level::WARN {
+            self.mark_failed(event, &ctx);
         }
         let dispatch = self.dispatch.get().and_then(|d| d.upgrade());
         if !self.mixed {

@@ -148,16 +148,17 @@ impl LineSink for MemorySink {
 }
 
 /// A sink with the lowest level it admits and its own failure count.
+#[derive(Clone)]
 pub(crate) struct Destination {
     pub(crate) max_level: tracing_core::LevelFilter,
-    pub(crate) sink: Box<dyn LineSink>,
+    pub(crate) sink: Arc<dyn LineSink>,
     pub(crate) failures: Arc<WriteFailures>,
     /// Its own key names (the layer's otherwise).
     pub(crate) schema: Option<crate::schema::JsonSchema>,
 }
 
 impl Destination {
-    pub(crate) fn new(max_level: tracing_core::LevelFilter, sink: Box<dyn LineSink>) -> Self {
+    pub(crate) fn new(max_level: tracing_core::LevelFilter, sink: Arc<dyn LineSink>) -> Self {
         Destination {
             max_level,
             sink,

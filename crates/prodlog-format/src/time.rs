@@ -37,6 +37,12 @@ pub(crate) fn event_time(event: &Event<'_>) -> SystemTime {
     }
 }
 
+/// Sets the time of `event` (a recorded event written later keeps its own).
+pub(crate) fn set_event_time(event: &Event<'_>, time: SystemTime) {
+    let (a, b) = key(event);
+    let _ = STAMP.try_with(|s| s.set((a, b, time)));
+}
+
 /// Reads the clock once per event for every destination after it, so the console line
 /// and the file line of one event carry the same timestamp (and the clock is read once).
 ///

@@ -478,6 +478,9 @@ impl Builder {
             }
             files.push(writer);
         }
+        // The flight recorder, once every destination is in.
+        json = json.record(settings.record);
+        let recorder = json.flight_recorder();
         let console = match settings.console {
             ConsoleMode::Json => {
                 json = json.with_sink(settings.console_level, StdoutSink);
@@ -530,17 +533,24 @@ impl Builder {
         // Every output behind the rate limiter: a storm is held back before any destination.
         let limit = prodlog_limit::RateLimit::new(settings.rate_limit.clone());
         let guard = guard.with_rate_limit(limit.clone());
+        let guard = guard.with_recorder(recorder);
         let layer = TimestampLayer
             .and_then(context)
             .and_then(timing)
             .and_then(limit.wrap(json.and_then(console)))
             // Directives decide which lines are written; INFO+ spans stay enabled so their
             // context reaches the lines inside them at any level (ContextSpans' docs).
-            .with_filter(ContextSpans::new(filter.and(ceiling)).with_floor(
-                if ceiling == LevelFilter::OFF {
+            .with_filter(prodlog_format::RecordFilter::new(
+                ContextSpans::new(filter.and(ceiling)).with_floor(if ceiling == LevelFilter::OFF {
                     LevelFilter::OFF
                 } else {
                     LevelFilter::INFO
+                }),
+                // Nothing is written anywhere: nothing to record for.
+                if ceiling == LevelFilter::OFF {
+                    LevelFilter::OFF
+                } else {
+                    settings.record.level
                 },
             ));
         (layer, guard, problems)

@@ -31,6 +31,7 @@ pub struct Guard {
     rate_limit: Option<prodlog_limit::RateLimit>,
     #[cfg(feature = "network")]
     shippers: Vec<prodlog_ship::Shipper>,
+    recorder: Option<prodlog_format::FlightRecorder>,
     pub(crate) panic_stderr: bool,
 }
 
@@ -56,6 +57,7 @@ impl Guard {
             rate_limit: None,
             #[cfg(feature = "network")]
             shippers: Vec::new(),
+            recorder: None,
             panic_stderr: true,
         }
     }
@@ -70,6 +72,23 @@ impl Guard {
         self.rate_limit
             .as_ref()
             .map(prodlog_limit::RateLimit::stats)
+    }
+
+    pub(crate) fn with_recorder(
+        mut self,
+        recorder: Option<prodlog_format::FlightRecorder>,
+    ) -> Self {
+        self.recorder = recorder;
+        self
+    }
+
+    /// The flight recorder's counters (`None` when it is off): events recorded, written
+    /// (their request failed or was slow), discarded, dropped by a bound, and requests
+    /// refused for the budget.
+    pub fn recorder(&self) -> Option<prodlog_format::RecordStats> {
+        self.recorder
+            .as_ref()
+            .map(prodlog_format::FlightRecorder::stats)
     }
 
     #[cfg(feature = "network")]
@@ -207,6 +226,10 @@ impl Drop for Guard {
             limit.flush();
         }
         drop(self.watch.take());
+        // Requests still open that already failed are written; the rest discarded.
+        if let Some(r) = &self.recorder {
+            r.close_all();
+        }
         for f in &self.files {
             if let Err(e) = f.shutdown(self.shutdown_timeout) {
                 let _ = writeln!(std::io::stderr(), "prodlog: closing a log file failed: {e}");

@@ -70,6 +70,7 @@ pub(crate) struct Settings {
     pub(crate) redactor: Option<Redactor>,
     pub(crate) files: FileSettings,
     pub(crate) timing: TimingSettings,
+    pub(crate) record: prodlog_format::RecordSettings,
     /// Per-callsite rate limits, `PRODLOG_RATE_LIMIT` applied.
     pub(crate) rate_limit: prodlog_limit::LimitSpec,
     /// The JSON schema and the network destinations.
@@ -109,6 +110,8 @@ pub(crate) struct Choices {
     pub(crate) redactor: RedactorChoice,
     pub(crate) files: FileSettings,
     pub(crate) timing: TimingSettings,
+    /// The flight recorder.
+    pub(crate) record: prodlog_format::RecordSettings,
     /// A gitleaks TOML rules file added to the built-in redaction rules.
     pub(crate) redact_rules: Option<PathBuf>,
     /// Per-callsite rate limits.
@@ -154,6 +157,7 @@ impl Default for Choices {
             redactor: RedactorChoice::Default,
             files: FileSettings::default(),
             timing: TimingSettings::default(),
+            record: prodlog_format::RecordSettings::default(),
             sinks: Vec::new(),
             redact_rules: None,
             rate_limit: prodlog_limit::LimitSpec::default(),
@@ -468,6 +472,7 @@ impl Choices {
             network,
             files: self.resolve_files(env, problems),
             timing: self.resolve_timing(env, problems),
+            record: self.resolve_record(env, problems),
             rate_limit: {
                 let spec = self.resolve_rate_limit(env, problems);
                 let collapse = flag(env, "PRODLOG_COLLAPSE", spec.collapses(), problems);
