@@ -19,6 +19,7 @@ mod collector;
 mod filters;
 mod latency;
 mod naive;
+mod record;
 mod timing;
 mod wire;
 mod writers;
@@ -101,6 +102,12 @@ const ROWS: &[(&str, &str, u64, &[&str])] = &[
         "sink event to a file and OTLP: the file as the exporter's spool (lines numbered) vs not",
         300_000,
         &["prodlog-spooled", "prodlog-unspooled"],
+    ),
+    (
+        "record",
+        "a DEBUG event in a request under RUST_LOG=info (20 per request, the span's cost included): kept by the flight recorder and discarded with its request, vs written at debug, vs filtered out (recorder off), vs filtered out in a span that is not a request (recorder on)",
+        300_000,
+        &["prodlog-recorded", "prodlog-written", "prodlog-filtered", "prodlog-outside"],
     ),
     (
         "limit-pass",
@@ -198,6 +205,13 @@ fn main() {
             }
             return;
         }
+        if flag == "--record-memory" {
+            let (per_event, per_request) = record::memory();
+            println!(
+                "flight recorder memory: {per_event:.1} bytes per recorded bench event (values, callsite, time, chain index), {per_request} bytes per open request besides"
+            );
+            return;
+        }
         if flag == "--case" {
             let n: u64 = n.parse().expect("event count");
             match cases::run(case, n, std::path::Path::new(dir)) {
@@ -278,6 +292,13 @@ fn main() {
     }
     if only.as_deref().is_none_or(|o| "audit".starts_with(o)) {
         audit::table(&exe, dir.path(), rounds, scale);
+    }
+    if only.as_deref().is_none_or(|o| "record".starts_with(o)) {
+        let out = Command::new(&exe)
+            .args(["--record-memory", "x", "0", "x"])
+            .output()
+            .expect("run");
+        println!("\n{}", String::from_utf8_lossy(&out.stdout).trim());
     }
     if only.as_deref().is_none_or(|o| "wire".starts_with(o)) {
         wire::table(rounds, scale);

@@ -67,6 +67,8 @@ pub(crate) struct Chain {
     syntax: Syntax,
     /// One per span of the chain: raised when that span's fields change.
     flags: smallvec::SmallVec<[Arc<AtomicBool>; 4]>,
+    /// The flight recorder's recording of the request the span is in (`crate::record`).
+    pub(crate) recording: Option<Arc<crate::record::Recording>>,
 }
 
 impl Chain {
@@ -92,6 +94,7 @@ impl Chain {
             id: id.clone(),
             syntax,
             flags: smallvec::SmallVec::new(),
+            recording: crate::record_layer::recording_in(&innermost),
         };
         for span in innermost.scope() {
             // Each span keeps its whole chain: deep recursion would keep a quadratic amount

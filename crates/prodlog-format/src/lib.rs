@@ -129,7 +129,7 @@ pub use adapters::{RedactingFields, RedactingMakeWriter, RedactingWriter};
 pub use console::{stdout_wants_ansi, ConsoleFormat, ConsoleLayer};
 pub use json::{JsonFormat, JsonLayer};
 pub use record::{RecordSettings, RecordStats};
-pub use record_layer::{keep, FlightRecorder, RecordFilter};
+pub use record_layer::{keep, write_failed_requests, FlightRecorder, RecordFilter};
 pub use schema::{severity_number, JsonSchema, UnknownSchema, ECS_VERSION};
 pub use sink::{LineSink, MakeWriterSink, MemorySink, StderrSink, StdoutSink, WriteFailures};
 pub use span_fields::{ContextValue, SpanFields};

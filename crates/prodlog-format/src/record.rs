@@ -76,6 +76,15 @@ pub struct RecordStats {
     pub dropped: u64,
     /// Requests that did not record: the global budget was used up.
     pub refused: u64,
+    /// Bytes of captured values held by the open requests now.
+    pub held_bytes: u64,
+}
+
+impl RecordStats {
+    /// What an open request costs the recorder besides its events' bytes: its recording
+    /// (counters, lock, the arena's header) and the span extension that points to it.
+    pub const REQUEST_BYTES: usize =
+        std::mem::size_of::<Recording>() + 2 * std::mem::size_of::<usize>() + 16;
 }
 
 /// The recorder's shared state.
@@ -91,6 +100,8 @@ pub(crate) struct Recorder {
     used: AtomicUsize,
     /// The open requests (for the shutdown, and for sweeping leaked ones).
     open: Mutex<Vec<Weak<Recording>>>,
+    /// Arenas of closed requests, for new ones: a steady state allocates nothing.
+    spare: Mutex<Vec<Buf>>,
 }
 
 /// One request's recording.
@@ -130,6 +141,36 @@ impl Recorder {
             refused: AtomicU64::new(0),
             used: AtomicUsize::new(0),
             open: Mutex::new(Vec::new()),
+            spare: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// An empty arena, reused when one is spare.
+    fn fresh(&self) -> Buf {
+        lock(&self.spare).pop().unwrap_or_else(|| Buf {
+            bytes: Vec::with_capacity(4096),
+            starts: VecDeque::with_capacity(64),
+            metas: Vec::with_capacity(8),
+            chains: Vec::with_capacity(8),
+            dropped: 0,
+            done: false,
+        })
+    }
+
+    /// Gives an arena back (cleared), unless it grew large or many are spare.
+    fn give_back(&self, mut b: Buf) {
+        if b.bytes.capacity() > 64 * 1024 {
+            return;
+        }
+        b.bytes.clear();
+        b.starts.clear();
+        b.metas.clear();
+        b.chains.clear();
+        b.dropped = 0;
+        b.done = false;
+        let mut spare = lock(&self.spare);
+        if spare.len() < 256 {
+            spare.push(b);
         }
     }
 
@@ -140,6 +181,7 @@ impl Recorder {
             discarded: self.discarded.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
             refused: self.refused.load(Ordering::Relaxed),
+            held_bytes: self.used.load(Ordering::Relaxed) as u64,
         }
     }
 
@@ -153,7 +195,7 @@ impl Recorder {
             }
         }
         let rec = Arc::new(Recording {
-            buf: Mutex::new(Buf::default()),
+            buf: Mutex::new(self.fresh()),
             keep: AtomicBool::new(false),
             started: Instant::now(),
         });
@@ -204,7 +246,8 @@ impl Recorder {
         if b.done {
             return;
         }
-        if rec.started.elapsed() > self.settings.max_age {
+        // The age is looked at every 64 events (a clock read costs more than the rest).
+        if b.starts.len() % 64 == 63 && rec.started.elapsed() > self.settings.max_age {
             drop(b);
             return self.expire(rec);
         }
@@ -295,6 +338,7 @@ impl Recorder {
         let n = b.starts.len() as u64;
         if !keep {
             self.discarded.fetch_add(n, Ordering::Relaxed);
+            self.give_back(b);
             return;
         }
         if b.dropped > 0 {
@@ -308,6 +352,7 @@ impl Recorder {
             }
         }
         self.written.fetch_add(n, Ordering::Relaxed);
+        self.give_back(b);
     }
 }
 

@@ -45,6 +45,16 @@ pub(crate) fn new_span<S>(
     }
 }
 
+/// The recording of the request `span` is in.
+pub(crate) fn recording_in<'a, R>(
+    span: &tracing_subscriber::registry::SpanRef<'a, R>,
+) -> Option<Arc<Recording>>
+where
+    R: LookupSpan<'a>,
+{
+    span.extensions().get::<InRequest>().map(|r| r.0.clone())
+}
+
 fn recording_of<S>(event: &Event<'_>, ctx: &Context<'_, S>) -> Option<Arc<Recording>>
 where
     S: Subscriber + for<'l> LookupSpan<'l>,
@@ -70,14 +80,23 @@ impl JsonLayer {
     /// Take it once every destination is added.
     pub fn flight_recorder(&self) -> Option<FlightRecorder> {
         let recorder = self.recorder.clone()?;
-        Some(FlightRecorder {
+        let handle = FlightRecorder {
             recorder,
             out: Arc::new(Out {
                 destinations: self.destinations.clone(),
                 schema: self.schema,
                 redactor: self.redactor.clone(),
             }),
-        })
+        };
+        let mut all = ALL
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        all.retain(|(r, _)| r.strong_count() > 0);
+        all.push((
+            Arc::downgrade(&handle.recorder),
+            Arc::downgrade(&handle.out),
+        ));
+        Some(handle)
     }
 
     pub(crate) fn record_event<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>)
@@ -90,16 +109,19 @@ impl JsonLayer {
         if recorder.settings.level < *event.metadata().level() {
             return;
         }
-        let Some(recording) = recording_of(event, ctx) else {
-            return;
-        };
         let time = crate::time::event_time(event);
-        if self.mixed {
-            recorder.capture(&recording, event, None, time);
-        } else {
+        if !self.mixed {
+            // The chain of the span knows its request's recording: no registry lookup.
             let taken = self.frames.take(event, ctx, Syntax::Json(self.schema));
-            let chain = taken.as_ref().and_then(|t| t.shared());
-            recorder.capture(&recording, event, chain, time);
+            if let Some(chain) = taken.as_ref().and_then(|t| t.shared()) {
+                if let Some(recording) = &chain.recording {
+                    recorder.capture(recording, event, Some(chain), time);
+                }
+                return;
+            }
+        }
+        if let Some(recording) = recording_of(event, ctx) {
+            recorder.capture(&recording, event, None, time);
         }
     }
 
@@ -150,9 +172,9 @@ impl JsonLayer {
     }
 }
 
-/// Writes one recorded event (or the note of the dropped ones) to every destination that
-/// takes INFO lines — the main file, the network ones, a JSON console — not to an
-/// ERROR-only file.
+/// Writes one recorded event (or the note of the dropped ones) to every destination but
+/// an ERROR-only file — the main file, the network ones, a JSON console — whatever their
+/// levels.
 fn write_replayed<S>(
     r: Replayed<'_>,
     destinations: &[Destination],
@@ -162,7 +184,8 @@ fn write_replayed<S>(
 ) where
     S: for<'l> LookupSpan<'l>,
 {
-    let wants = |d: &&Destination| d.max_level >= LevelFilter::INFO;
+    // Every destination but an ERROR-only one.
+    let wants = |d: &&Destination| d.max_level > LevelFilter::ERROR;
     match r {
         Replayed::Event { event, time, chain } => {
             crate::time::set_event_time(event, time);
@@ -187,7 +210,7 @@ fn write_replayed<S>(
                     mark(buf);
                     for d in destinations.iter().filter(wants) {
                         if d.schema.unwrap_or(layer_schema) == schema {
-                            let _ = d.sink.write_line_at(buf.as_bytes(), event.metadata());
+                            let _ = d.sink.write_recorded(buf.as_bytes(), event.metadata());
                         }
                     }
                 });
@@ -263,6 +286,31 @@ impl FlightRecorder {
     }
 }
 
+type Handles = Vec<(std::sync::Weak<Recorder>, std::sync::Weak<Out>)>;
+
+/// Every flight recorder of this process, for [`write_failed_requests`].
+static ALL: std::sync::Mutex<Handles> = std::sync::Mutex::new(Vec::new());
+
+/// Every flight recorder of the process writes its open requests that already failed and
+/// discards the others (a signal is about to end the process: the preset calls it before
+/// it drains the files).
+pub fn write_failed_requests() {
+    let all: Vec<FlightRecorder> = ALL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .filter_map(|(r, o)| {
+            Some(FlightRecorder {
+                recorder: r.upgrade()?,
+                out: o.upgrade()?,
+            })
+        })
+        .collect();
+    for r in all {
+        r.close_all();
+    }
+}
+
 /// Marks the current request to be written when it closes, with the events recorded for
 /// it, whatever happens (`prodlog::context::keep()`). False when there is no recorded
 /// request here.
@@ -308,6 +356,33 @@ impl<F> RecordFilter<F> {
     }
 }
 
+/// The callsites whose interest from the outputs' filter is `never`: a direct-mapped
+/// table of their addresses (a collision only means asking the filter).
+struct NeverSet([std::sync::atomic::AtomicUsize; 4096]);
+
+static INNER_NEVER: NeverSet = NeverSet([const { std::sync::atomic::AtomicUsize::new(0) }; 4096]);
+
+impl NeverSet {
+    fn slot(&self, meta: &Metadata<'_>) -> &std::sync::atomic::AtomicUsize {
+        let addr = std::ptr::from_ref(meta) as usize;
+        &self.0[(addr >> 4 ^ addr >> 16) & 4095]
+    }
+
+    fn contains(&self, meta: &Metadata<'_>) -> bool {
+        self.slot(meta).load(Ordering::Relaxed) == std::ptr::from_ref(meta) as usize
+    }
+
+    fn set(&self, meta: &Metadata<'_>, never: bool) {
+        let addr = std::ptr::from_ref(meta) as usize;
+        let slot = self.slot(meta);
+        if never {
+            slot.store(addr, Ordering::Relaxed);
+        } else {
+            let _ = slot.compare_exchange(addr, 0, Ordering::Relaxed, Ordering::Relaxed);
+        }
+    }
+}
+
 thread_local! {
     /// The callsite of the event this thread is dispatching that only the recorder wants
     /// (the outputs' filter said no): the layers under the filter keep it, not write it.
@@ -332,7 +407,10 @@ where
     F: Filter<S>,
 {
     fn enabled(&self, meta: &Metadata<'_>, cx: &Context<'_, S>) -> bool {
-        if self.inner.enabled(meta, cx) {
+        // A callsite the outputs' filter never wants (known from its interest): no need
+        // to ask it again per event (its directives match targets by string).
+        let never = self.recordable(meta) && INNER_NEVER.contains(meta);
+        if !never && self.inner.enabled(meta, cx) {
             if meta.is_event() {
                 set_record_only(0);
             }
@@ -350,6 +428,8 @@ where
 
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> tracing_core::Interest {
         let inner = self.inner.callsite_enabled(meta);
+        // Asked again for every callsite when the directives change: kept in step.
+        INNER_NEVER.set(meta, self.recordable(meta) && inner.is_never());
         if self.recordable(meta) && !inner.is_always() {
             tracing_core::Interest::sometimes()
         } else {

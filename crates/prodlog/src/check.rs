@@ -115,6 +115,16 @@ impl Builder {
                 );
             }
         }
+        match guard.recorder() {
+            Some(r) => {
+                let _ = writeln!(
+                    text,
+                    "ok: flight recorder on: {} events recorded, {} written (failed requests), {} discarded, {} dropped by its bounds, {} requests refused for the budget",
+                    r.recorded, r.written, r.discarded, r.dropped, r.refused
+                );
+            }
+            None => text.push_str("ok: flight recorder off (PRODLOG_RECORD=off)\n"),
+        }
         drop(guard);
         for path in &description.files {
             let shown = path.display();

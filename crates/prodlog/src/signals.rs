@@ -145,6 +145,8 @@ fn flush_on_signal(read: libc::c_int, timeout: Duration) {
         // Not stdout: it is line-buffered (every console line is already out), and the
         // application may hold its lock forever (a loop over `stdout().lock()`).
         prodlog_limit::flush_all();
+        // The flight recorder's requests that already failed, before the files close.
+        prodlog_format::write_failed_requests();
         // Drained and stopped: a line logged from now on is written before its call
         // returns, so every line a caller saw logged is on disk when the signal ends us.
         prodlog_writer::shutdown_all(timeout);
