@@ -432,11 +432,17 @@ where
         if !self.mixed {
             self.frames.enter(id);
         }
+        if self.recorder.is_some() {
+            crate::record_layer::entered(id);
+        }
     }
 
     fn on_exit(&self, id: &tracing_core::span::Id, _ctx: Context<'_, S>) {
         if !self.mixed {
             self.frames.exit(id);
+        }
+        if self.recorder.is_some() {
+            crate::record_layer::exited(id);
         }
     }
 

@@ -384,6 +384,60 @@ impl NeverSet {
 }
 
 thread_local! {
+    /// The spans entered on this thread (by the layer of the recorder), innermost last,
+    /// each with whether it is inside a recorded request: 0 not known yet, 1 yes, 2 no.
+    /// The filter looks at the innermost instead of the registry (known after the first
+    /// event in it).
+    static ENTERED: std::cell::RefCell<Vec<(u64, u8)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The layer entered `id` on this thread.
+pub(crate) fn entered(id: &Id) {
+    let _ = ENTERED.try_with(|e| {
+        if let Ok(mut e) = e.try_borrow_mut() {
+            e.push((id.into_u64(), 0));
+        }
+    });
+}
+
+/// The layer left `id` on this thread.
+pub(crate) fn exited(id: &Id) {
+    let id = id.into_u64();
+    let _ = ENTERED.try_with(|e| {
+        if let Ok(mut e) = e.try_borrow_mut() {
+            if let Some(at) = e.iter().rposition(|(i, _)| *i == id) {
+                e.remove(at);
+            }
+        }
+    });
+}
+
+/// Whether the innermost span entered on this thread is in a recorded request.
+fn in_request<S>(cx: &Context<'_, S>) -> bool
+where
+    S: Subscriber + for<'l> LookupSpan<'l>,
+{
+    ENTERED
+        .try_with(|e| {
+            let Ok(mut e) = e.try_borrow_mut() else {
+                return false;
+            };
+            let Some((id, state)) = e.last_mut() else {
+                return false;
+            };
+            if *state == 0 {
+                let yes = cx
+                    .span(&Id::from_u64(*id))
+                    .is_some_and(|s| s.extensions().get::<InRequest>().is_some());
+                *state = if yes { 1 } else { 2 };
+            }
+            *state == 1
+        })
+        .unwrap_or(false)
+}
+
+thread_local! {
     /// The callsite of the event this thread is dispatching that only the recorder wants
     /// (the outputs' filter said no): the layers under the filter keep it, not write it.
     static RECORD_ONLY: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
@@ -416,10 +470,7 @@ where
             }
             return true;
         }
-        let wanted = self.recordable(meta)
-            && cx
-                .lookup_current()
-                .is_some_and(|s| s.extensions().get::<InRequest>().is_some());
+        let wanted = self.recordable(meta) && in_request(cx);
         if wanted {
             set_record_only(std::ptr::from_ref(meta) as usize);
         }
