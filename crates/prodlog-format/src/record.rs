@@ -111,6 +111,8 @@ pub(crate) struct Recording {
     /// Failed, slow or kept: written when it closes.
     pub(crate) keep: AtomicBool,
     started: Instant,
+    /// The wall-clock time it opened (compared with the events' times).
+    opened: SystemTime,
 }
 
 #[derive(Debug, Default)]
@@ -198,6 +200,7 @@ impl Recorder {
             buf: Mutex::new(self.fresh()),
             keep: AtomicBool::new(false),
             started: Instant::now(),
+            opened: SystemTime::now(),
         });
         let mut open = lock(&self.open);
         if open.len() >= 64 && open.len().is_power_of_two() {
@@ -246,8 +249,11 @@ impl Recorder {
         if b.done {
             return;
         }
-        // The age is looked at every 64 events (a clock read costs more than the rest).
-        if b.starts.len() % 64 == 63 && rec.started.elapsed() > self.settings.max_age {
+        // The age, against the event's own time (no clock read of its own).
+        if time
+            .duration_since(rec.opened)
+            .is_ok_and(|age| age > self.settings.max_age)
+        {
             drop(b);
             return self.expire(rec);
         }
