@@ -147,17 +147,28 @@ fn or_here(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     }
 }
 
-fn main() -> ExitCode {
-    // Rust ignores SIGPIPE, so a closed pipe (`prodlog patterns --json | head`) would make
-    // every `println!` panic. A reader that has what it wants ends the tool quietly, as it
-    // ends `cat` or `grep`.
-    #[cfg(unix)]
-    // SAFETY: restoring a signal's default disposition at the start of `main`, before any
-    // thread exists; no handler is installed.
+/// SIGPIPE ends the process at once with status 0 (`_exit`, async-signal-safe).
+#[cfg(unix)]
+fn quiet_on_closed_pipe() {
+    extern "C" fn on_sigpipe(_: libc::c_int) {
+        // SAFETY: `_exit` is async-signal-safe; nothing else runs in the handler.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::_exit(0)
+        }
+    }
+    // SAFETY: installing a handler for SIGPIPE at the start of `main`, before any thread
+    // exists; the handler only calls `_exit`.
     #[allow(unsafe_code)]
     unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::signal(
+            libc::SIGPIPE,
+            on_sigpipe as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
     }
+}
+
+fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -166,6 +177,15 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // Rust ignores SIGPIPE, so a closed pipe (`prodlog patterns --json | head`) would make
+    // every `println!` panic, and a follower that ignores write errors would run on. A
+    // reader that has what it wants ends the tool quietly and successfully, as `head`'s
+    // writer is expected to end. Not for `check`: its network destinations write to
+    // sockets, where a closed connection is an error to report, not the end.
+    #[cfg(unix)]
+    if !matches!(cli.command, Command::Check) {
+        quiet_on_closed_pipe();
+    }
     match cli.command {
         Command::View {
             paths,

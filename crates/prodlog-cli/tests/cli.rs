@@ -126,7 +126,9 @@ fn check_prints_the_configuration_and_finds_its_canary() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("ok: canary arrived in {d}/svc.error.log")),
+        text.contains(&format!(
+            "ok: {d}/svc.error.log can be appended to (nothing written"
+        )),
         "{text}"
     );
 
@@ -134,13 +136,14 @@ fn check_prints_the_configuration_and_finds_its_canary() {
         &["check"],
         &[
             ("PRODLOG_DIR", "/dev/null/logs"),
+            ("PRODLOG_APP", "svc"),
             ("PRODLOG_CONSOLE", "off"),
         ],
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text.contains("FAIL: cannot create log directory /dev/null/logs"),
+        text.contains("cannot create log directory /dev/null/logs"),
         "{text}"
     );
 
@@ -351,6 +354,76 @@ fn check_sends_its_canary_to_the_network_destinations() {
     assert!(!text.contains("canary accepted by syslog"), "{text}");
 }
 
+/// `check` pointed at a live service's directory: the ERROR-only file is byte-identical
+/// afterwards, the canary is an INFO line with a marker in the main file only, and no file
+/// appears that the service would not create — with or without `PRODLOG_APP`.
+#[test]
+fn check_on_live_files_changes_nothing_alerting_watches() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let old_line = "{\"timestamp\":\"2026-12-07T10:00:00.000000Z\",\"level\":\"ERROR\",\"target\":\"svc\",\"message\":\"earlier\"}\n";
+    std::fs::write(dir.path().join("svc.log"), old_line).unwrap();
+    std::fs::write(dir.path().join("svc.error.log"), old_line).unwrap();
+    let listing = || {
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing();
+    for vars in [
+        vec![
+            ("PRODLOG_DIR", d),
+            ("PRODLOG_APP", "svc"),
+            ("PRODLOG_CONSOLE", "off"),
+        ],
+        // Without PRODLOG_APP: the directory's one application is the one checked.
+        vec![("PRODLOG_DIR", d), ("PRODLOG_CONSOLE", "off")],
+    ] {
+        let out = prodlog(&["check"], &vars);
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{vars:?}: {text}");
+        assert_eq!(
+            std::fs::read(dir.path().join("svc.error.log")).unwrap(),
+            old_line.as_bytes(),
+            "the error file is byte-identical"
+        );
+        assert!(
+            text.contains("can be appended to (nothing written"),
+            "{text}"
+        );
+        assert_eq!(listing(), before, "no file created: {vars:?}");
+    }
+    let main = std::fs::read_to_string(dir.path().join("svc.log")).unwrap();
+    let canaries: Vec<&str> = main.lines().filter(|l| l.contains("canary-")).collect();
+    assert_eq!(canaries.len(), 2, "{main}");
+    for c in canaries {
+        assert!(
+            c.contains("\"level\":\"INFO\"") && c.contains("\"prodlog_check\":true"),
+            "{c}"
+        );
+    }
+    // An empty directory and no PRODLOG_APP: nothing created, and the check says why.
+    let empty = tempfile::tempdir().unwrap();
+    let out = prodlog(
+        &["check"],
+        &[
+            ("PRODLOG_DIR", empty.path().to_str().unwrap()),
+            ("PRODLOG_CONSOLE", "off"),
+        ],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("set PRODLOG_APP"), "{text}");
+    assert_eq!(
+        std::fs::read_dir(empty.path()).unwrap().count(),
+        0,
+        "{text}"
+    );
+}
+
 #[test]
 fn check_reads_bounded_amounts_and_speaks_plainly() {
     let dir = tempfile::tempdir().unwrap();
@@ -381,6 +454,7 @@ fn check_reads_bounded_amounts_and_speaks_plainly() {
         &["check"],
         &[
             ("PRODLOG_DIR", dir.path().to_str().unwrap()),
+            ("PRODLOG_APP", "svc"),
             ("PRODLOG_CONSOLE", "off"),
             ("PRODLOG_MAX_BYTES", "100M"),
         ],

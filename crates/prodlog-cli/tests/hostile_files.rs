@@ -85,16 +85,31 @@ fn hostile_file_contents_stay_inert() {
         !text.contains("Tg7pW0rdInTarget"),
         "audit printed a password: {text}"
     );
-    // `| head -1`: the reader goes away after one line.
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(r#""$0" view --json "$1" | head -1 >/dev/null; exit ${PIPESTATUS[0]}"#)
-        .arg(env!("CARGO_BIN_EXE_prodlog"))
-        .arg(path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    // `| head -1`: the reader goes away after one line; every reading subcommand ends
+    // quietly, with status 0 (`set -o pipefail` scripts see success).
+    for sub in [
+        "view --json",
+        "view",
+        "patterns --json",
+        "patterns",
+        "audit",
+    ] {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                r#""$0" {sub} "$1" | head -c 10 >/dev/null; exit ${{PIPESTATUS[0]}}"#
+            ))
+            .arg(env!("CARGO_BIN_EXE_prodlog"))
+            .arg(path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{sub}: {stderr}");
+        // audit exits 1 when it finds a secret (the target holds one): that is its answer.
+        if sub != "audit" {
+            assert!(out.status.success(), "{sub}: {:?} {stderr}", out.status);
+        }
+    }
 }
 
 /// 3,000 backups of one log under `ulimit -n 64`: one rotation set, read one file after

@@ -391,7 +391,7 @@ impl Builder {
     }
 
     /// Builds the layers, collecting every problem with its fallback.
-    fn compose<S>(self) -> (impl Layer<S> + Send + Sync + 'static, Guard, Vec<Problem>)
+    pub(crate) fn compose<S>(self) -> (impl Layer<S> + Send + Sync + 'static, Guard, Vec<Problem>)
     where
         S: Subscriber + for<'l> LookupSpan<'l>,
     {
@@ -587,7 +587,7 @@ pub(crate) fn level_filter(settings: &Settings, problems: &mut Vec<Problem>) -> 
     filter
 }
 
-fn install<L>(layer: L, guard: &Guard) -> Result<(), InitError>
+pub(crate) fn install<L>(layer: L, guard: &Guard) -> Result<(), InitError>
 where
     L: Layer<Registry> + Send + Sync + 'static,
 {
