@@ -22,6 +22,7 @@
 mod audit;
 mod check;
 mod files;
+mod follow;
 mod patterns;
 mod record;
 mod render;

@@ -2,10 +2,9 @@
 //! files, rotated backups and `.gz`, filtered; `--follow` across rotation.
 
 use std::collections::BinaryHeap;
-use std::io::{Seek, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use crate::files::{self, Lines, Skipped};
 use crate::record::{level_rank, normalize_level, Record};
@@ -190,7 +189,7 @@ pub(crate) fn main(a: &Args) -> ExitCode {
     merge.report_cuts();
     skipped.report("view");
     if a.follow && !broken {
-        follow(&paths, &filter, a.json, style);
+        crate::follow::follow(&a.paths, &paths, &filter, a.json, style);
     }
     if skipped.is_empty() {
         ExitCode::SUCCESS
@@ -388,7 +387,7 @@ fn quick_time(raw: &str) -> Option<i64> {
     Record::parse(raw).and_then(|r| r.micros)
 }
 
-fn emit(
+pub(crate) fn emit(
     out: &mut impl Write,
     text: &mut String,
     raw: &str,
@@ -416,129 +415,4 @@ fn emit(
     }
     text.push('\n');
     out.write_all(text.as_bytes())
-}
-
-/// Follows the live files (not `.gz`, not numbered backups): new lines as they come; a
-/// file rotated away (another inode at its path, or shorter than what was read) is
-/// reopened from its start. Runs until the process is stopped.
-fn follow(paths: &[PathBuf], filter: &Filter, json: bool, style: Style) {
-    use std::os::unix::fs::MetadataExt;
-    struct Live {
-        path: PathBuf,
-        file: Option<std::fs::File>,
-        inode: u64,
-        pos: u64,
-        partial: Vec<u8>,
-    }
-    let mut live: Vec<Live> = paths
-        .iter()
-        .filter(|p| {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let numbered = name
-                .rsplit('.')
-                .next()
-                .is_some_and(|s| s.parse::<u64>().is_ok());
-            !(name.ends_with(".gz") || numbered)
-        })
-        .map(|p| {
-            let file = files::open_regular(p, false).ok();
-            let meta = file.as_ref().and_then(|f| f.metadata().ok());
-            Live {
-                path: p.clone(),
-                inode: meta.as_ref().map_or(0, |m| m.ino()),
-                pos: meta.as_ref().map_or(0, |m| m.len()),
-                file,
-                partial: Vec::new(),
-            }
-        })
-        .collect();
-    let mut text = String::new();
-    let mut chunk = vec![0u8; 1 << 16];
-    loop {
-        let mut any = false;
-        for l in &mut live {
-            // What is at the name now, not what a symlink there points to.
-            if let Ok(meta) = std::fs::symlink_metadata(&l.path) {
-                if meta.ino() != l.inode || meta.len() < l.pos {
-                    // Rotated (or truncated): the rest of the old file first, then the new
-                    // one — only if it is a regular file itself (not a symlink swapped in, a
-                    // FIFO or a device).
-                    drain(l.file.as_mut(), &mut l.pos, &mut chunk, &mut l.partial);
-                    l.file = files::open_regular(&l.path, true).ok();
-                    if l.file.is_none() && meta.ino() != l.inode {
-                        eprintln!(
-                            "prodlog view: {}: not followed (no longer a regular file of its own)",
-                            l.path.display()
-                        );
-                    }
-                    l.inode = meta.ino();
-                    l.pos = 0;
-                }
-            }
-            let before = l.partial.len();
-            let got = drain(l.file.as_mut(), &mut l.pos, &mut chunk, &mut l.partial);
-            if got == 0 && l.partial.len() == before {
-                continue;
-            }
-            any = true;
-            let mut out = std::io::stdout().lock();
-            while let Some(nl) = memchr::memchr(b'\n', &l.partial) {
-                let line: Vec<u8> = l.partial.drain(..=nl).collect();
-                let raw = files::text(&line[..line.len() - 1]).into_owned();
-                if emit(
-                    &mut out,
-                    &mut text,
-                    raw.trim_end_matches('\r'),
-                    filter,
-                    json,
-                    style,
-                )
-                .is_err()
-                {
-                    return;
-                }
-            }
-            if l.partial.len() > files::MAX_LINE {
-                l.partial.clear();
-            }
-            if out.flush().is_err() {
-                return;
-            }
-        }
-        if !any {
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-/// Reads what is new in `file` from `pos` into `partial`; the bytes read.
-fn drain(
-    file: Option<&mut std::fs::File>,
-    pos: &mut u64,
-    chunk: &mut [u8],
-    partial: &mut Vec<u8>,
-) -> usize {
-    use std::io::Read;
-    let Some(f) = file else { return 0 };
-    if f.seek(std::io::SeekFrom::Start(*pos)).is_err() {
-        return 0;
-    }
-    let mut total = 0;
-    loop {
-        match f.read(chunk) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                partial.extend_from_slice(&chunk[..n]);
-                *pos += n as u64;
-                total += n;
-                if partial.len() > 4 * files::MAX_LINE {
-                    break;
-                }
-            }
-        }
-    }
-    total
 }

@@ -415,3 +415,118 @@ fn help_at_every_level_and_a_version() {
         &String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Reads the follower's stdout on a thread; the text so far.
+fn collect_output(child: &mut std::process::Child) -> std::sync::Arc<std::sync::Mutex<String>> {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let s = seen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1 << 16];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            s.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    seen
+}
+
+/// Waits until `seen` holds `want` lines of `mark` (at most 60 s); their numbers.
+fn numbers_seen(seen: &std::sync::Mutex<String>, mark: &str, want: usize) -> Vec<u64> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let got: Vec<u64> = seen
+            .lock()
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split(mark).nth(1))
+            .filter_map(|r| r.get(..6).and_then(|d| d.parse().ok()))
+            .collect();
+        if got.len() >= want || std::time::Instant::now() > deadline {
+            // A moment more: anything beyond `want` would be a line twice.
+            std::thread::sleep(std::time::Duration::from_millis(600));
+            return seen
+                .lock()
+                .unwrap()
+                .lines()
+                .filter_map(|l| l.split(mark).nth(1))
+                .filter_map(|r| r.get(..6).and_then(|d| d.parse().ok()))
+                .collect();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// `--follow` under rotation faster than its poll (a rotation every ~50 lines, thousands
+/// a second, through prodlog's own writer): every line is shown once, in order — the
+/// backups that came and went between two polls included.
+#[test]
+fn follow_under_fast_rotation_shows_every_line_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let writer = prodlog::writer::Writer::builder(&log)
+        .max_bytes(Some(8 * 1024))
+        .max_backups(5000)
+        .build()
+        .unwrap();
+    writer.write_line(b"{\"timestamp\":\"2026-12-08T10:00:00.000000Z\",\"level\":\"INFO\",\"target\":\"t\",\"message\":\"start\"}\n");
+    assert!(writer.flush(std::time::Duration::from_secs(10)));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_prodlog"))
+        .args(["view", "--follow", "--json"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = collect_output(&mut child);
+    numbers_seen(&seen, "nothing", 0);
+    let total = 20_000u64;
+    for n in 0..total {
+        writer.write_line(
+            format!("{{\"timestamp\":\"2026-12-08T10:00:01.000000Z\",\"level\":\"INFO\",\"target\":\"t\",\"message\":\"seq-{n:06} padding padding padding padding padding padding\"}}\n").as_bytes(),
+        );
+        if n % 2000 == 0 {
+            assert!(writer.flush(std::time::Duration::from_secs(10)));
+        }
+    }
+    assert!(writer.flush(std::time::Duration::from_secs(10)));
+    let got = numbers_seen(&seen, "seq-", total as usize);
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let _ = child.wait();
+    let rotations = std::fs::read_dir(dir.path()).unwrap().count();
+    assert!(rotations > 100, "{rotations} files: rotations happened");
+    assert_eq!(
+        got.len() as u64,
+        total,
+        "each line once: {} seen",
+        got.len()
+    );
+    assert!(got.iter().copied().eq(0..total), "in order");
+}
+
+/// `--follow` on a directory with no log yet: the log that appears later is shown from
+/// its first line.
+#[test]
+fn follow_waits_for_a_log_to_appear() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_prodlog"))
+        .args(["view", "--follow", "--json"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = collect_output(&mut child);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut text = String::new();
+    for n in 0..3 {
+        text.push_str(&format!("{{\"timestamp\":\"2026-12-08T10:00:00.000000Z\",\"level\":\"INFO\",\"target\":\"t\",\"message\":\"seq-{n:06}\"}}\n"));
+    }
+    std::fs::write(dir.path().join("late.log"), text).unwrap();
+    let got = numbers_seen(&seen, "seq-", 3);
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let _ = child.wait();
+    assert_eq!(got, [0, 1, 2]);
+}
