@@ -23,6 +23,7 @@ mod audit;
 mod check;
 mod files;
 mod follow;
+mod miner;
 mod patterns;
 mod record;
 mod render;
@@ -87,6 +88,10 @@ enum Command {
         /// Only lines matching this regular expression (on the raw line).
         #[arg(long)]
         grep: Option<String>,
+        /// Only the lines of this template (its id from `prodlog patterns`; the
+        /// templates are mined from the same files first).
+        #[arg(long, value_name = "ID")]
+        template: Option<String>,
         /// Keep reading the live files as they grow, across rotation.
         #[arg(short, long)]
         follow: bool,
@@ -123,6 +128,10 @@ enum Command {
         /// A JSON report.
         #[arg(long)]
         json: bool,
+        /// For every input line, in order, one JSON object with its `template_id` and
+        /// `template` (the templates mined from all the input first).
+        #[arg(long)]
+        assign: bool,
     },
     /// Find secrets that escaped into log files (exit 1 when one is found).
     Audit {
@@ -196,6 +205,7 @@ fn main() -> ExitCode {
             until,
             field,
             grep,
+            template,
             follow,
             json,
             color,
@@ -207,6 +217,7 @@ fn main() -> ExitCode {
             until,
             field,
             grep,
+            template,
             follow,
             json,
             ansi: color.ansi(),
@@ -227,11 +238,13 @@ fn main() -> ExitCode {
             since,
             top,
             json,
+            assign,
         } => patterns::main(&patterns::Args {
             paths: or_here(paths),
             since,
             json,
             top: top.max(1),
+            assign,
         }),
         Command::Audit {
             paths,

@@ -5,12 +5,11 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::OnceLock;
 
-use regex::Regex;
 use serde_json::json;
 
 use crate::files::{self, Lines, Skipped};
+use crate::miner::{template_id, Miner};
 use crate::record::{level_rank, Record};
 
 pub(crate) struct Args {
@@ -18,31 +17,97 @@ pub(crate) struct Args {
     pub(crate) since: Option<String>,
     pub(crate) json: bool,
     pub(crate) top: usize,
+    pub(crate) assign: bool,
 }
 
-/// `user 42 logged in from 10.0.0.7 in 12ms` → `user <n> logged in from <ip> in <n>ms`.
-pub(crate) fn template(message: &str) -> String {
-    static MASKS: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
-    let masks = MASKS.get_or_init(|| {
-        [
-            (r#""[^"]*"|'[^']*'"#, "<str>"),
-            (r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b", "<uuid>"),
-            (r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b", "<ip>"),
-            (r"\b\d{4}-\d{2}-\d{2}[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?", "<time>"),
-            (r"\b(?:0x)?[0-9a-fA-F]*[0-9][0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b|\b[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*[0-9][0-9a-fA-F]*\b", "<hex>"),
-            (r"\b\d+(?:\.\d+)?", "<n>"),
-        ]
-        .into_iter()
-        .filter_map(|(re, mask)| Regex::new(re).ok().map(|r| (r, mask)))
-        .collect()
-    });
-    let mut t = message.to_owned();
-    for (re, mask) in masks {
-        if re.is_match(&t) {
-            t = re.replace_all(&t, *mask).into_owned();
+/// Every line of `paths`, in input order, as the text templates are mined from: a JSON
+/// line's `message`, any other line as it is.
+pub(crate) fn for_each_message(
+    paths: &[PathBuf],
+    skipped: &mut Skipped,
+    mut f: impl FnMut(&str, Option<&Record>),
+) {
+    let mut buf = Vec::new();
+    for p in paths {
+        let mut lines = match files::open(p) {
+            Ok(r) => Lines::new(r),
+            Err(e) => {
+                skipped.add(p, e);
+                continue;
+            }
+        };
+        loop {
+            match lines.next_into(&mut buf) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    skipped.add(p, format!("read error after line {}: {e}", lines.number));
+                    break;
+                }
+            }
+            let raw = files::text(&buf);
+            match Record::parse(&raw) {
+                Some(r) => f(&r.message, Some(&r)),
+                None => f(raw.trim_end_matches('\r'), None),
+            }
+        }
+        if lines.cut > 0 {
+            eprintln!(
+                "prodlog patterns: {}: {} lines longer than 1 MiB read cut",
+                p.display(),
+                lines.cut
+            );
         }
     }
-    t
+}
+
+/// The miner, fed every message of `paths`.
+pub(crate) fn mine(paths: &[PathBuf], skipped: &mut Skipped) -> Miner {
+    let mut miner = Miner::new();
+    for_each_message(paths, skipped, |m, _| {
+        miner.add(m);
+    });
+    miner
+}
+
+/// `--assign`: for every input line, in order, its template's id and text (one JSON
+/// object per line). Two passes: the templates are final before any line is assigned.
+fn assign(paths: &[PathBuf], skipped: &mut Skipped) {
+    use std::io::Write as _;
+    let miner = mine(paths, skipped);
+    let texts: Vec<(String, String)> = miner
+        .groups
+        .iter()
+        .map(|g| {
+            let t = g.text();
+            (template_id(&t), t)
+        })
+        .collect();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut n = 0u64;
+    let mut ignored = Skipped::default();
+    let mut line = String::new();
+    for_each_message(paths, &mut ignored, |m, _| {
+        n += 1;
+        line.clear();
+        let value = match miner.find(m).and_then(|g| texts.get(g)) {
+            Some((id, t)) => json!({"line": n, "template_id": id, "template": t}),
+            None => json!({"line": n, "template_id": null, "template": null}),
+        };
+        line.push_str(&value.to_string());
+        let mut safe = String::new();
+        crate::render::json_escape_into(&mut safe, &line);
+        let _ = writeln!(out, "{safe}");
+    });
+    let _ = out.flush();
+}
+
+/// For `view --template`: the id of the template of each message, given the templates
+/// mined from `paths`.
+pub(crate) fn template_of(miner: &Miner, message: &str) -> Option<String> {
+    miner
+        .find(message)
+        .map(|g| template_id(&miner.groups[g].text()))
 }
 
 #[derive(Default)]
@@ -78,74 +143,63 @@ pub(crate) fn main(a: &Args) -> ExitCode {
     };
     let mut skipped = Skipped::default();
     let paths = files::collect(&a.paths, &mut skipped);
-    let mut groups: HashMap<String, Group> = HashMap::new();
+    if a.assign {
+        assign(&paths, &mut skipped);
+        skipped.report("patterns");
+        return if skipped.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(3)
+        };
+    }
+    let mut miner = Miner::new();
+    let mut stats: Vec<Group> = Vec::new();
     let mut errors_per_minute: HashMap<i64, (u64, u64)> = HashMap::new(); // (errors, all)
     let (mut t_min, mut t_max) = (i64::MAX, i64::MIN);
-    let mut buf = Vec::new();
     let mut lines_read = 0u64;
-    for p in &paths {
-        let mut lines = match files::open(p) {
-            Ok(r) => Lines::new(r),
-            Err(e) => {
-                skipped.add(p, e);
-                continue;
-            }
+    for_each_message(&paths, &mut skipped, |message, r| {
+        lines_read += 1;
+        if message.is_empty() {
+            return;
+        }
+        let at = miner.add(message);
+        if at == stats.len() {
+            stats.push(Group::default());
+        }
+        let g = &mut stats[at];
+        g.count += 1;
+        let Some(r) = r else {
+            return;
         };
-        loop {
-            match lines.next_into(&mut buf) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    skipped.add(p, format!("read error after line {}: {e}", lines.number));
-                    break;
-                }
+        g.levels
+            .entry(level_rank(&r.level))
+            .or_insert_with(|| r.level.clone());
+        if let Some(t) = r.micros {
+            if g.first.is_none_or(|f| t < f) {
+                g.first = Some(t);
+                g.first_time = r.time.clone();
             }
-            lines_read += 1;
-            let raw = files::text(&buf);
-            let Some(r) = Record::parse(&raw) else {
-                continue;
-            };
-            if r.message.is_empty() {
-                continue;
+            if g.last.is_none_or(|l| t > l) {
+                g.last = Some(t);
+                g.last_time = r.time.clone();
             }
-            let key = template(&r.message);
-            let g = groups.entry(key).or_default();
-            g.count += 1;
-            g.levels
-                .entry(level_rank(&r.level))
-                .or_insert_with(|| r.level.clone());
-            if let Some(t) = r.micros {
-                if g.first.is_none_or(|f| t < f) {
-                    g.first = Some(t);
-                    g.first_time = r.time.clone();
-                }
-                if g.last.is_none_or(|l| t > l) {
-                    g.last = Some(t);
-                    g.last_time = r.time.clone();
-                }
-                g.times.push(t);
-                t_min = t_min.min(t);
-                t_max = t_max.max(t);
-                match since {
-                    Some(s) if t >= s => g.window += 1,
-                    Some(_) => g.base += 1,
-                    None => {}
-                }
-                let e = errors_per_minute.entry(minute(t)).or_default();
-                e.1 += 1;
-                if level_rank(&r.level) >= 4 {
-                    e.0 += 1;
-                }
+            g.times.push(t);
+            t_min = t_min.min(t);
+            t_max = t_max.max(t);
+            match since {
+                Some(s) if t >= s => g.window += 1,
+                Some(_) => g.base += 1,
+                None => {}
+            }
+            let e = errors_per_minute.entry(minute(t)).or_default();
+            e.1 += 1;
+            if level_rank(&r.level) >= 4 {
+                e.0 += 1;
             }
         }
-        if lines.cut > 0 {
-            eprintln!(
-                "prodlog patterns: {}: {} lines longer than 1 MiB read cut",
-                p.display(),
-                lines.cut
-            );
-        }
-    }
+    });
+    let texts: Vec<String> = miner.groups.iter().map(crate::miner::Group::text).collect();
+    let groups: HashMap<&String, &Group> = texts.iter().zip(stats.iter()).collect();
     skipped.report("patterns");
 
     // Flags against the baseline.
@@ -188,7 +242,7 @@ pub(crate) fn main(a: &Args) -> ExitCode {
         }
     }
 
-    let mut rows: Vec<(&String, &Group)> = groups.iter().collect();
+    let mut rows: Vec<(&String, &Group)> = groups.iter().map(|(t, g)| (*t, *g)).collect();
     rows.sort_by(|a, b| {
         flag(b.1)
             .is_some()
@@ -225,6 +279,7 @@ pub(crate) fn main(a: &Args) -> ExitCode {
             .map(|(t, g)| {
                 json!({
                     "template": t,
+                    "template_id": template_id(t),
                     "count": g.count,
                     "levels": g.levels.values().collect::<Vec<_>>(),
                     "first": g.first_time,
@@ -275,39 +330,5 @@ pub(crate) fn main(a: &Args) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(3)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn variable_parts_are_masked() {
-        assert_eq!(
-            template("user 42 logged in from 10.0.0.7:443 in 12ms"),
-            "user <n> logged in from <ip> in <n>ms"
-        );
-        assert_eq!(
-            template("order 0190d3e2-1c4a-7abc-8def-0123456789ab paid"),
-            "order <uuid> paid"
-        );
-        assert_eq!(
-            template("cache miss for \"orders:7\""),
-            "cache miss for <str>"
-        );
-        assert_eq!(
-            template("commit a3f9c2e1 deployed"),
-            "commit <hex> deployed"
-        );
-        assert_eq!(template("payment processed"), "payment processed");
-        assert_eq!(
-            template("previous was req-12, delta -3"),
-            "previous was req-<n>, delta -<n>"
-        );
-        assert_eq!(
-            template("took 1.5 s at 2026-11-30T10:00:00Z"),
-            "took <n> s at <time>"
-        );
     }
 }

@@ -18,6 +18,7 @@ pub(crate) struct Args {
     pub(crate) until: Option<String>,
     pub(crate) field: Vec<String>,
     pub(crate) grep: Option<String>,
+    pub(crate) template: Option<String>,
     pub(crate) follow: bool,
     pub(crate) json: bool,
     pub(crate) ansi: bool,
@@ -31,6 +32,8 @@ pub(crate) struct Filter {
     until: Option<i64>,
     fields: Vec<(String, String)>,
     grep: Option<regex::Regex>,
+    /// `--template`: the templates mined from the files, and the id wanted.
+    template: Option<(crate::miner::Miner, String)>,
 }
 
 impl Filter {
@@ -75,7 +78,18 @@ impl Filter {
             until: when(&a.until, "--until")?,
             fields,
             grep,
+            template: None,
         })
+    }
+
+    /// `--template ID`: the templates are mined from `paths` first.
+    pub(crate) fn with_template(mut self, id: Option<&str>, paths: &[PathBuf]) -> Filter {
+        if let Some(id) = id {
+            let mut skipped = files::Skipped::default();
+            let miner = crate::patterns::mine(paths, &mut skipped);
+            self.template = Some((miner, id.to_owned()));
+        }
+        self
     }
 
     /// Whether a line passes. Non-JSON lines pass only filters they can be judged by
@@ -83,6 +97,12 @@ impl Filter {
     pub(crate) fn admits(&self, raw: &str, r: Option<&Record>) -> bool {
         if let Some(g) = &self.grep {
             if !g.is_match(raw) {
+                return false;
+            }
+        }
+        if let Some((miner, id)) = &self.template {
+            let message = r.map_or(raw, |r| r.message.as_str());
+            if crate::patterns::template_of(miner, message).as_deref() != Some(id.as_str()) {
                 return false;
             }
         }
@@ -160,6 +180,7 @@ pub(crate) fn main(a: &Args) -> ExitCode {
     };
     let mut skipped = Skipped::default();
     let paths = files::collect(&a.paths, &mut skipped);
+    let filter = filter.with_template(a.template.as_deref(), &paths);
     let style = Style { ansi: a.ansi };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());

@@ -91,16 +91,16 @@ fn patterns_group_known_templates_and_flag_the_new_error_and_the_spike() {
             .unwrap_or_else(|| panic!("{t} not in {report}"))
     };
     assert_eq!(templates.len(), 5, "{report}");
-    assert_eq!(find("user <n> logged in from <ip>")["count"], 70);
-    assert_eq!(find("cache miss for <str>")["count"], 180);
-    assert_eq!(find("payment <uuid> slow: <n> ms")["count"], 60);
+    assert_eq!(find("user <*> logged in from <*>")["count"], 70);
+    assert_eq!(find("cache miss for <*>")["count"], 180);
+    assert_eq!(find("payment <*> slow: <*> ms")["count"], 60);
     assert_eq!(find("db connection reset")["count"], 6);
-    assert_eq!(find("checkout failed: card <n> declined")["flag"], "NEW");
-    assert_eq!(find("cache miss for <str>")["flag"], "RATE UP");
+    assert_eq!(find("checkout failed: card <*> declined")["flag"], "NEW");
+    assert_eq!(find("cache miss for <*>")["flag"], "RATE UP");
     assert!(
-        find("user <n> logged in from <ip>")["flag"].is_null(),
+        find("user <*> logged in from <*>")["flag"].is_null(),
         "saw {:?}",
-        find("user <n> logged in from <ip>")
+        find("user <*> logged in from <*>")
     );
     let spikes = report["error_spikes"].as_array().unwrap();
     assert_eq!(spikes.len(), 1, "{report}");
@@ -136,8 +136,8 @@ fn patterns_over_prodlog_written_logs() {
         .collect();
     for t in [
         "request started",
-        "query done in <n> ms",
-        "previous was req-<n>",
+        "query done in <*> ms",
+        "previous was <*>",
         "request completed",
         "request failed: upstream timeout",
     ] {
