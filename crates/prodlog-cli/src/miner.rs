@@ -82,14 +82,7 @@ pub(crate) fn template_id(text: &str) -> String {
 
 /// Whether a token is a value rather than part of the message's wording.
 fn variable(t: &str) -> bool {
-    if t.bytes().any(|b| b.is_ascii_digit()) {
-        return true;
-    }
-    let b = t.as_bytes();
-    // Paths and URLs, quoted strings.
-    (b.len() > 1 && b[0] == b'/' && t[1..].contains('/'))
-        || t.contains("://")
-        || (b.len() >= 2 && (b[0] == b'"' || b[0] == b'\'') && b[b.len() - 1] == b[0])
+    t.bytes().any(|b| b.is_ascii_digit()) || variable_whole(t)
 }
 
 /// Splits a message into tokens; variable ones are `None`.
@@ -99,8 +92,8 @@ pub(crate) fn tokens(message: &str) -> Vec<Option<&str>> {
 
 /// The tokens, each with whether a space came before it.
 fn spaced_tokens(message: &str) -> Vec<(Option<&str>, bool)> {
-    let mut out = Vec::new();
-    for word in message.split_whitespace() {
+    let mut out = Vec::with_capacity(16);
+    for word in message.split_ascii_whitespace() {
         let mut spaced = true;
         // A whole path, URL or quoted string stays one token.
         if variable_whole(word) {
@@ -108,18 +101,19 @@ fn spaced_tokens(message: &str) -> Vec<(Option<&str>, bool)> {
             continue;
         }
         let mut start = 0;
-        for (i, c) in word.char_indices() {
+        // The separators are ASCII: a byte scan finds them (never inside a UTF-8 sequence).
+        for (i, b) in word.bytes().enumerate() {
             if matches!(
-                c,
-                '=' | ':' | ',' | '(' | ')' | '[' | ']' | '{' | '}' | ';' | '"' | '\''
+                b,
+                b'=' | b':' | b',' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b';' | b'"' | b'\''
             ) {
                 if start < i {
                     out.push((classify(&word[start..i]), spaced));
                     spaced = false;
                 }
-                out.push((Some(&word[i..i + c.len_utf8()]), spaced));
+                out.push((Some(&word[i..i + 1]), spaced));
                 spaced = false;
-                start = i + c.len_utf8();
+                start = i + 1;
             }
         }
         if start < word.len() {
@@ -157,11 +151,10 @@ fn collapse(tokens: Vec<(Option<&str>, bool)>) -> Vec<(Option<&str>, bool)> {
 }
 
 fn variable_whole(word: &str) -> bool {
-    word.contains("://")
-        || (word.starts_with('/') && word[1..].contains('/'))
-        || (word.len() >= 2
-            && (word.starts_with('"') && word.ends_with('"')
-                || word.starts_with('\'') && word.ends_with('\'')))
+    let b = word.as_bytes();
+    let quoted = b.len() >= 2 && (b[0] == b'"' || b[0] == b'\'') && b[b.len() - 1] == b[0];
+    let path = b.first() == Some(&b'/') && b[1..].contains(&b'/');
+    quoted || path || memchr::memmem::find(b, b"://").is_some()
 }
 
 fn classify(t: &str) -> Option<&str> {
@@ -176,7 +169,8 @@ fn classify(t: &str) -> Option<&str> {
 #[derive(Default)]
 pub(crate) struct Miner {
     pub(crate) groups: Vec<Group>,
-    tree: HashMap<(usize, String), Vec<usize>>,
+    /// Token count, then first token (`<*>` for a variable): the groups to compare with.
+    tree: HashMap<usize, HashMap<String, Vec<usize>>>,
     /// The least share of equal constant tokens to join a group.
     threshold: f64,
 }
@@ -189,9 +183,9 @@ impl Miner {
         }
     }
 
-    fn key(tokens: &[Option<&str>]) -> (usize, String) {
+    fn key<'t>(tokens: &[Option<&'t str>]) -> (usize, &'t str) {
         let first = tokens.first().copied().flatten().unwrap_or(VAR);
-        (tokens.len(), first.to_owned())
+        (tokens.len(), first)
     }
 
     /// The group a message belongs to, among the existing ones (no change).
@@ -200,8 +194,8 @@ impl Miner {
         self.best(&Self::key(&tokens), &tokens)
     }
 
-    fn best(&self, key: &(usize, String), tokens: &[Option<&str>]) -> Option<usize> {
-        let leaf = self.tree.get(key)?;
+    fn best(&self, key: &(usize, &str), tokens: &[Option<&str>]) -> Option<usize> {
+        let leaf = self.tree.get(&key.0)?.get(key.1)?;
         let mut best: Option<(f64, usize, usize)> = None;
         for &g in leaf {
             let group = &self.groups[g];
@@ -244,7 +238,12 @@ impl Miner {
                     count: 1,
                 });
                 let g = self.groups.len() - 1;
-                self.tree.entry(key).or_default().push(g);
+                self.tree
+                    .entry(key.0)
+                    .or_default()
+                    .entry(key.1.to_owned())
+                    .or_default()
+                    .push(g);
                 g
             }
         }

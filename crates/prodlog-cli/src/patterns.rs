@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::files::{self, Lines, Skipped};
 use crate::miner::{template_id, Miner};
-use crate::record::{level_rank, Record};
+use crate::record::{level_rank, Head, Record};
 
 pub(crate) struct Args {
     pub(crate) paths: Vec<PathBuf>,
@@ -20,12 +20,21 @@ pub(crate) struct Args {
     pub(crate) assign: bool,
 }
 
+/// What template mining reads of one line.
+pub(crate) struct Line<'a> {
+    pub(crate) message: &'a str,
+    /// Upper case, `None` for a line that is not JSON.
+    pub(crate) level: Option<String>,
+    pub(crate) time: &'a str,
+    pub(crate) micros: Option<i64>,
+}
+
 /// Every line of `paths`, in input order, as the text templates are mined from: a JSON
-/// line's `message`, any other line as it is.
+/// line's `message` (read by [`Head`], else the full parse), any other line as it is.
 pub(crate) fn for_each_message(
     paths: &[PathBuf],
     skipped: &mut Skipped,
-    mut f: impl FnMut(&str, Option<&Record>),
+    mut f: impl FnMut(&Line<'_>),
 ) {
     let mut buf = Vec::new();
     for p in paths {
@@ -46,9 +55,32 @@ pub(crate) fn for_each_message(
                 }
             }
             let raw = files::text(&buf);
-            match Record::parse(&raw) {
-                Some(r) => f(&r.message, Some(&r)),
-                None => f(raw.trim_end_matches('\r'), None),
+            if let Some(h) = Head::parse(&raw) {
+                let time = h.time.as_deref().unwrap_or("");
+                f(&Line {
+                    message: &h.message,
+                    level: Some(
+                        h.level
+                            .as_deref()
+                            .map_or_else(|| "INFO".to_owned(), crate::record::normalize_level),
+                    ),
+                    time,
+                    micros: crate::record::parse_time_str(time),
+                });
+            } else if let Some(r) = Record::parse(&raw) {
+                f(&Line {
+                    message: &r.message,
+                    level: Some(r.level.clone()),
+                    time: &r.time,
+                    micros: r.micros,
+                });
+            } else {
+                f(&Line {
+                    message: raw.trim_end_matches('\r'),
+                    level: None,
+                    time: "",
+                    micros: None,
+                });
             }
         }
         if lines.cut > 0 {
@@ -64,8 +96,8 @@ pub(crate) fn for_each_message(
 /// The miner, fed every message of `paths`.
 pub(crate) fn mine(paths: &[PathBuf], skipped: &mut Skipped) -> Miner {
     let mut miner = Miner::new();
-    for_each_message(paths, skipped, |m, _| {
-        miner.add(m);
+    for_each_message(paths, skipped, |l| {
+        miner.add(l.message);
     });
     miner
 }
@@ -87,10 +119,10 @@ fn assign(paths: &[PathBuf], skipped: &mut Skipped) {
     let mut n = 0u64;
     let mut ignored = Skipped::default();
     let mut line = String::new();
-    for_each_message(paths, &mut ignored, |m, _| {
+    for_each_message(paths, &mut ignored, |l| {
         n += 1;
         line.clear();
-        let value = match miner.find(m).and_then(|g| texts.get(g)) {
+        let value = match miner.find(l.message).and_then(|g| texts.get(g)) {
             Some((id, t)) => json!({"line": n, "template_id": id, "template": t}),
             None => json!({"line": n, "template_id": null, "template": null}),
         };
@@ -157,31 +189,31 @@ pub(crate) fn main(a: &Args) -> ExitCode {
     let mut errors_per_minute: HashMap<i64, (u64, u64)> = HashMap::new(); // (errors, all)
     let (mut t_min, mut t_max) = (i64::MAX, i64::MIN);
     let mut lines_read = 0u64;
-    for_each_message(&paths, &mut skipped, |message, r| {
+    for_each_message(&paths, &mut skipped, |l| {
         lines_read += 1;
-        if message.is_empty() {
+        if l.message.is_empty() {
             return;
         }
-        let at = miner.add(message);
+        let at = miner.add(l.message);
         if at == stats.len() {
             stats.push(Group::default());
         }
         let g = &mut stats[at];
         g.count += 1;
-        let Some(r) = r else {
+        let Some(level) = &l.level else {
             return;
         };
         g.levels
-            .entry(level_rank(&r.level))
-            .or_insert_with(|| r.level.clone());
-        if let Some(t) = r.micros {
+            .entry(level_rank(level))
+            .or_insert_with(|| level.clone());
+        if let Some(t) = l.micros {
             if g.first.is_none_or(|f| t < f) {
                 g.first = Some(t);
-                g.first_time = r.time.clone();
+                g.first_time = l.time.to_owned();
             }
-            if g.last.is_none_or(|l| t > l) {
+            if g.last.is_none_or(|x| t > x) {
                 g.last = Some(t);
-                g.last_time = r.time.clone();
+                g.last_time = l.time.to_owned();
             }
             g.times.push(t);
             t_min = t_min.min(t);
@@ -193,7 +225,7 @@ pub(crate) fn main(a: &Args) -> ExitCode {
             }
             let e = errors_per_minute.entry(minute(t)).or_default();
             e.1 += 1;
-            if level_rank(&r.level) >= 4 {
+            if level_rank(level) >= 4 {
                 e.0 += 1;
             }
         }
