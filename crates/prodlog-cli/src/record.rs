@@ -247,6 +247,65 @@ pub(crate) fn now_micros() -> i64 {
         .map_or(0, |d| d.as_micros() as i64)
 }
 
+/// The parts of a JSON line that template mining needs — its message, level and time —
+/// read without building the whole object (the other members are skipped, not parsed into
+/// values): `patterns` reads about twice as many lines a second as through [`Record::parse`].
+/// `None` when the line has no top-level message (the full parse then looks further).
+pub(crate) struct Head<'a> {
+    pub(crate) message: std::borrow::Cow<'a, str>,
+    pub(crate) level: Option<std::borrow::Cow<'a, str>>,
+    pub(crate) time: Option<std::borrow::Cow<'a, str>>,
+}
+
+impl<'a> Head<'a> {
+    pub(crate) fn parse(line: &'a str) -> Option<Head<'a>> {
+        use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+        use std::borrow::Cow;
+        struct V;
+        type Parts<'a> = (
+            Option<Cow<'a, str>>,
+            Option<Cow<'a, str>>,
+            Option<Cow<'a, str>>,
+        );
+        impl<'de> Visitor<'de> for V {
+            type Value = Parts<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parts<'de>, A::Error> {
+                let (mut message, mut level, mut time) = (None, None, None);
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    let slot = if MESSAGE_KEYS.contains(&key.as_ref()) && message.is_none() {
+                        &mut message
+                    } else if LEVEL_KEYS.contains(&key.as_ref()) && level.is_none() {
+                        &mut level
+                    } else if TIME_KEYS.contains(&key.as_ref()) && time.is_none() {
+                        &mut time
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    };
+                    // A string, or anything else skipped (a number time, an object body).
+                    if let serde_json::Value::String(s) = map.next_value::<serde_json::Value>()? {
+                        *slot = Some(Cow::Owned(s));
+                    }
+                }
+                Ok((message, level, time))
+            }
+        }
+        if !line.trim_start().starts_with('{') {
+            return None;
+        }
+        let mut de = serde_json::Deserializer::from_str(line);
+        let (message, level, time) = (&mut de).deserialize_map(V).ok()?;
+        Some(Head {
+            message: message?,
+            level,
+            time,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,65 +351,5 @@ mod tests {
             .contains("expected"));
         assert!(parse_when("xm", now).is_err());
         assert_eq!(parse_rfc3339("2026-11-30T13:00:00+01:00"), Some(now));
-    }
-}
-
-/// The parts of a JSON line that template mining needs — its message, level and time —
-/// read without building the whole object (the other members are skipped, not parsed into
-/// values): `patterns` reads about twice as many lines a second as through [`Record::parse`].
-/// `None` when the line has no top-level message (the full parse then looks further).
-pub(crate) struct Head<'a> {
-    pub(crate) message: std::borrow::Cow<'a, str>,
-    pub(crate) level: Option<std::borrow::Cow<'a, str>>,
-    pub(crate) time: Option<std::borrow::Cow<'a, str>>,
-}
-
-impl<'a> Head<'a> {
-    pub(crate) fn parse(line: &'a str) -> Option<Head<'a>> {
-        use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
-        use std::borrow::Cow;
-        struct V;
-        type Parts<'a> = (
-            Option<Cow<'a, str>>,
-            Option<Cow<'a, str>>,
-            Option<Cow<'a, str>>,
-        );
-        impl<'de> Visitor<'de> for V {
-            type Value = Parts<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parts<'de>, A::Error> {
-                let (mut message, mut level, mut time) = (None, None, None);
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    let slot = if MESSAGE_KEYS.contains(&key.as_ref()) && message.is_none() {
-                        &mut message
-                    } else if LEVEL_KEYS.contains(&key.as_ref()) && level.is_none() {
-                        &mut level
-                    } else if TIME_KEYS.contains(&key.as_ref()) && time.is_none() {
-                        &mut time
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
-                        continue;
-                    };
-                    // A string, or anything else skipped (a number time, an object body).
-                    match map.next_value::<serde_json::Value>()? {
-                        serde_json::Value::String(s) => *slot = Some(Cow::Owned(s)),
-                        _ => {}
-                    }
-                }
-                Ok((message, level, time))
-            }
-        }
-        if !line.trim_start().starts_with('{') {
-            return None;
-        }
-        let mut de = serde_json::Deserializer::from_str(line);
-        let (message, level, time) = (&mut de).deserialize_map(V).ok()?;
-        Some(Head {
-            message: message?,
-            level,
-            time,
-        })
     }
 }
