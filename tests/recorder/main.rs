@@ -15,7 +15,7 @@ use serde_json::Value;
 use support::{child_command, test_main};
 
 fn stats_line(guard: &prodlog::Guard) {
-    let s = guard.recorder().expect("the recorder is on");
+    let s = guard.recorder().unwrap_or_default();
     println!(
         "RECORD recorded={} written={} discarded={} dropped={} refused={}",
         s.recorded, s.written, s.discarded, s.dropped, s.refused
@@ -48,7 +48,7 @@ fn child(scenario: &str) {
             {
                 let _r = prodlog::context::request_with_id(Some("req-keep")).entered();
                 tracing::debug!("keep-debug");
-                assert!(prodlog::context::keep());
+                println!("KEPT {}", prodlog::context::keep());
             }
             {
                 let _r = prodlog::context::request_with_id(Some("req-slow")).entered();
@@ -223,6 +223,36 @@ fn failed_requests_are_written_with_their_debug_lines() {
         (7, 5, 2, 0),
         "{stdout}"
     );
+    assert!(stdout.contains("KEPT true"), "{stdout}");
+}
+
+/// Under directives quieter than INFO (`RUST_LOG=warn`) the recorder is off — the file
+/// holds WARN and ERROR lines only — unless `PRODLOG_RECORD` names its level.
+fn quiet_directives_keep_the_recorder_off_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let stdout = run("kinds", dir.path(), &[("RUST_LOG", "warn")]);
+    let all = lines(dir.path(), "svc");
+    assert!(
+        all.iter()
+            .all(|l| l["level"] == "WARN" || l["level"] == "ERROR"),
+        "{all:#?}"
+    );
+    assert!(stdout.contains("KEPT false"), "{stdout}");
+    let dir = tempfile::tempdir().unwrap();
+    let stdout = run(
+        "kinds",
+        dir.path(),
+        &[("RUST_LOG", "warn"), ("PRODLOG_RECORD", "debug")],
+    );
+    let all = lines(dir.path(), "svc");
+    let recorded = messages(&all, true);
+    assert!(
+        recorded
+            .iter()
+            .any(|(id, m)| id == "req-error" && m == "error-debug-1"),
+        "{recorded:?}"
+    );
+    assert!(stdout.contains("KEPT true"), "{stdout}");
 }
 
 fn bounds_hold_and_counts_add_up() {
@@ -278,6 +308,10 @@ fn main() {
             (
                 "bounds_hold_and_counts_add_up",
                 bounds_hold_and_counts_add_up,
+            ),
+            (
+                "quiet_directives_keep_the_recorder_off_unless_asked",
+                quiet_directives_keep_the_recorder_off_unless_asked,
             ),
             (
                 "a_service_under_load_writes_exactly_the_failed_requests",

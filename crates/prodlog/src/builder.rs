@@ -14,7 +14,6 @@ use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::registry::{LookupSpan, Registry};
 
 use crate::error::{InitError, InitErrorKind};
-use crate::file::{open_files, FileSink};
 use crate::guard::Guard;
 use crate::settings::{
     Choices, ColorMode, ConsoleMode, EnvLookup, Problem, RedactorChoice, Settings,
@@ -428,59 +427,9 @@ impl Builder {
         for (level, sink) in &self.choices.sinks {
             json = json.with_sink_schema(*level, JsonSchema::Prodlog, sink.clone());
         }
-        // The files first: the OTLP destination uses the main file as its spool.
-        let mut files = Vec::new();
-        // The most verbose level any opened file takes.
-        let mut files_level = LevelFilter::OFF;
-        let opened = match &settings.dir {
-            Some(dir) => open_files(
-                dir,
-                &settings.app,
-                settings.error_file,
-                &settings.files,
-                settings.network.spools(settings.file_level),
-                &mut problems,
-            ),
-            None => Vec::new(),
-        };
-        // The main file (the first one), at the level it is written at.
-        let main_file = opened
-            .first()
-            .map(|(w, level)| (w.clone(), (*level).min(settings.file_level)));
-        let shippers = settings.network.start(main_file.as_ref(), &mut problems);
-        #[cfg(feature = "network")]
-        let mut spooled = None;
-        #[cfg(feature = "network")]
-        for (level, shipper, spools) in &shippers {
-            match (&main_file, spools) {
-                (Some((writer, file_level)), true) => {
-                    spooled = Some(prodlog_ship::Spooled::new(
-                        writer.clone(),
-                        *file_level,
-                        shipper.clone(),
-                        *level,
-                    ));
-                    json = json.with_sink(
-                        (*level).max(*file_level),
-                        spooled.clone().expect("just set"),
-                    );
-                }
-                _ => json = json.with_sink(*level, shipper.clone()),
-            }
-        }
-        #[cfg(not(feature = "network"))]
-        let spooled: Option<()> = None;
-        for (i, (writer, level)) in opened.into_iter().enumerate() {
-            files_level = files_level.max(level);
-            // The main file is written through its spooled sink.
-            if i > 0 || spooled.is_none() {
-                json = json.with_sink(level.min(settings.file_level), FileSink(writer.clone()));
-            }
-            files.push(writer);
-        }
-        // The flight recorder, once every destination is in.
-        json = json.record(settings.record);
-        let recorder = json.flight_recorder();
+        let (with_outputs, files, files_level, shippers) =
+            crate::outputs::add_outputs(json, &settings, &mut problems);
+        json = with_outputs;
         let console = match settings.console {
             ConsoleMode::Json => {
                 json = json.with_sink(settings.console_level, StdoutSink);
@@ -493,6 +442,15 @@ impl Builder {
             ),
             _ => None,
         };
+        // The flight recorder, once every destination is in. It keeps what an INFO
+        // configuration drops: under quieter directives (`RUST_LOG=warn`) it is off unless
+        // its level was set by name.
+        let mut record = settings.record;
+        if !settings.record_named && filter.max_level() < LevelFilter::INFO {
+            record.level = LevelFilter::OFF;
+        }
+        json = json.record(record);
+        let recorder = json.flight_recorder();
         // No destination wants more than this: a lower max-level hint for tracing.
         let mut ceiling = LevelFilter::OFF;
         for (level, _) in &self.choices.sinks {
@@ -550,7 +508,7 @@ impl Builder {
                 if ceiling == LevelFilter::OFF {
                     LevelFilter::OFF
                 } else {
-                    settings.record.level
+                    record.level
                 },
             ));
         (layer, guard, problems)

@@ -120,6 +120,7 @@ mod guard;
 mod network;
 #[cfg(feature = "network")]
 mod otlp_settings;
+mod outputs;
 mod record_settings;
 mod redaction_settings;
 mod settings;

@@ -10,7 +10,9 @@ use prodlog_ship::{Journald, Otlp, Shipper, Syslog};
 use tracing_core::LevelFilter;
 
 #[cfg(not(feature = "network"))]
-use self::off::{Journald, Otlp, Shipper, Syslog};
+pub(crate) use self::off::Shipper;
+#[cfg(not(feature = "network"))]
+use self::off::{Journald, Otlp, Syslog};
 
 use crate::builder::Builder;
 #[cfg(feature = "network")]

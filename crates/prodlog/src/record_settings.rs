@@ -14,12 +14,16 @@ use crate::settings::{choice, number, Choices, Problem};
 impl Choices {
     /// `PRODLOG_RECORD` (`debug`, `trace`, `off`), `PRODLOG_RECORD_EVENTS`,
     /// `PRODLOG_RECORD_BYTES`, `PRODLOG_RECORD_BUDGET`, `PRODLOG_RECORD_MAX_AGE_S`.
+    /// With whether the level was chosen by name (`PRODLOG_RECORD`, `builder().record()`):
+    /// otherwise the recorder is off under directives quieter than INFO.
     pub(crate) fn resolve_record(
         &self,
         env: &dyn Fn(&str) -> Option<OsString>,
         problems: &mut Vec<Problem>,
-    ) -> RecordSettings {
+    ) -> (RecordSettings, bool) {
         let code = self.record;
+        let named = self.record_named
+            || env("PRODLOG_RECORD").is_some_and(|v| !v.to_string_lossy().trim().is_empty());
         let level = choice(
             env,
             "PRODLOG_RECORD",
@@ -79,13 +83,16 @@ impl Choices {
             },
             problems,
         );
-        RecordSettings {
-            level,
-            max_events,
-            max_bytes,
-            budget,
-            max_age,
-        }
+        (
+            RecordSettings {
+                level,
+                max_events,
+                max_bytes,
+                budget,
+                max_age,
+            },
+            named,
+        )
     }
 }
 
@@ -94,9 +101,11 @@ impl Builder {
     /// The flight recorder's level (`PRODLOG_RECORD`): inside a request span, events down
     /// to `level` that no output takes are kept, and written — marked `"recorded":true` —
     /// only if the request fails or is slow. `LevelFilter::OFF` turns it off. Default
-    /// `DEBUG`.
+    /// `DEBUG`, while the directives let INFO through; under quieter ones (`RUST_LOG=warn`)
+    /// the recorder is off unless its level is set here or in `PRODLOG_RECORD`.
     pub fn record(mut self, level: LevelFilter) -> Self {
         self.choices.record.level = level;
+        self.choices.record_named = true;
         self
     }
 

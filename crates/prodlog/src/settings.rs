@@ -71,6 +71,8 @@ pub(crate) struct Settings {
     pub(crate) files: FileSettings,
     pub(crate) timing: TimingSettings,
     pub(crate) record: prodlog_format::RecordSettings,
+    /// The recorder's level was chosen by name (else it follows the directives).
+    pub(crate) record_named: bool,
     /// Per-callsite rate limits, `PRODLOG_RATE_LIMIT` applied.
     pub(crate) rate_limit: prodlog_limit::LimitSpec,
     /// The JSON schema and the network destinations.
@@ -110,8 +112,9 @@ pub(crate) struct Choices {
     pub(crate) redactor: RedactorChoice,
     pub(crate) files: FileSettings,
     pub(crate) timing: TimingSettings,
-    /// The flight recorder.
+    /// The flight recorder, and whether its level was set in code.
     pub(crate) record: prodlog_format::RecordSettings,
+    pub(crate) record_named: bool,
     /// A gitleaks TOML rules file added to the built-in redaction rules.
     pub(crate) redact_rules: Option<PathBuf>,
     /// Per-callsite rate limits.
@@ -158,6 +161,7 @@ impl Default for Choices {
             files: FileSettings::default(),
             timing: TimingSettings::default(),
             record: prodlog_format::RecordSettings::default(),
+            record_named: false,
             sinks: Vec::new(),
             redact_rules: None,
             rate_limit: prodlog_limit::LimitSpec::default(),
@@ -455,6 +459,7 @@ impl Choices {
         let network = self.network.resolve(env, &app, problems);
         let structured = console == ConsoleMode::Json || network.otlp.is_some();
         let panic_stderr = flag(env, "PRODLOG_PANIC_STDERR", !structured, problems);
+        let (record, record_named) = self.resolve_record(env, problems);
         Settings {
             panic_stderr,
             app,
@@ -472,7 +477,8 @@ impl Choices {
             network,
             files: self.resolve_files(env, problems),
             timing: self.resolve_timing(env, problems),
-            record: self.resolve_record(env, problems),
+            record,
+            record_named,
             rate_limit: {
                 let spec = self.resolve_rate_limit(env, problems);
                 let collapse = flag(env, "PRODLOG_COLLAPSE", spec.collapses(), problems);
