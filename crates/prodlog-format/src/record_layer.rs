@@ -343,12 +343,19 @@ pub fn keep() -> bool {
 pub struct RecordFilter<F> {
     inner: F,
     level: LevelFilter,
+    /// The callsites `inner` never wants, for this filter alone (another subscriber of the
+    /// process may want them).
+    never: Arc<NeverSet>,
 }
 
 impl<F> RecordFilter<F> {
     /// `inner`, plus the events at `level` and above inside a recorded request.
     pub fn new(inner: F, level: LevelFilter) -> Self {
-        RecordFilter { inner, level }
+        RecordFilter {
+            inner,
+            level,
+            never: Arc::default(),
+        }
     }
 
     fn recordable(&self, meta: &Metadata<'_>) -> bool {
@@ -360,7 +367,17 @@ impl<F> RecordFilter<F> {
 /// table of their addresses (a collision only means asking the filter).
 struct NeverSet([std::sync::atomic::AtomicUsize; 4096]);
 
-static INNER_NEVER: NeverSet = NeverSet([const { std::sync::atomic::AtomicUsize::new(0) }; 4096]);
+impl Default for NeverSet {
+    fn default() -> Self {
+        NeverSet([const { std::sync::atomic::AtomicUsize::new(0) }; 4096])
+    }
+}
+
+impl std::fmt::Debug for NeverSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NeverSet")
+    }
+}
 
 impl NeverSet {
     fn slot(&self, meta: &Metadata<'_>) -> &std::sync::atomic::AtomicUsize {
@@ -463,7 +480,7 @@ where
     fn enabled(&self, meta: &Metadata<'_>, cx: &Context<'_, S>) -> bool {
         // A callsite the outputs' filter never wants (known from its interest): no need
         // to ask it again per event (its directives match targets by string).
-        let never = self.recordable(meta) && INNER_NEVER.contains(meta);
+        let never = self.recordable(meta) && self.never.contains(meta);
         if !never && self.inner.enabled(meta, cx) {
             if meta.is_event() {
                 set_record_only(0);
@@ -480,7 +497,8 @@ where
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> tracing_core::Interest {
         let inner = self.inner.callsite_enabled(meta);
         // Asked again for every callsite when the directives change: kept in step.
-        INNER_NEVER.set(meta, self.recordable(meta) && inner.is_never());
+        self.never
+            .set(meta, self.recordable(meta) && inner.is_never());
         if self.recordable(meta) && !inner.is_always() {
             tracing_core::Interest::sometimes()
         } else {
