@@ -69,17 +69,32 @@ fn stdout_json(out: &Output) -> Vec<serde_json::Map<String, Value>> {
         .collect()
 }
 
+/// The messages of the lines written as such: the flight recorder's lines (a request's
+/// DEBUG lines, written after its ERROR, marked `recorded`) are checked on their own.
 fn messages(lines: &[serde_json::Map<String, Value>]) -> Vec<&str> {
     lines
         .iter()
+        .filter(|l| !l.contains_key("recorded"))
         .map(|l| l["message"].as_str().unwrap())
         .collect()
 }
 
 fn defaults_pipe_json_to_stdout() {
     let out = run("init", &[]);
-    let lines = stdout_json(&out);
+    let all = stdout_json(&out);
+    // The request logged an ERROR: the flight recorder writes its DEBUG lines after it,
+    // marked, when it closes.
+    let (recorded, lines): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|l| l.contains_key("recorded"));
     assert_eq!(messages(&lines), ["info line", "warn line", "error line"]);
+    let recorded_messages: Vec<&str> = recorded
+        .iter()
+        .map(|l| l["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(recorded_messages, ["debug line", "noisy debug line"]);
+    assert!(recorded
+        .iter()
+        .all(|l| l["level"] == "DEBUG" && l["request_id"] == "r-1"));
     assert_eq!(lines[0]["request_id"], "r-1");
     assert_eq!(lines[0]["user_id"], 42);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -221,10 +236,11 @@ fn try_init_returns_typed_errors() {
             err.contains(expected),
             "{env:?}: expected {expected:?} in {err}"
         );
+        // info, warn, error, and the request's two DEBUG lines from the flight recorder.
         let printed = stdout_json(&out).len();
         assert_eq!(
             printed,
-            if expected.ends_with("ok") { 3 } else { 0 },
+            if expected.ends_with("ok") { 5 } else { 0 },
             "{env:?}"
         );
     }

@@ -339,13 +339,28 @@ pub fn keep() -> bool {
 /// A filter that also lets through, inside a recorded request, the events the flight
 /// recorder keeps (down to its level), around the layer's own filter `F`. Outside a
 /// request such an event costs one look at the current span.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RecordFilter<F> {
     inner: F,
     level: LevelFilter,
     /// The callsites `inner` never wants, for this filter alone (another subscriber of the
     /// process may want them).
     never: Arc<NeverSet>,
+    /// The level the directives give a target: a target quieter than INFO (a noisy
+    /// dependency) is not recorded either.
+    target_level: Option<TargetLevel>,
+}
+
+/// The level the directives give a target.
+type TargetLevel = Arc<dyn Fn(&str) -> LevelFilter + Send + Sync>;
+
+impl<F: std::fmt::Debug> std::fmt::Debug for RecordFilter<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordFilter")
+            .field("inner", &self.inner)
+            .field("level", &self.level)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<F> RecordFilter<F> {
@@ -355,11 +370,29 @@ impl<F> RecordFilter<F> {
             inner,
             level,
             never: Arc::default(),
+            target_level: None,
         }
     }
 
+    /// Targets the directives keep quieter than INFO (noisy dependencies: `hyper=warn`)
+    /// are not recorded either: `level_for` says what the directives give a target.
+    pub fn with_target_levels(
+        mut self,
+        level_for: impl Fn(&str) -> LevelFilter + Send + Sync + 'static,
+    ) -> Self {
+        self.target_level = Some(Arc::new(level_for));
+        self
+    }
+
+    /// An event the recorder may keep: DEBUG or TRACE (what an INFO configuration drops,
+    /// never INFO or above), down to the recorder's level, a `tracing` event (a `log`
+    /// record's callsite is shared by every record of its level: not kept).
     fn recordable(&self, meta: &Metadata<'_>) -> bool {
-        meta.is_event() && self.level >= *meta.level()
+        meta.is_event()
+            && *meta.level() >= Level::DEBUG
+            && self.level >= *meta.level()
+            && meta.name() != "log record"
+            && meta.name() != "log event"
     }
 }
 
@@ -496,6 +529,14 @@ where
 
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> tracing_core::Interest {
         let inner = self.inner.callsite_enabled(meta);
+        let quiet = self
+            .target_level
+            .as_ref()
+            .is_some_and(|level_for| level_for(meta.target()) < LevelFilter::INFO);
+        if quiet {
+            self.never.set(meta, false);
+            return inner;
+        }
         // Asked again for every callsite when the directives change: kept in step.
         self.never
             .set(meta, self.recordable(meta) && inner.is_never());

@@ -498,19 +498,24 @@ impl Builder {
             .and_then(limit.wrap(json.and_then(console)))
             // Directives decide which lines are written; INFO+ spans stay enabled so their
             // context reaches the lines inside them at any level (ContextSpans' docs).
-            .with_filter(prodlog_format::RecordFilter::new(
-                ContextSpans::new(filter.and(ceiling)).with_floor(if ceiling == LevelFilter::OFF {
-                    LevelFilter::OFF
-                } else {
-                    LevelFilter::INFO
-                }),
-                // Nothing is written anywhere: nothing to record for.
-                if ceiling == LevelFilter::OFF {
-                    LevelFilter::OFF
-                } else {
-                    record.level
-                },
-            ));
+            .with_filter(
+                prodlog_format::RecordFilter::new(
+                    ContextSpans::new(filter.clone().and(ceiling)).with_floor(
+                        if ceiling == LevelFilter::OFF {
+                            LevelFilter::OFF
+                        } else {
+                            LevelFilter::INFO
+                        },
+                    ),
+                    // Nothing is written anywhere: nothing to record for.
+                    if ceiling == LevelFilter::OFF {
+                        LevelFilter::OFF
+                    } else {
+                        record.level
+                    },
+                )
+                .with_target_levels(move |target| filter.level_for(target)),
+            );
         (layer, guard, problems)
     }
 }
