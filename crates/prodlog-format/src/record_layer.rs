@@ -172,9 +172,9 @@ impl JsonLayer {
     }
 }
 
-/// Writes one recorded event (or the note of the dropped ones) to every destination but
-/// an ERROR-only file — the main file, the network ones, a JSON console — whatever their
-/// levels.
+/// Writes one recorded event (or the note of the dropped ones) to the destinations that
+/// take its level: by default the main file and the network ones (their level is what the
+/// directives enable), never an ERROR-only file, nor one set to a level above it.
 fn write_replayed<S>(
     r: Replayed<'_>,
     destinations: &[Destination],
@@ -184,10 +184,12 @@ fn write_replayed<S>(
 ) where
     S: for<'l> LookupSpan<'l>,
 {
-    // Every destination but an ERROR-only one.
-    let wants = |d: &&Destination| d.max_level > LevelFilter::ERROR;
     match r {
         Replayed::Event { event, time, chain } => {
+            // The destinations that take the event's level (not an ERROR-only file, not
+            // one whose level was set above it).
+            let level = *event.metadata().level();
+            let wants = |d: &&Destination| d.max_level >= level;
             crate::time::set_event_time(event, time);
             let mut done = 0u8;
             for d in destinations.iter().filter(wants) {
@@ -210,13 +212,14 @@ fn write_replayed<S>(
                     mark(buf);
                     for d in destinations.iter().filter(wants) {
                         if d.schema.unwrap_or(layer_schema) == schema {
-                            let _ = d.sink.write_recorded(buf.as_bytes(), event.metadata());
+                            let _ = d.sink.write_line_at(buf.as_bytes(), event.metadata());
                         }
                     }
                 });
             }
         }
         Replayed::Dropped(n) => {
+            let wants = |d: &&Destination| d.max_level > LevelFilter::ERROR;
             let mut line = String::from("{\"timestamp\":\"");
             crate::time::write_rfc3339(&mut line, std::time::SystemTime::now());
             line.push_str(&format!(
@@ -346,13 +349,13 @@ pub struct RecordFilter<F> {
     /// The callsites `inner` never wants, for this filter alone (another subscriber of the
     /// process may want them).
     never: Arc<NeverSet>,
-    /// The level the directives give a target: a target quieter than INFO (a noisy
-    /// dependency) is not recorded either.
-    target_level: Option<TargetLevel>,
+    /// Whether the directives quieted a target on purpose (a noisy dependency): its events
+    /// are not recorded either.
+    quiet: Option<Quiet>,
 }
 
-/// The level the directives give a target.
-type TargetLevel = Arc<dyn Fn(&str) -> LevelFilter + Send + Sync>;
+/// Whether the directives quieted a target.
+type Quiet = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 impl<F: std::fmt::Debug> std::fmt::Debug for RecordFilter<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -370,17 +373,17 @@ impl<F> RecordFilter<F> {
             inner,
             level,
             never: Arc::default(),
-            target_level: None,
+            quiet: None,
         }
     }
 
-    /// Targets the directives keep quieter than INFO (noisy dependencies: `hyper=warn`)
-    /// are not recorded either: `level_for` says what the directives give a target.
-    pub fn with_target_levels(
+    /// Targets the directives quieted on purpose (noisy dependencies: `hyper=warn` under
+    /// `info`) are not recorded either: `quiet` says which.
+    pub fn with_quiet_targets(
         mut self,
-        level_for: impl Fn(&str) -> LevelFilter + Send + Sync + 'static,
+        quiet: impl Fn(&str) -> bool + Send + Sync + 'static,
     ) -> Self {
-        self.target_level = Some(Arc::new(level_for));
+        self.quiet = Some(Arc::new(quiet));
         self
     }
 
@@ -530,9 +533,9 @@ where
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> tracing_core::Interest {
         let inner = self.inner.callsite_enabled(meta);
         let quiet = self
-            .target_level
+            .quiet
             .as_ref()
-            .is_some_and(|level_for| level_for(meta.target()) < LevelFilter::INFO);
+            .is_some_and(|quiet| quiet(meta.target()));
         if quiet {
             self.never.set(meta, false);
             return inner;

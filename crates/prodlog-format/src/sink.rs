@@ -23,12 +23,6 @@ pub trait LineSink: Send + Sync + 'static {
         let _ = meta;
         self.write_line(line)
     }
-    /// Writes one line the flight recorder kept (a request that failed): like
-    /// [`write_line_at`](Self::write_line_at), whatever level the sink would take itself
-    /// (the recorded lines are below the outputs' levels by definition).
-    fn write_recorded(&self, line: &[u8], meta: &tracing_core::Metadata<'_>) -> io::Result<()> {
-        self.write_line_at(line, meta)
-    }
     /// Pushes buffered lines to their destination.
     fn flush(&self) -> io::Result<()> {
         Ok(())
@@ -41,9 +35,6 @@ impl<T: LineSink + ?Sized> LineSink for Arc<T> {
     }
     fn write_line_at(&self, line: &[u8], meta: &tracing_core::Metadata<'_>) -> io::Result<()> {
         (**self).write_line_at(line, meta)
-    }
-    fn write_recorded(&self, line: &[u8], meta: &tracing_core::Metadata<'_>) -> io::Result<()> {
-        (**self).write_recorded(line, meta)
     }
     fn flush(&self) -> io::Result<()> {
         (**self).flush()

@@ -260,14 +260,6 @@ impl LineSink for Spooled {
         Ok(())
     }
 
-    fn write_recorded(&self, line: &[u8], meta: &tracing_core::Metadata<'_>) -> io::Result<()> {
-        // The recorder's lines go to both, whatever their levels.
-        let number = self.file.write_line_numbered(line);
-        let source = meta.file().zip(meta.line());
-        self.shipper.inner.shared.push(line, source, number);
-        Ok(())
-    }
-
     fn flush(&self) -> io::Result<()> {
         self.file.flush(std::time::Duration::from_secs(5));
         Ok(())

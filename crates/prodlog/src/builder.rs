@@ -514,7 +514,8 @@ impl Builder {
                         record.level
                     },
                 )
-                .with_target_levels(move |target| filter.level_for(target)),
+                // A target below the directives' most verbose level was quieted on purpose.
+                .with_quiet_targets(move |target| filter.level_for(target) < filter.max_level()),
             );
         (layer, guard, problems)
     }
