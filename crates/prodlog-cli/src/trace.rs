@@ -246,6 +246,28 @@ fn draw(id: &str, hits: &[Hit], file_count: usize, style: Style) -> String {
         .find_map(|h| h.record.field("status"))
         .unwrap_or_else(|| "-".to_owned());
     let files: std::collections::BTreeSet<usize> = hits.iter().map(|h| h.file).collect();
+    // The request's own measured duration (its completion line's or its span's
+    // `duration_ms`), else the spread of its lines, said so.
+    let measured = hits
+        .iter()
+        .filter(|h| {
+            h.record.span.as_deref() == Some("request") || h.record.message.starts_with("request ")
+        })
+        .filter_map(|h| {
+            h.record
+                .fields
+                .get("duration_ms")
+                .and_then(serde_json::Value::as_f64)
+        })
+        .filter(|d| d.is_finite() && *d >= 0.0)
+        .fold(None, |m: Option<f64>, d| Some(m.map_or(d, |m| m.max(d))));
+    let took = match measured {
+        Some(d) => format!("{} (measured)", ms((d * 1000.0) as i64)),
+        None => format!(
+            "{} (from the lines' times: no duration_ms)",
+            ms(last - first)
+        ),
+    };
     out.push_str("request ");
     style.paint(&mut out, "1", id);
     out.push_str(&format!(
@@ -258,7 +280,7 @@ fn draw(id: &str, hits: &[Hit], file_count: usize, style: Style) -> String {
             .rev()
             .find(|h| h.record.micros.is_some())
             .map_or("-", |h| h.record.time.as_str()),
-        ms(last - first),
+        took,
     ));
     if errors > 0 {
         style.paint(&mut out, "1;31", &format!("{errors} errors"));
@@ -293,20 +315,21 @@ fn draw(id: &str, hits: &[Hit], file_count: usize, style: Style) -> String {
         if crate::record::level_rank(&h.record.level) >= 4 {
             row.errors += 1;
         }
-        if h.record.target == "prodlog_timing" {
-            if let Some(d) = h
-                .record
-                .fields
-                .get("duration_ms")
-                .and_then(serde_json::Value::as_f64)
-            {
-                row.duration_ms = Some(d);
-                // The close event is at the end: the span began `duration` earlier.
-                row.first = row.first.min(t - (d * 1000.0) as i64);
-            }
-            if h.record.fields.get("slow") == Some(&serde_json::Value::Bool(true)) {
-                row.slow = true;
-            }
+        // What prodlog measured, not the spread of the lines: a timing close event or a
+        // completion line (the tower layer's `request completed`) carries the span's
+        // `duration_ms` at its end, so the span began that much earlier.
+        if let Some(d) = h
+            .record
+            .fields
+            .get("duration_ms")
+            .and_then(serde_json::Value::as_f64)
+            .filter(|d| d.is_finite() && *d >= 0.0)
+        {
+            row.duration_ms = Some(row.duration_ms.map_or(d, |m: f64| m.max(d)));
+            row.first = row.first.min(t - (d * 1000.0) as i64);
+        }
+        if h.record.fields.get("slow") == Some(&serde_json::Value::Bool(true)) {
+            row.slow = true;
         }
     }
     // Nesting by time: a span's parent is the shortest span whose range holds it.
@@ -338,7 +361,9 @@ fn draw(id: &str, hits: &[Hit], file_count: usize, style: Style) -> String {
         })
         .collect();
     if !spans.is_empty() {
-        out.push_str("spans\n");
+        // The lines name their innermost span, not its parent: the tree is inferred from
+        // the spans' time ranges (measured ones where a duration was logged).
+        out.push_str("spans (nested by their time ranges)\n");
     }
     for (s, d) in spans.iter().zip(&depth) {
         out.push_str(&"  ".repeat(*d + 1));
