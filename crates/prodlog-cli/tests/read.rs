@@ -437,28 +437,21 @@ fn collect_output(child: &mut std::process::Child) -> std::sync::Arc<std::sync::
 
 /// Waits until `seen` holds `want` lines of `mark` (at most 60 s); their numbers.
 fn numbers_seen(seen: &std::sync::Mutex<String>, mark: &str, want: usize) -> Vec<u64> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let got: Vec<u64> = seen
-            .lock()
+    let numbers = || -> Vec<u64> {
+        seen.lock()
             .unwrap()
             .lines()
             .filter_map(|l| l.split(mark).nth(1))
             .filter_map(|r| r.get(..6).and_then(|d| d.parse().ok()))
-            .collect();
-        if got.len() >= want || std::time::Instant::now() > deadline {
-            // A moment more: anything beyond `want` would be a line twice.
-            std::thread::sleep(std::time::Duration::from_millis(600));
-            return seen
-                .lock()
-                .unwrap()
-                .lines()
-                .filter_map(|l| l.split(mark).nth(1))
-                .filter_map(|r| r.get(..6).and_then(|d| d.parse().ok()))
-                .collect();
-        }
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while numbers().len() < want && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    // A moment more: anything beyond `want` would be a line twice.
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    numbers()
 }
 
 /// `--follow` under rotation faster than its poll (a rotation every ~50 lines, thousands
