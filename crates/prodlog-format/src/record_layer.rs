@@ -349,6 +349,10 @@ pub struct RecordFilter<F> {
     /// The callsites `inner` never wants, for this filter alone (another subscriber of the
     /// process may want them).
     never: Arc<NeverSet>,
+    /// The callsites `inner` always wants (written, never recorded), and those of quieted
+    /// targets (never recorded): per filter too.
+    always: Arc<NeverSet>,
+    quieted: Arc<NeverSet>,
     /// Whether the directives quieted a target on purpose (a noisy dependency): its events
     /// are not recorded either.
     quiet: Option<Quiet>,
@@ -373,6 +377,8 @@ impl<F> RecordFilter<F> {
             inner,
             level,
             never: Arc::default(),
+            always: Arc::default(),
+            quieted: Arc::default(),
             quiet: None,
         }
     }
@@ -518,32 +524,24 @@ where
         // to ask it again per event (its directives match targets by string).
         let never = self.recordable(meta) && self.never.contains(meta);
         if !never && self.inner.enabled(meta, cx) {
-            if meta.is_event() {
-                set_record_only(0);
-            }
             return true;
         }
-        let wanted = self.recordable(meta) && in_request(cx);
-        if wanted {
-            set_record_only(std::ptr::from_ref(meta) as usize);
-        }
-        wanted
+        self.recordable(meta) && !self.quieted.contains(meta) && in_request(cx)
     }
 
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> tracing_core::Interest {
         let inner = self.inner.callsite_enabled(meta);
-        let quiet = self
-            .quiet
-            .as_ref()
-            .is_some_and(|quiet| quiet(meta.target()));
-        if quiet {
-            self.never.set(meta, false);
-            return inner;
-        }
         // Asked again for every callsite when the directives change: kept in step.
-        self.never
-            .set(meta, self.recordable(meta) && inner.is_never());
-        if self.recordable(meta) && !inner.is_always() {
+        let recordable = self.recordable(meta);
+        let quiet = recordable
+            && self
+                .quiet
+                .as_ref()
+                .is_some_and(|quiet| quiet(meta.target()));
+        self.quieted.set(meta, quiet);
+        self.never.set(meta, recordable && inner.is_never());
+        self.always.set(meta, recordable && inner.is_always());
+        if recordable && !quiet && !inner.is_always() {
             tracing_core::Interest::sometimes()
         } else {
             inner
@@ -554,8 +552,23 @@ where
         self.inner.max_level_hint().map(|h| h.max(self.level))
     }
 
+    /// Called for every event this filter let through, whatever the callsite's cached
+    /// interest (another subscriber of the process may have made it `sometimes`, or
+    /// `always`): the event is marked record-only here, for the layers under the filter,
+    /// and only for this event.
     fn event_enabled(&self, event: &Event<'_>, cx: &Context<'_, S>) -> bool {
-        record_only(event.metadata()) || self.inner.event_enabled(event, cx)
+        let meta = event.metadata();
+        let record_only = self.recordable(meta)
+            && !self.always.contains(meta)
+            && !self.quieted.contains(meta)
+            && (self.never.contains(meta) || !self.inner.enabled(meta, cx))
+            && in_request(cx);
+        set_record_only(if record_only {
+            std::ptr::from_ref(meta) as usize
+        } else {
+            0
+        });
+        record_only || self.inner.event_enabled(event, cx)
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
@@ -577,9 +590,4 @@ where
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         self.inner.on_close(id, ctx);
     }
-}
-
-/// The preset's defaults, for its documentation.
-pub(crate) fn _defaults() -> RecordSettings {
-    RecordSettings::default()
 }

@@ -52,3 +52,29 @@ fn each_subscriber_judges_its_own_callsites() {
         assert!(line.contains("\"recorded\":true"), "{line}");
     }
 }
+
+/// A callsite recorded under one subscriber, then written under the next one: whether an
+/// event is record-only is decided for that event alone (it once stayed marked on the
+/// thread, and the second subscriber, for which the callsite was `always` interesting and
+/// so never asked again, recorded the line instead of writing it).
+#[test]
+fn a_callsite_recorded_before_is_written_when_the_next_subscriber_wants_it() {
+    let info_sink = MemorySink::default();
+    let a = dispatch(LevelFilter::INFO, info_sink.clone());
+    tracing::dispatcher::with_default(&a, emit);
+    drop(a);
+    let debug_sink = MemorySink::default();
+    // Registered alone: the callsite is `always` interesting for it.
+    let b = dispatch(LevelFilter::DEBUG, debug_sink.clone());
+    tracing::dispatcher::with_default(&b, emit);
+    let lines = debug_sink.lines();
+    let line = lines
+        .iter()
+        .find(|l| l.contains("same callsite"))
+        .expect("written at debug");
+    assert!(!line.contains("\"recorded\""), "{line}");
+    assert!(info_sink
+        .lines()
+        .iter()
+        .any(|l| l.contains("\"recorded\":true")));
+}
